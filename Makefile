@@ -1,0 +1,51 @@
+# Checkoff: `make run` brings the whole system up; `make test` runs every test.
+# With DATABASE_URL / REDIS_URL unset, private PostgreSQL and Redis start under .data/.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PYTHON ?= $(shell for candidate in python3.13 python3.12 python3.11 python3; do \
+	if command -v $$candidate >/dev/null 2>&1 && $$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+	echo $$candidate; break; fi; done)
+
+.PHONY: install run test lint bench messages services-stop clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Checkoff needs Python 3.11 or newer on PATH." >&2; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	PORT=$(PORT) $(PY) scripts/run.py
+
+test: install
+	$(PY) scripts/test.py $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	$(PY) -m bench $(ARGS)
+
+# Regenerate the Spanish catalogue after changing strings (needs GNU gettext).
+messages: install
+	$(PY) manage.py makemessages --locale es --ignore '.venv/*' --ignore '.data/*' --no-location
+	$(PY) manage.py compilemessages --locale es --ignore '.venv/*'
+
+# Update requirements.lock after changing dependencies in pyproject.toml.
+lock: install
+	$(VENV)/bin/pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras -o requirements.lock pyproject.toml
+
+services-stop: install
+	$(PY) -c 'from config import embedded; embedded.stop()'
+
+clean: services-stop
+	rm -rf .data

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in. Roles come from elsewhere: staff roles in a program, enrollments."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Pages and emails use this language. Empty: the browser's language."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    # Django admin access only; program roles live in curriculum.StaffRole.
+    is_staff = models.BooleanField(_("admin site access"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["last_name", "first_name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="user_email_lowercase"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def sortable_name(self) -> str:
+        return f"{self.last_name}, {self.first_name}".strip(", ") or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+
+# A claim older than this belongs to a worker that died mid-send; the sweeper takes it back.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def unsent(self) -> InvitationQuerySet:
+        return self.filter(sent_at__isnull=True, accepted_at__isnull=True)
+
+    def claimable(self, now: datetime) -> InvitationQuerySet:
+        """Unsent, and not held by a worker, or held so long that the worker must have died."""
+        return self.unsent().filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
+
+
+class Invitation(models.Model):
+    """An emailed link with which a person chooses their password and first signs in.
+
+    A row is the outbox for its own email: `sent_at` is set when the mail has left, so a
+    sweeper can resend what a lost task never sent.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="invitation_unsent")]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user}"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + timedelta(days=settings.INVITATION_VALID_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() > self.expires_at

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import services, tokens
+from accounts.forms import AcceptInvitationForm, PreferencesForm
+from accounts.http import AuthenticatedRequest
+from accounts.models import Invitation
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Public: the invitation link is the credential. A used or expired link says so plainly."""
+    invitation_id = tokens.read_token(token)
+    invitation = Invitation.objects.select_related("user").filter(pk=invitation_id).first() if invitation_id else None
+    if invitation is None or invitation.accepted_at or not invitation.user.is_active:
+        return render(request, "accounts/invitation_invalid.html", status=410 if invitation else 404)
+    form = AcceptInvitationForm(request.POST or None, user=invitation.user)
+    if request.method == "POST" and form.is_valid():
+        user = services.accept_invitation(invitation=invitation, password=form.cleaned_data["password2"])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to Checkoff. Your password is set."))
+        return redirect("home")
+    return render(request, "accounts/accept_invitation.html", {"form": form, "invitation": invitation})
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: AuthenticatedRequest) -> HttpResponse:
+    """Anyone's own name and language; nobody else's."""
+    form = PreferencesForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your preferences are saved."))
+        return redirect("accounts:preferences")
+    return render(request, "accounts/preferences.html", {"form": form})

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from curriculum.models import Assignment, Cohort, Course, CourseOffering, Program, StaffRole
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def program_instructors(program: Program) -> QuerySet[User]:
+    return User.objects.filter(staff_roles__program=program, staff_roles__role=StaffRole.Role.INSTRUCTOR).distinct()
+
+
+class ProgramForm(forms.ModelForm):
+    class Meta:
+        model = Program
+        fields = [
+            "code",
+            "name",
+            "accreditor",
+            "time_zone",
+            "practicum_hours",
+            "trigger_course",
+            "require_staff_two_factor",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["trigger_course"].queryset = Course.objects.filter(program=self.instance)  # type: ignore[attr-defined]
+        else:
+            del self.fields["trigger_course"]
+
+
+class StaffMemberForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=StaffRole.Role.choices)
+
+
+class CohortForm(forms.ModelForm):
+    class Meta:
+        model = Cohort
+        fields = ["code", "name", "start_on", "expected_graduation_on", "instructors"]
+        widgets = {
+            "start_on": DateInput(),
+            "expected_graduation_on": DateInput(),
+            "instructors": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.program = program
+        self.fields["instructors"].queryset = program_instructors(program)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_on"), data.get("expected_graduation_on")
+        if start and end and end <= start:
+            self.add_error("expected_graduation_on", _("Graduation must come after the start date."))
+        return data
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = ["code", "title", "description", "clock_hours"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.program = program
+
+
+class OfferingForm(forms.ModelForm):
+    class Meta:
+        model = CourseOffering
+        fields = ["course", "instructor", "starts_on", "ends_on"]
+        widgets = {"starts_on": DateInput(), "ends_on": DateInput()}
+
+    def __init__(self, *args: Any, cohort: Cohort, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.cohort = cohort
+        self.fields["course"].queryset = Course.objects.filter(program=cohort.program)  # type: ignore[attr-defined]
+        self.fields["instructor"].queryset = program_instructors(cohort.program)  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("starts_on"), data.get("ends_on")
+        if start and end and end < start:
+            self.add_error("ends_on", _("The end date comes before the start date."))
+        return data
+
+
+class AssignmentForm(forms.ModelForm):
+    class Meta:
+        model = Assignment
+        fields = ["title", "kind", "due_at", "points", "description"]
+        widgets = {"due_at": DateTimeInput(), "description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"due_at": _("In the program's time zone.")}
+
+
+class GradeForm(forms.Form):
+    points_earned = forms.DecimalField(label=_("Points"), max_digits=6, decimal_places=2, required=False, min_value=0)
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(label=_("Roster file (.csv or .xlsx)"))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("The file must be a .csv or .xlsx file."))
+        if upload.size > settings.ROSTER_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s MB.")
+                % {"limit": settings.ROSTER_UPLOAD_MAX_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
+class ApplyRosterForm(forms.Form):
+    skip_bad_rows = forms.BooleanField(label=_("Skip the rows with errors and import the rest"), required=False)

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from curriculum import roster, services
+from curriculum.models import Program
+
+
+class Command(BaseCommand):
+    help = "Import a roster file (CSV or XLSX) into a program. With any bad row nothing is written."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--program", required=True, help="The program's code.")
+        parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
+        parser.add_argument("--skip-bad-rows", action="store_true", help="Import the good rows even if some are bad.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        program = Program.objects.filter(code=options["program"]).first()
+        if program is None:
+            raise CommandError(f"No program with code {options['program']!r}.")
+        if not path.is_file():
+            raise CommandError(f"No file at {path}.")
+        content = path.read_bytes()
+        try:
+            if options["dry_run"]:
+                plan = roster.plan_roster(program=program, content=content, file_name=path.name)
+            else:
+                plan = services.apply_roster(
+                    program=program,
+                    content=content,
+                    file_name=path.name,
+                    imported_by=None,
+                    skip_bad_rows=options["skip_bad_rows"],
+                )
+        except roster.RosterFileError as error:
+            raise CommandError(str(error)) from error
+        except ValidationError as refusal:
+            for message in refusal.messages:
+                self.stderr.write(message)
+            raise CommandError(
+                f"Nothing was imported: {len(refusal.messages)} errors. Fix them, or pass --skip-bad-rows."
+            ) from refusal
+        for row_error in plan.errors:
+            self.stderr.write(str(row_error))
+        summary = plan.summary
+        verb = "Would import" if options["dry_run"] else "Imported"
+        self.stdout.write(
+            f"{verb} {summary['rows']} rows: {summary['new_students']} new students, "
+            f"{summary['new_enrollments']} new enrollments, {summary['updated']} updated, "
+            f"{summary['unchanged']} unchanged, {summary['errors']} with errors"
+            + (" (skipped)" if summary["errors"] and not options["dry_run"] else "")
+            + "."
+        )
+        if options["dry_run"] and plan.errors:
+            raise CommandError(f"{len(plan.errors)} errors; a real import would write nothing.")

@@ -1,0 +1,234 @@
+"""A believable demo program for `make run`: two cohorts, courses, coursework and grades.
+
+Only with DEBUG on: the demo accounts share a published password. Dates are relative to today so
+the demo always has work that is overdue, due soon and graded.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts.models import User
+from curriculum.models import (
+    Accreditor,
+    Assignment,
+    Cohort,
+    Course,
+    CourseOffering,
+    Enrollment,
+    Grade,
+    Program,
+    StaffRole,
+)
+
+DEMO_PASSWORD = "checkoff-demo"
+DEMO_DOMAIN = "demo.checkoff.test"
+PROGRAM_CODE = "MA-DIPLOMA"
+
+FIRST_NAMES = [
+    "Aaliyah", "Ana", "Brandon", "Camila", "Daniel", "Destiny", "Diego", "Emily", "Fatima", "Gabriel",
+    "Hannah", "Isabella", "Jasmine", "José", "Kayla", "Keisha", "Linh", "Lucía", "Marcus", "María",
+    "Mei", "Nadia", "Olivia", "Priya", "Rosa", "Samuel", "Sofía", "Tyler", "Valeria", "Xavier",
+]  # fmt: skip
+LAST_NAMES = [
+    "Alvarez", "Baker", "Castillo", "Davis", "Espinoza", "Flores", "García", "Harris", "Ibrahim", "Johnson",
+    "Kim", "López", "Martínez", "Nguyen", "Okafor", "Patel", "Quintero", "Ramírez", "Smith", "Torres",
+    "Usman", "Vargas", "Washington", "Xu", "Young", "Zamora",
+]  # fmt: skip
+COURSES = [
+    ("MA101", "Medical Terminology", 45),
+    ("MA110", "Anatomy and Physiology", 90),
+    ("MA120", "Clinical Procedures I", 90),
+    ("MA130", "Administrative Procedures", 60),
+    ("MA140", "Pharmacology for Medical Assistants", 45),
+    ("MA150", "Phlebotomy and Laboratory Procedures", 60),
+]
+ASSIGNMENTS = [
+    ("Chapter quiz 1", Assignment.Kind.QUIZ, Decimal(20)),
+    ("Homework: case study", Assignment.Kind.HOMEWORK, Decimal(25)),
+    ("Lab practical", Assignment.Kind.LAB, Decimal(50)),
+    ("Midterm exam", Assignment.Kind.EXAM, Decimal(100)),
+    ("Chapter quiz 2", Assignment.Kind.QUIZ, Decimal(20)),
+    ("Final exam", Assignment.Kind.EXAM, Decimal(100)),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo program and its demo accounts (DEBUG only)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when any program exists.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo refuses to run with DEBUG off: demo accounts share a published password.")
+        if options["if_empty"] and Program.objects.exists():
+            self.stdout.write("Programs exist already; demo not seeded.")
+            return
+        if Program.objects.filter(code=PROGRAM_CODE).exists():
+            self.stdout.write(f"The demo program {PROGRAM_CODE} exists already.")
+            return
+        self.random = random.Random(2026)
+        self.password = make_password(DEMO_PASSWORD)
+        with transaction.atomic():
+            self.seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo program {PROGRAM_CODE} created. Sign in as director@, instructor@ or student@{DEMO_DOMAIN} "
+                f"with password {DEMO_PASSWORD}."
+            )
+        )
+
+    def person(self, email: str, first: str, last: str, language: str = "") -> User:
+        user = User.objects.create(
+            email=email, first_name=first, last_name=last, preferred_language=language, password=self.password
+        )
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        return user
+
+    def seed(self) -> None:
+        today = date.today()
+        director = self.person(f"director@{DEMO_DOMAIN}", "Dana", "Whitfield")
+        coordinator = self.person(f"coordinator@{DEMO_DOMAIN}", "Carlos", "Mendoza", "es")
+        instructor = self.person(f"instructor@{DEMO_DOMAIN}", "Irene", "Okafor")
+        second_instructor = self.person(f"instructor2@{DEMO_DOMAIN}", "Thomas", "Reyes")
+
+        program = Program.objects.create(
+            code=PROGRAM_CODE,
+            name="Medical Assisting Diploma",
+            accreditor=Accreditor.CAAHEP,
+            time_zone="America/Chicago",
+            practicum_hours=160,
+        )
+        StaffRole.objects.bulk_create(
+            [
+                StaffRole(program=program, user=director, role=StaffRole.Role.DIRECTOR),
+                StaffRole(program=program, user=coordinator, role=StaffRole.Role.COORDINATOR),
+                StaffRole(program=program, user=instructor, role=StaffRole.Role.INSTRUCTOR),
+                StaffRole(program=program, user=second_instructor, role=StaffRole.Role.INSTRUCTOR),
+            ]
+        )
+        courses = [
+            Course.objects.create(program=program, code=code, title=title, clock_hours=hours)
+            for code, title, hours in COURSES
+        ]
+        program.trigger_course = courses[0]
+        program.save(update_fields=["trigger_course"])
+
+        # An older cohort well into its year, and a newer one a few months in.
+        older_start = today - timedelta(days=300)
+        newer_start = today - timedelta(days=90)
+        older = Cohort.objects.create(
+            program=program,
+            code=f"{older_start.year}-{'SPRING' if older_start.month < 7 else 'FALL'}",
+            name=f"Day cohort, started {older_start:%B %Y}",
+            start_on=older_start,
+            expected_graduation_on=older_start + timedelta(days=365),
+        )
+        newer = Cohort.objects.create(
+            program=program,
+            code=f"{newer_start.year}-{'SPRING' if newer_start.month < 7 else 'FALL'}-EVE",
+            name=f"Evening cohort, started {newer_start:%B %Y}",
+            start_on=newer_start,
+            expected_graduation_on=newer_start + timedelta(days=420),
+        )
+        older.instructors.add(instructor, second_instructor)
+        newer.instructors.add(instructor)
+
+        student = self.person(f"student@{DEMO_DOMAIN}", "Maya", "Johnson")
+        self.enroll(newer, 27, demo_student=student)
+        self.enroll(older, 30, demo_student=None)
+
+        for cohort in (older, newer):
+            span = (cohort.expected_graduation_on - cohort.start_on).days
+            for index, course in enumerate(courses):
+                starts = cohort.start_on + timedelta(days=index * span // 8)
+                offering = CourseOffering.objects.create(
+                    course=course,
+                    cohort=cohort,
+                    instructor=second_instructor if (cohort == older and index % 3 == 2) else instructor,
+                    starts_on=starts,
+                    ends_on=starts + timedelta(days=span // 4),
+                )
+                self.coursework(offering, grader=offering.instructor or instructor, today=today)
+
+    def enroll(self, cohort: Cohort, count: int, demo_student: User | None) -> None:
+        people: list[User] = []
+        used: set[str] = set()
+        while len(people) < count:
+            first, last = self.random.choice(FIRST_NAMES), self.random.choice(LAST_NAMES)
+            email = f"{first}.{last}".lower().translate(str.maketrans("áéíóú", "aeiou")) + f".{cohort.pk}@{DEMO_DOMAIN}"
+            if email in used:
+                continue
+            used.add(email)
+            language = "es" if last in {"Castillo", "Espinoza", "Quintero", "Zamora"} else ""
+            people.append(self.person(email, first, last, language))
+        if demo_student:
+            people.insert(0, demo_student)
+        trigger_done = cohort.start_on + timedelta(days=45)
+        enrollments = []
+        for number, person in enumerate(people, start=1):
+            withdrawn = None
+            if person is not demo_student and number % 11 == 0:
+                withdrawn = cohort.start_on + timedelta(days=20 + number)
+            enrollments.append(
+                Enrollment(
+                    student=person,
+                    cohort=cohort,
+                    student_number=f"{cohort.start_on:%y}{cohort.pk:02d}{number:03d}",
+                    admitted_on=cohort.start_on,
+                    trigger_course_completed_on=trigger_done
+                    if trigger_done <= date.today() and not withdrawn
+                    else None,
+                    withdrawn_on=withdrawn,
+                )
+            )
+        Enrollment.objects.bulk_create(enrollments)
+
+    def coursework(self, offering: CourseOffering, grader: User, today: date) -> None:
+        zone = offering.cohort.program.zone
+        length = (offering.ends_on - offering.starts_on).days
+        assignments = []
+        for index, (title, kind, points) in enumerate(ASSIGNMENTS):
+            due_day = offering.starts_on + timedelta(days=(index + 1) * length // (len(ASSIGNMENTS) + 1))
+            assignments.append(
+                Assignment(
+                    offering=offering,
+                    title=title,
+                    kind=kind,
+                    points=points,
+                    due_at=datetime.combine(due_day, time(23, 59), tzinfo=zone),
+                    description="Submit on paper in class." if kind == Assignment.Kind.HOMEWORK else "",
+                )
+            )
+        Assignment.objects.bulk_create(assignments)
+        enrollments = list(offering.cohort.enrollments.filter(withdrawn_on__isnull=True).select_related("student"))
+        grades = []
+        for assignment in assignments:
+            if assignment.due_at.date() >= today - timedelta(days=2):
+                continue  # not due yet, or too recent to be graded
+            for enrollment in enrollments:
+                is_demo = enrollment.student.email == f"student@{DEMO_DOMAIN}"
+                if not is_demo and self.random.random() < 0.06:
+                    continue  # a few missing grades make the gradebook honest
+                if is_demo and assignment == assignments[-1]:
+                    continue
+                share = Decimal(self.random.uniform(0.62, 1.0)).quantize(Decimal("0.01"))
+                grades.append(
+                    Grade(
+                        assignment=assignment,
+                        enrollment=enrollment,
+                        points_earned=(assignment.points * share).quantize(Decimal("0.5")),
+                        graded_by=grader,
+                    )
+                )
+        Grade.objects.bulk_create(grades)

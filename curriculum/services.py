@@ -1,0 +1,214 @@
+"""Curriculum use cases: programs and their staff, coursework and grades, roster imports."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import services as account_services
+from accounts.models import User
+from curriculum import roster
+from curriculum.models import (
+    Assignment,
+    CourseOffering,
+    Enrollment,
+    Grade,
+    Program,
+    RosterImport,
+    StaffRole,
+)
+
+WRITE_BATCH = 2000
+
+
+@transaction.atomic
+def create_program(*, program: Program, director: User) -> Program:
+    """Save a new program; whoever creates it directs it."""
+    program.save()
+    StaffRole.objects.create(program=program, user=director, role=StaffRole.Role.DIRECTOR)
+    return program
+
+
+@transaction.atomic
+def add_staff_member(
+    *, program: Program, email: str, first_name: str, last_name: str, role: str, added_by: User
+) -> StaffRole:
+    """Give someone a role in the program; a person new to Checkoff gets an invitation."""
+    email = email.strip().lower()
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, first_name=first_name, last_name=last_name)
+        account_services.invite_users(users=[user], invited_by=added_by)
+    staff_role, created = StaffRole.objects.get_or_create(program=program, user=user, role=role)
+    if not created:
+        raise ValidationError({"email": _("%(email)s already has this role in the program.") % {"email": email}})
+    return staff_role
+
+
+@transaction.atomic
+def remove_staff_member(*, staff_role: StaffRole, removed_by: User) -> None:
+    """Take a role away. A program always keeps at least one director."""
+    if staff_role.role == StaffRole.Role.DIRECTOR:
+        directors = StaffRole.objects.select_for_update().filter(
+            program=staff_role.program, role=StaffRole.Role.DIRECTOR
+        )
+        if len(directors) <= 1:
+            raise ValidationError(_("A program needs at least one director."))
+    staff_role.delete()
+
+
+def check_offering(*, offering: CourseOffering) -> None:
+    """An offering's course and cohort belong to one program, and its dates sit inside the cohort's."""
+    if offering.course.program_id != offering.cohort.program_id:
+        raise ValidationError({"course": _("The course belongs to another program than the cohort.")})
+    cohort = offering.cohort
+    if offering.starts_on and offering.starts_on < cohort.start_on:
+        raise ValidationError(
+            {"starts_on": _("The offering starts before the cohort does (%(date)s).") % {"date": cohort.start_on}}
+        )
+    if offering.ends_on and offering.ends_on > cohort.expected_graduation_on:
+        raise ValidationError(
+            {
+                "ends_on": _("The offering ends after the cohort's expected graduation (%(date)s).")
+                % {"date": cohort.expected_graduation_on}
+            }
+        )
+
+
+@transaction.atomic
+def save_offering(*, offering: CourseOffering) -> CourseOffering:
+    """Create or change an offering; its instructor joins the cohort's instructors."""
+    check_offering(offering=offering)
+    offering.save()
+    if offering.instructor_id:
+        offering.cohort.instructors.add(offering.instructor_id)
+    return offering
+
+
+@transaction.atomic
+def grade_assignment(
+    *, assignment: Assignment, enrollment: Enrollment, points_earned: Decimal | None, grader: User, comment: str = ""
+) -> Grade | None:
+    """Record or change a student's points; empty points remove the grade."""
+    if enrollment.cohort_id != assignment.offering.cohort_id:
+        raise ValidationError(_("The student is not in this course's cohort."))
+    if points_earned is None:
+        Grade.objects.filter(assignment=assignment, enrollment=enrollment).delete()
+        return None
+    if points_earned < 0:
+        raise ValidationError({"points_earned": _("Points cannot be negative.")})
+    if points_earned > assignment.points:
+        raise ValidationError(
+            {
+                "points_earned": _("At most %(points)s points for this assignment.")
+                % {"points": assignment.points.normalize()}
+            }
+        )
+    grade, _created = Grade.objects.update_or_create(
+        assignment=assignment,
+        enrollment=enrollment,
+        defaults={"points_earned": points_earned, "graded_by": grader, "graded_at": timezone.now(), "comment": comment},
+    )
+    return grade
+
+
+# --- Roster import ------------------------------------------------------------------------
+
+
+def preview_roster(
+    *, program: Program, uploaded_by: User, file_name: str, content: bytes
+) -> tuple[RosterImport, roster.RosterPlan]:
+    """Keep the uploaded file and return the plan: nothing about students is written yet."""
+    plan = roster.plan_roster(program=program, content=content, file_name=file_name)
+    upload = RosterImport.objects.create(
+        program=program, uploaded_by=uploaded_by, file_name=file_name, content=content, summary=plan.summary
+    )
+    return upload, plan
+
+
+@transaction.atomic
+def apply_roster(
+    *, program: Program, content: bytes, file_name: str, imported_by: User | None, skip_bad_rows: bool = False
+) -> roster.RosterPlan:
+    """Write a roster file's changes; with any bad row nothing is written unless told to skip them."""
+    plan = roster.plan_roster(program=program, content=content, file_name=file_name)
+    if plan.errors and not skip_bad_rows:
+        raise ValidationError([str(error) for error in plan.errors])
+    rows = [row for row in plan.rows if row.action in ("create", "enroll", "update")]
+    for start in range(0, len(rows), WRITE_BATCH):
+        _write_batch(rows[start : start + WRITE_BATCH], imported_by)
+    return plan
+
+
+def _write_batch(rows: list[roster.PlannedRow], imported_by: User | None) -> None:
+    """A fixed number of statements per batch, whatever its size."""
+    new_users = [
+        User(
+            email=row.email,
+            first_name=row.values["first_name"],
+            last_name=row.values["last_name"],
+            preferred_language=row.values["preferred_language"],
+        )
+        for row in rows
+        if row.action == "create"
+    ]
+    for user in new_users:
+        user.set_unusable_password()
+    User.objects.bulk_create(new_users)
+    created_by_email = {user.email: user for user in new_users}
+
+    changed_users = []
+    for row in rows:
+        if (
+            row.action in ("enroll", "update")
+            and row.user
+            and any(field in row.changes for field in roster.USER_FIELDS)
+        ):
+            for field in roster.USER_FIELDS:
+                if field in row.changes:
+                    setattr(row.user, field, row.changes[field][1])
+            changed_users.append(row.user)
+    if changed_users:
+        User.objects.bulk_update(changed_users, list(roster.USER_FIELDS))
+
+    new_enrollments = []
+    changed_enrollments = []
+    for row in rows:
+        enrollment_values = {field: row.values[field] for field in roster.ENROLLMENT_FIELDS}
+        if row.action in ("create", "enroll"):
+            student = created_by_email.get(row.email) or row.user
+            new_enrollments.append(Enrollment(student=student, cohort=row.cohort, **enrollment_values))
+        elif row.action == "update" and row.enrollment and any(f in row.changes for f in roster.ENROLLMENT_FIELDS):
+            for field in roster.ENROLLMENT_FIELDS:
+                if field in row.changes:
+                    setattr(row.enrollment, field, row.changes[field][1])
+            changed_enrollments.append(row.enrollment)
+    Enrollment.objects.bulk_create(new_enrollments)
+    if changed_enrollments:
+        Enrollment.objects.bulk_update(changed_enrollments, list(roster.ENROLLMENT_FIELDS))
+    if new_users:
+        account_services.invite_users(users=new_users, invited_by=imported_by)
+
+
+@transaction.atomic
+def apply_roster_import(*, upload: RosterImport, skip_bad_rows: bool, applied_by: User) -> roster.RosterPlan:
+    """Apply a previewed upload once; a second click finds it applied and changes nothing."""
+    upload = RosterImport.objects.select_for_update().get(pk=upload.pk)
+    if upload.applied_at:
+        raise ValidationError(_("This file was imported already."))
+    plan = apply_roster(
+        program=upload.program,
+        content=bytes(upload.content),
+        file_name=upload.file_name,
+        imported_by=applied_by,
+        skip_bad_rows=skip_bad_rows,
+    )
+    upload.applied_at = timezone.now()
+    upload.skip_bad_rows = skip_bad_rows
+    upload.summary = plan.summary
+    upload.save(update_fields=["applied_at", "skip_bad_rows", "summary"])
+    return plan

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+WIDGET_CLASSES = {
+    "select": "form-select",
+    "selectmultiple": "form-select",
+    "checkbox": "form-check-input",
+    "clearablefile": "form-control",
+    "file": "form-control",
+}
+
+
+@register.filter
+def bootstrap(field: BoundField) -> SafeString:
+    """Render a form field's widget with Bootstrap's classes, marked invalid when it has errors."""
+    css = WIDGET_CLASSES.get(field.widget_type, "form-control")
+    if field.errors:
+        css += " is-invalid"
+    attrs: dict[str, Any] = {"class": css}
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.auto_id}-errors"
+    elif field.help_text:
+        attrs["aria-describedby"] = f"{field.auto_id}-help"
+    return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def points(value: Decimal | None) -> str:
+    """Points without trailing zeros: 10, 9.5."""
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")

@@ -1,0 +1,652 @@
+"""Curriculum pages. Views decide who may act (permissions.py); services decide what happens."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Prefetch, Q, Sum
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.http import AuthenticatedRequest
+from accounts.models import User
+from curriculum import permissions, roster, services
+from curriculum.forms import (
+    ApplyRosterForm,
+    AssignmentForm,
+    CohortForm,
+    CourseForm,
+    GradeForm,
+    OfferingForm,
+    ProgramForm,
+    RosterUploadForm,
+    StaffMemberForm,
+)
+from curriculum.models import (
+    Assignment,
+    Course,
+    CourseOffering,
+    Enrollment,
+    Grade,
+    Program,
+    RosterImport,
+    StaffRole,
+)
+
+PAGE_SIZE = 25
+
+
+def _page(request: AuthenticatedRequest, queryset: Any, size: int = PAGE_SIZE) -> Page[Any]:
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _form_errors_to(form: Any, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for problem in errors:
+                form.add_error(field if field in form.fields else None, problem)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+# --- Home ---------------------------------------------------------------------------------
+
+
+@require_GET
+def home(request: AuthenticatedRequest) -> HttpResponse:
+    """Each person's own page: the sections for the roles they hold, from their own records."""
+    user = request.user
+    now = timezone.now()
+    administered = list(
+        permissions.administered_programs(user).annotate(
+            cohort_count=Count("cohorts", distinct=True),
+            current_students=Count(
+                "cohorts__enrollments",
+                filter=Q(
+                    cohorts__enrollments__withdrawn_on__isnull=True, cohorts__enrollments__graduated_on__isnull=True
+                ),
+                distinct=True,
+            ),
+        )
+    )
+    teaching = list(
+        CourseOffering.objects.filter(Q(instructor=user) | Q(cohort__instructors=user))
+        .distinct()
+        .select_related("course", "cohort")
+        .annotate(
+            student_count=Count(
+                "cohort__enrollments",
+                filter=Q(
+                    cohort__enrollments__withdrawn_on__isnull=True, cohort__enrollments__graduated_on__isnull=True
+                ),
+                distinct=True,
+            ),
+            assignment_count=Count("assignments", distinct=True),
+            grades_entered=Count("assignments__grades", distinct=True),
+        )
+        .order_by("-starts_on")[:20]
+    )
+    enrollments = list(
+        Enrollment.objects.filter(student=user).select_related("cohort__program").order_by("-admitted_on")
+    )
+    student_offerings = []
+    upcoming: list[Assignment] = []
+    if enrollments:
+        cohort_ids = [enrollment.cohort_id for enrollment in enrollments]
+        student_offerings = _student_course_progress(user, cohort_ids)
+        upcoming = list(
+            Assignment.objects.filter(offering__cohort__in=cohort_ids)
+            .exclude(grades__enrollment__student=user)
+            .select_related("offering__course")
+            .order_by("due_at")[:10]
+        )
+    return render(
+        request,
+        "curriculum/home.html",
+        {
+            "administered": administered,
+            "teaching": teaching,
+            "enrollments": enrollments,
+            "student_offerings": student_offerings,
+            "upcoming": upcoming,
+            "now": now,
+            "can_create_program": permissions.can_create_program(user),
+        },
+    )
+
+
+def _student_course_progress(student: User, cohort_ids: list[int]) -> list[CourseOffering]:
+    """The student's offerings with their points so far, in one query."""
+    mine = Q(assignments__grades__enrollment__student=student)
+    return list(
+        CourseOffering.objects.filter(cohort__in=cohort_ids)
+        .select_related("course", "instructor", "cohort")
+        .annotate(
+            assignment_count=Count("assignments", distinct=True),
+            graded_count=Count("assignments__grades", filter=mine, distinct=True),
+            points_earned=Sum("assignments__grades__points_earned", filter=mine),
+            points_graded=Sum("assignments__points", filter=mine),
+        )
+        .order_by("starts_on", "course__code")
+    )
+
+
+# --- Programs -----------------------------------------------------------------------------
+
+
+def _program_for(request: AuthenticatedRequest, code: str) -> Program:
+    return get_object_or_404(permissions.visible_programs(request.user), code=code)
+
+
+@require_GET
+def program_list(request: AuthenticatedRequest) -> HttpResponse:
+    programs = permissions.visible_programs(request.user).annotate(cohort_count=Count("cohorts", distinct=True))
+    return render(
+        request,
+        "curriculum/program_list.html",
+        {"page": _page(request, programs.order_by("name")), "can_create": permissions.can_create_program(request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def program_create(request: AuthenticatedRequest) -> HttpResponse:
+    if not permissions.can_create_program(request.user):
+        raise PermissionDenied
+    form = ProgramForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        program = services.create_program(program=form.save(commit=False), director=request.user)
+        messages.success(request, _("Program created. You are its director."))
+        return redirect("curriculum:program-detail", code=program.code)
+    return render(request, "curriculum/program_form.html", {"form": form})
+
+
+@require_GET
+def program_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _program_for(request, code)
+    user = request.user
+    is_admin = permissions.is_program_admin(user, program)
+    cohorts = (
+        permissions.visible_cohorts(user)
+        .filter(program=program)
+        .annotate(
+            student_count=Count(
+                "enrollments", filter=Q(enrollments__withdrawn_on__isnull=True, enrollments__graduated_on__isnull=True)
+            )
+        )
+    )
+    return render(
+        request,
+        "curriculum/program_detail.html",
+        {
+            "program": program,
+            "cohorts": cohorts.order_by("-start_on"),
+            "courses": program.courses.order_by("code") if is_admin else Course.objects.none(),
+            "staff": program.staff_roles.select_related("user").order_by("role", "user__last_name") if is_admin else [],
+            "imports": program.roster_imports.select_related("uploaded_by").defer("content")[:5] if is_admin else [],
+            "can_edit": permissions.can_edit_program(user, program),
+            "can_manage_roster": permissions.can_manage_roster(user, program),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def program_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _program_for(request, code)
+    if not permissions.can_edit_program(request.user, program):
+        raise PermissionDenied
+    form = ProgramForm(request.POST or None, instance=program)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Program saved."))
+        return redirect("curriculum:program-detail", code=program.code)
+    return render(request, "curriculum/program_form.html", {"form": form, "program": program})
+
+
+@require_http_methods(["GET", "POST"])
+def staff_add(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _program_for(request, code)
+    if not permissions.can_edit_program(request.user, program):
+        raise PermissionDenied
+    form = StaffMemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_staff_member(program=program, added_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, _("%(email)s added.") % {"email": form.cleaned_data["email"]})
+            return redirect("curriculum:program-detail", code=program.code)
+    return render(request, "curriculum/staff_form.html", {"form": form, "program": program})
+
+
+@require_POST
+def staff_remove(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
+    program = _program_for(request, code)
+    staff_role = get_object_or_404(StaffRole, program=program, pk=pk)
+    if not permissions.can_edit_program(request.user, program):
+        raise PermissionDenied
+    try:
+        services.remove_staff_member(staff_role=staff_role, removed_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Role removed."))
+    return redirect("curriculum:program-detail", code=program.code)
+
+
+# --- Cohorts and rosters ------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def cohort_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _program_for(request, code)
+    if not permissions.can_manage_roster(request.user, program):
+        raise PermissionDenied
+    form = CohortForm(request.POST or None, program=program)
+    if request.method == "POST" and form.is_valid():
+        cohort = form.save()
+        messages.success(request, _("Cohort created."))
+        return redirect("curriculum:cohort-detail", pk=cohort.pk)
+    return render(request, "curriculum/cohort_form.html", {"form": form, "program": program})
+
+
+@require_http_methods(["GET", "POST"])
+def cohort_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(permissions.visible_cohorts(request.user).select_related("program"), pk=pk)
+    if not permissions.can_manage_roster(request.user, cohort.program):
+        raise PermissionDenied
+    form = CohortForm(request.POST or None, instance=cohort, program=cohort.program)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Cohort saved."))
+        return redirect("curriculum:cohort-detail", pk=cohort.pk)
+    return render(request, "curriculum/cohort_form.html", {"form": form, "program": cohort.program, "cohort": cohort})
+
+
+@require_GET
+def cohort_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(permissions.visible_cohorts(request.user).select_related("program"), pk=pk)
+    status = request.GET.get("status", "current")
+    enrollments = cohort.enrollments.select_related("student").order_by("student__last_name", "student__first_name")
+    if status == "current":
+        enrollments = enrollments.current()
+    elif status == "withdrawn":
+        enrollments = enrollments.filter(withdrawn_on__isnull=False)
+    elif status == "graduated":
+        enrollments = enrollments.filter(graduated_on__isnull=False)
+    offerings = cohort.offerings.select_related("course", "instructor").order_by("starts_on", "course__code")
+    return render(
+        request,
+        "curriculum/cohort_detail.html",
+        {
+            "cohort": cohort,
+            "program": cohort.program,
+            "page": _page(request, enrollments),
+            "status": status,
+            "offerings": offerings,
+            "instructors": cohort.instructors.order_by("last_name"),
+            "can_manage_roster": permissions.can_manage_roster(request.user, cohort.program),
+        },
+    )
+
+
+# --- Courses and offerings ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def course_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _program_for(request, code)
+    if not permissions.can_manage_roster(request.user, program):
+        raise PermissionDenied
+    form = CourseForm(request.POST or None, program=program)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Course created."))
+        return redirect("curriculum:program-detail", code=program.code)
+    return render(request, "curriculum/course_form.html", {"form": form, "program": program})
+
+
+@require_http_methods(["GET", "POST"])
+def course_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    course = get_object_or_404(permissions.visible_courses(request.user).select_related("program"), pk=pk)
+    if not permissions.can_manage_roster(request.user, course.program):
+        raise PermissionDenied
+    form = CourseForm(request.POST or None, instance=course, program=course.program)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Course saved."))
+        return redirect("curriculum:program-detail", code=course.program.code)
+    return render(request, "curriculum/course_form.html", {"form": form, "program": course.program, "course": course})
+
+
+def _save_offering_form(request: AuthenticatedRequest, form: OfferingForm) -> CourseOffering | None:
+    if not form.is_valid():
+        return None
+    try:
+        return services.save_offering(offering=form.save(commit=False))
+    except ValidationError as error:
+        _form_errors_to(form, error)
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+def offering_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(permissions.visible_cohorts(request.user).select_related("program"), pk=pk)
+    if not permissions.can_manage_roster(request.user, cohort.program):
+        raise PermissionDenied
+    form = OfferingForm(request.POST or None, cohort=cohort, initial={"starts_on": cohort.start_on})
+    if request.method == "POST" and (offering := _save_offering_form(request, form)):
+        messages.success(request, _("Course offering created."))
+        return redirect("curriculum:offering-detail", pk=offering.pk)
+    return render(request, "curriculum/offering_form.html", {"form": form, "cohort": cohort, "program": cohort.program})
+
+
+@require_http_methods(["GET", "POST"])
+def offering_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    offering = get_object_or_404(
+        permissions.visible_offerings(request.user).select_related("cohort__program", "course"), pk=pk
+    )
+    cohort = offering.cohort
+    if not permissions.can_manage_roster(request.user, cohort.program):
+        raise PermissionDenied
+    form = OfferingForm(request.POST or None, instance=offering, cohort=cohort)
+    if request.method == "POST" and _save_offering_form(request, form):
+        messages.success(request, _("Course offering saved."))
+        return redirect("curriculum:offering-detail", pk=offering.pk)
+    return render(
+        request,
+        "curriculum/offering_form.html",
+        {"form": form, "cohort": cohort, "program": cohort.program, "offering": offering},
+    )
+
+
+def _offering_for(request: AuthenticatedRequest, pk: int) -> CourseOffering:
+    return get_object_or_404(
+        permissions.visible_offerings(request.user).select_related("course", "cohort__program", "instructor"), pk=pk
+    )
+
+
+@require_GET
+def offering_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Staff see the course's assignments with grading progress; a student sees their own grades."""
+    offering = _offering_for(request, pk)
+    user = request.user
+    if permissions.can_view_gradebook(user, offering):
+        assignments = offering.assignments.annotate(graded=Count("grades")).order_by("due_at")
+        return render(
+            request,
+            "curriculum/offering_detail.html",
+            {
+                "offering": offering,
+                "program": offering.cohort.program,
+                "assignments": assignments,
+                "student_count": offering.cohort.enrollments.current().count(),
+                "can_manage_coursework": permissions.can_manage_coursework(user, offering),
+                "can_manage_roster": permissions.can_manage_roster(user, offering.cohort.program),
+                "now": timezone.now(),
+            },
+        )
+    enrollment = get_object_or_404(Enrollment, student=user, cohort=offering.cohort)
+    with_my_grades = offering.assignments.prefetch_related(
+        Prefetch("grades", queryset=Grade.objects.filter(enrollment=enrollment), to_attr="my_grades")
+    ).order_by("due_at")
+    rows = [(assignment, assignment.my_grades[0] if assignment.my_grades else None) for assignment in with_my_grades]
+    earned = sum((grade.points_earned for _a, grade in rows if grade), Decimal(0))
+    possible = sum((assignment.points for assignment, grade in rows if grade), Decimal(0))
+    return render(
+        request,
+        "curriculum/offering_student.html",
+        {
+            "offering": offering,
+            "enrollment": enrollment,
+            "rows": rows,
+            "earned": earned,
+            "possible": possible,
+            "percent": (earned / possible * 100).quantize(Decimal("0.1")) if possible else None,
+            "graded_count": sum(1 for _a, grade in rows if grade),
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- Coursework and grades ----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def assignment_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    offering = _offering_for(request, pk)
+    if not permissions.can_manage_coursework(request.user, offering):
+        raise PermissionDenied
+    form = AssignmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        assignment = form.save(commit=False)
+        assignment.offering = offering
+        assignment.save()
+        messages.success(request, _("Assignment added."))
+        return redirect("curriculum:offering-detail", pk=offering.pk)
+    return render(request, "curriculum/assignment_form.html", {"form": form, "offering": offering})
+
+
+@require_http_methods(["GET", "POST"])
+def assignment_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    assignment = get_object_or_404(
+        permissions.visible_assignments(request.user).select_related("offering__cohort__program", "offering__course"),
+        pk=pk,
+    )
+    offering = assignment.offering
+    if not permissions.can_manage_coursework(request.user, offering):
+        raise PermissionDenied
+    form = AssignmentForm(request.POST or None, instance=assignment)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Assignment saved."))
+        return redirect("curriculum:offering-detail", pk=offering.pk)
+    return render(
+        request, "curriculum/assignment_form.html", {"form": form, "offering": offering, "assignment": assignment}
+    )
+
+
+@require_GET
+def gradebook(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Students × assignments, a page of students at a time: three queries whatever the size."""
+    offering = _offering_for(request, pk)
+    if not permissions.can_view_gradebook(request.user, offering):
+        raise PermissionDenied
+    assignments = list(offering.assignments.order_by("due_at", "pk"))
+    enrollments = (
+        offering.cohort.enrollments.current()
+        .select_related("student")
+        .order_by("student__last_name", "student__first_name")
+    )
+    page = _page(request, enrollments)
+    grades = Grade.objects.filter(assignment__offering=offering, enrollment__in=[e.pk for e in page.object_list])
+    by_cell = {(grade.enrollment_id, grade.assignment_id): grade for grade in grades}
+    rows = []
+    for enrollment in page.object_list:
+        cells = [(assignment, by_cell.get((enrollment.pk, assignment.pk))) for assignment in assignments]
+        earned = sum((grade.points_earned for _a, grade in cells if grade), Decimal(0))
+        possible = sum((assignment.points for assignment, grade in cells if grade), Decimal(0))
+        percent = (earned / possible * 100).quantize(Decimal("0.1")) if possible else None
+        rows.append({"enrollment": enrollment, "cells": cells, "percent": percent})
+    return render(
+        request,
+        "curriculum/gradebook.html",
+        {
+            "offering": offering,
+            "assignments": assignments,
+            "rows": rows,
+            "page": page,
+            "can_grade": permissions.can_grade(request.user, offering),
+        },
+    )
+
+
+@require_POST
+def grade_cell(request: AuthenticatedRequest, pk: int, enrollment_pk: int) -> HttpResponse:
+    """Enter or change one grade. With htmx the cell comes back alone; without it, the gradebook."""
+    assignment = get_object_or_404(
+        permissions.visible_assignments(request.user).select_related("offering__cohort__program"), pk=pk
+    )
+    offering = assignment.offering
+    enrollment = get_object_or_404(
+        Enrollment.objects.select_related("student"), pk=enrollment_pk, cohort=offering.cohort
+    )
+    if not permissions.can_grade(request.user, offering):
+        raise PermissionDenied
+    form = GradeForm(request.POST)
+    grade = Grade.objects.filter(assignment=assignment, enrollment=enrollment).first()
+    error = ""
+    status = 200
+    if form.is_valid():
+        try:
+            grade = services.grade_assignment(
+                assignment=assignment,
+                enrollment=enrollment,
+                points_earned=form.cleaned_data["points_earned"],
+                grader=request.user,
+            )
+        except ValidationError as problem:
+            error = " ".join(problem.messages)
+    else:
+        error = " ".join(str(message) for messages_ in form.errors.values() for message in messages_)
+    if error:
+        status = 422
+    if request.htmx:
+        return render(
+            request,
+            "curriculum/gradebook.html#grade_cell",
+            {
+                "assignment": assignment,
+                "enrollment": enrollment,
+                "grade": grade,
+                "error": error,
+                "saved": not error,
+                "can_grade": True,
+                "submitted": request.POST.get("points_earned", ""),
+            },
+            status=status,
+        )
+    if error:
+        messages.error(
+            request,
+            _("%(student)s, %(assignment)s: %(error)s")
+            % {"student": enrollment.student, "assignment": assignment, "error": error},
+        )
+    else:
+        messages.success(request, _("Grade saved."))
+    return redirect("curriculum:gradebook", pk=offering.pk)
+
+
+# --- Roster import ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _program_for(request, code)
+    if not permissions.can_manage_roster(request.user, program):
+        raise PermissionDenied
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        try:
+            upload, _plan = services.preview_roster(
+                program=program, uploaded_by=request.user, file_name=upload_file.name, content=upload_file.read()
+            )
+        except roster.RosterFileError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("curriculum:roster-import-detail", pk=upload.pk)
+    return render(
+        request,
+        "curriculum/roster_import.html",
+        {
+            "form": form,
+            "program": program,
+            "required_columns": roster.REQUIRED_COLUMNS,
+            "optional_columns": roster.OPTIONAL_COLUMNS,
+            "cohorts": program.cohorts.order_by("-start_on"),
+        },
+    )
+
+
+def _roster_import_for(request: AuthenticatedRequest, pk: int) -> RosterImport:
+    upload = get_object_or_404(
+        RosterImport.objects.filter(program__in=permissions.administered_programs(request.user)).select_related(
+            "program"
+        ),
+        pk=pk,
+    )
+    return upload
+
+
+@require_GET
+def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The dry run: what the file would change, row by row, before anything is written."""
+    upload = _roster_import_for(request, pk)
+    plan = None
+    file_error = ""
+    if not upload.applied_at:
+        try:
+            plan = roster.plan_roster(program=upload.program, content=bytes(upload.content), file_name=upload.file_name)
+        except roster.RosterFileError as error:
+            file_error = str(error)
+    changed = [row for row in plan.rows if row.action != "unchanged"] if plan else []
+    return render(
+        request,
+        "curriculum/roster_import_detail.html",
+        {
+            "upload": upload,
+            "program": upload.program,
+            "plan": plan,
+            "summary": plan.summary if plan else upload.summary,
+            "page": _page(request, changed, 50),
+            "file_error": file_error,
+            "form": ApplyRosterForm(),
+        },
+    )
+
+
+@require_POST
+def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    upload = _roster_import_for(request, pk)
+    if not permissions.can_manage_roster(request.user, upload.program):
+        raise PermissionDenied
+    form = ApplyRosterForm(request.POST)
+    form.is_valid()
+    try:
+        plan = services.apply_roster_import(
+            upload=upload, skip_bad_rows=form.cleaned_data.get("skip_bad_rows", False), applied_by=request.user
+        )
+    except ValidationError as error:
+        messages.error(
+            request,
+            _("Nothing was imported: %(reason)s") % {"reason": error.messages[0]}
+            if len(error.messages) == 1
+            else _("Nothing was imported: %(count)s rows have errors. Fix them, or choose to skip them.")
+            % {"count": len(error.messages)},
+        )
+    else:
+        summary = plan.summary
+        messages.success(
+            request,
+            _(
+                "Roster imported: %(new)s new students, %(enrolled)s enrolled, %(updated)s updated, "
+                "%(unchanged)s unchanged, %(skipped)s skipped."
+            )
+            % {
+                "new": summary["new_students"],
+                "enrolled": summary["new_enrollments"],
+                "updated": summary["updated"],
+                "unchanged": summary["unchanged"],
+                "skipped": summary["errors"],
+            },
+        )
+    return redirect("curriculum:roster-import-detail", pk=upload.pk)

@@ -1,0 +1,41 @@
+"""`make test`: the whole suite, against the given PostgreSQL and Redis or private ones under .data/.
+
+Private servers started here are stopped again at the end; ones that were already running are left.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    from config import embedded
+
+    environment = dict(os.environ)
+    started: list[str] = []
+    before = embedded.running()
+    if not environment.get("DATABASE_URL"):
+        environment["DATABASE_URL"] = embedded.postgres_url()
+        if not before["postgres"]:
+            started.append("postgres")
+    if not environment.get("REDIS_URL"):
+        environment["REDIS_URL"] = embedded.redis_url()
+        if not before["redis"]:
+            started.append("redis")
+    try:
+        return subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT, env=environment)
+    finally:
+        if "redis" in started:
+            embedded.stop_redis()
+        if "postgres" in started:
+            embedded.stop_postgres()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

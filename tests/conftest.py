@@ -1,0 +1,104 @@
+"""People as fixtures: alice the student, bob her classmate, irene her instructor, ivan who teaches
+another cohort, dana the director, carlos the coordinator, paula a preceptor-to-be, and olga an outsider."""
+
+from __future__ import annotations
+
+import os
+
+# Tests prove nothing about password hashing, and invitations are sent in-process after commit.
+os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"checkoff-test-{os.getpid()}")
+
+import pytest  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+
+from curriculum.models import StaffRole  # noqa: E402
+from tests import factories  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit counters live in Redis; each test starts with none of this run's keys.
+
+    Only our prefix is deleted: the same Redis may hold a dev worker's queue or another test run."""
+    client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _mailbox(settings, tmp_path) -> None:
+    settings.DEMO_MAILBOX_DIR = tmp_path / "mail"
+
+
+@pytest.fixture
+def program(db):
+    return factories.ProgramFactory()
+
+
+@pytest.fixture
+def cohort(program):
+    return factories.CohortFactory(program=program)
+
+
+@pytest.fixture
+def other_cohort(program):
+    return factories.CohortFactory(program=program)
+
+
+@pytest.fixture
+def dana(program):
+    """The program director."""
+    return factories.StaffFactory(program=program, role=StaffRole.Role.DIRECTOR, first_name="Dana").user
+
+
+@pytest.fixture
+def carlos(program):
+    """The program coordinator."""
+    return factories.StaffFactory(program=program, role=StaffRole.Role.COORDINATOR, first_name="Carlos").user
+
+
+@pytest.fixture
+def irene(program, cohort):
+    """Alice's instructor."""
+    user = factories.StaffFactory(program=program, role=StaffRole.Role.INSTRUCTOR, first_name="Irene").user
+    cohort.instructors.add(user)
+    return user
+
+
+@pytest.fixture
+def ivan(program, other_cohort):
+    """An instructor of another cohort of the same program."""
+    user = factories.StaffFactory(program=program, role=StaffRole.Role.INSTRUCTOR, first_name="Ivan").user
+    other_cohort.instructors.add(user)
+    return user
+
+
+@pytest.fixture
+def alice(cohort):
+    """A student."""
+    return factories.EnrollmentFactory(cohort=cohort, student__first_name="Alice").student
+
+
+@pytest.fixture
+def bob(cohort):
+    """Alice's classmate."""
+    return factories.EnrollmentFactory(cohort=cohort, student__first_name="Bob").student
+
+
+@pytest.fixture
+def olga(db):
+    """Signed in, but with no role anywhere."""
+    return factories.UserFactory(first_name="Olga")
+
+
+@pytest.fixture
+def offering(cohort, irene):
+    return factories.OfferingFactory(cohort=cohort, instructor=irene)
+
+
+@pytest.fixture
+def assignment(offering):
+    return factories.AssignmentFactory(offering=offering)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import User
+from curriculum.models import (
+    Accreditor,
+    Assignment,
+    Cohort,
+    Course,
+    CourseOffering,
+    Enrollment,
+    Grade,
+    Program,
+    StaffRole,
+)
+
+PASSWORD = "correct horse battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def verified(self, create: bool, extracted: bool | None, **kwargs: object) -> None:
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, primary=True, verified=True)
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    code = factory.Sequence(lambda n: f"MA-{n}")
+    name = factory.Sequence(lambda n: f"Medical Assisting {n}")
+    accreditor = Accreditor.CAAHEP
+    time_zone = "America/Chicago"
+
+
+class StaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffRole
+
+    class Params:
+        first_name = "Staff"
+
+    program = factory.SubFactory(ProgramFactory)
+    user = factory.SubFactory(UserFactory, first_name=factory.SelfAttribute("..first_name"))
+    role = StaffRole.Role.INSTRUCTOR
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    program = factory.SubFactory(ProgramFactory)
+    code = factory.Sequence(lambda n: f"C{n}")
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    start_on = factory.LazyFunction(lambda: date.today() - timedelta(days=60))
+    expected_graduation_on = factory.LazyFunction(lambda: date.today() + timedelta(days=300))
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    program = factory.SubFactory(ProgramFactory)
+    code = factory.Sequence(lambda n: f"MA{100 + n}")
+    title = factory.Sequence(lambda n: f"Clinical Procedures {n}")
+
+
+class OfferingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CourseOffering
+
+    cohort = factory.SubFactory(CohortFactory)
+    course = factory.SubFactory(CourseFactory, program=factory.SelfAttribute("..cohort.program"))
+    instructor = None
+    starts_on = factory.LazyAttribute(lambda offering: offering.cohort.start_on)
+    ends_on = factory.LazyAttribute(lambda offering: offering.cohort.start_on + timedelta(days=120))
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    student = factory.SubFactory(UserFactory)
+    cohort = factory.SubFactory(CohortFactory)
+    admitted_on = factory.LazyAttribute(lambda enrollment: enrollment.cohort.start_on)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    offering = factory.SubFactory(OfferingFactory)
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+    kind = Assignment.Kind.QUIZ
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    points = Decimal(20)
+
+
+class GradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Grade
+
+    assignment = factory.SubFactory(AssignmentFactory)
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    points_earned = Decimal(15)
+    graded_by = factory.SubFactory(UserFactory)
