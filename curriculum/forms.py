@@ -29,6 +29,18 @@ def program_instructors(program: Program) -> QuerySet[User]:
     return User.objects.filter(staff_roles__program=program, staff_roles__role=StaffRole.Role.INSTRUCTOR).distinct()
 
 
+class ScopedModelForm(forms.ModelForm):
+    """A form whose instance is tied to a parent set in __init__ (its program, its cohort).
+
+    Django skips constraints on fields the form does not show; these parents are known, so the
+    unique constraints that involve them are checked too and refused with a message on the form."""
+
+    scoped_fields: tuple[str, ...] = ()
+
+    def _get_validation_exclusions(self) -> set[str]:
+        return super()._get_validation_exclusions() - set(self.scoped_fields)  # type: ignore[misc]
+
+
 class ProgramForm(forms.ModelForm):
     class Meta:
         model = Program
@@ -57,7 +69,9 @@ class StaffMemberForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=StaffRole.Role.choices)
 
 
-class CohortForm(forms.ModelForm):
+class CohortForm(ScopedModelForm):
+    scoped_fields = ("program",)
+
     class Meta:
         model = Cohort
         fields = ["code", "name", "start_on", "expected_graduation_on", "instructors"]
@@ -80,7 +94,9 @@ class CohortForm(forms.ModelForm):
         return data
 
 
-class CourseForm(forms.ModelForm):
+class CourseForm(ScopedModelForm):
+    scoped_fields = ("program",)
+
     class Meta:
         model = Course
         fields = ["code", "title", "description", "clock_hours"]
@@ -91,7 +107,9 @@ class CourseForm(forms.ModelForm):
         self.instance.program = program
 
 
-class OfferingForm(forms.ModelForm):
+class OfferingForm(ScopedModelForm):
+    scoped_fields = ("cohort",)
+
     class Meta:
         model = CourseOffering
         fields = ["course", "instructor", "starts_on", "ends_on"]

@@ -105,7 +105,7 @@ def grade_assignment(
         raise ValidationError(
             {
                 "points_earned": _("At most %(points)s points for this assignment.")
-                % {"points": assignment.points.normalize()}
+                % {"points": format(assignment.points.normalize(), "f")}
             }
         )
     grade, _created = Grade.objects.update_or_create(

@@ -3,18 +3,11 @@ another cohort, dana the director, carlos the coordinator, paula a preceptor-to-
 
 from __future__ import annotations
 
-import os
+import pytest
+from django.core.cache import cache
 
-# Tests prove nothing about password hashing, and invitations are sent in-process after commit.
-os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-os.environ.setdefault("CACHE_KEY_PREFIX", f"checkoff-test-{os.getpid()}")
-
-import pytest  # noqa: E402
-from django.core.cache import cache  # noqa: E402
-
-from curriculum.models import StaffRole  # noqa: E402
-from tests import factories  # noqa: E402
+from curriculum.models import StaffRole
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +15,7 @@ def _fresh_cache() -> None:
     """Rate-limit counters live in Redis; each test starts with none of this run's keys.
 
     Only our prefix is deleted: the same Redis may hold a dev worker's queue or another test run."""
-    client = cache._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    client = cache._cache.get_client(None, write=True)
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
     if keys:
         client.delete(*keys)

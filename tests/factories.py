@@ -23,7 +23,7 @@ from curriculum.models import (
 PASSWORD = "correct horse battery"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -39,7 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, primary=True, verified=True)
 
 
-class ProgramFactory(factory.django.DjangoModelFactory):
+class ProgramFactory(factory.django.DjangoModelFactory[Program]):
     class Meta:
         model = Program
 
@@ -49,7 +49,7 @@ class ProgramFactory(factory.django.DjangoModelFactory):
     time_zone = "America/Chicago"
 
 
-class StaffFactory(factory.django.DjangoModelFactory):
+class StaffFactory(factory.django.DjangoModelFactory[StaffRole]):
     class Meta:
         model = StaffRole
 
@@ -61,7 +61,7 @@ class StaffFactory(factory.django.DjangoModelFactory):
     role = StaffRole.Role.INSTRUCTOR
 
 
-class CohortFactory(factory.django.DjangoModelFactory):
+class CohortFactory(factory.django.DjangoModelFactory[Cohort]):
     class Meta:
         model = Cohort
 
@@ -72,7 +72,7 @@ class CohortFactory(factory.django.DjangoModelFactory):
     expected_graduation_on = factory.LazyFunction(lambda: date.today() + timedelta(days=300))
 
 
-class CourseFactory(factory.django.DjangoModelFactory):
+class CourseFactory(factory.django.DjangoModelFactory[Course]):
     class Meta:
         model = Course
 
@@ -81,7 +81,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Clinical Procedures {n}")
 
 
-class OfferingFactory(factory.django.DjangoModelFactory):
+class OfferingFactory(factory.django.DjangoModelFactory[CourseOffering]):
     class Meta:
         model = CourseOffering
 
@@ -92,7 +92,7 @@ class OfferingFactory(factory.django.DjangoModelFactory):
     ends_on = factory.LazyAttribute(lambda offering: offering.cohort.start_on + timedelta(days=120))
 
 
-class EnrollmentFactory(factory.django.DjangoModelFactory):
+class EnrollmentFactory(factory.django.DjangoModelFactory[Enrollment]):
     class Meta:
         model = Enrollment
 
@@ -101,7 +101,7 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     admitted_on = factory.LazyAttribute(lambda enrollment: enrollment.cohort.start_on)
 
 
-class AssignmentFactory(factory.django.DjangoModelFactory):
+class AssignmentFactory(factory.django.DjangoModelFactory[Assignment]):
     class Meta:
         model = Assignment
 
@@ -112,7 +112,7 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     points = Decimal(20)
 
 
-class GradeFactory(factory.django.DjangoModelFactory):
+class GradeFactory(factory.django.DjangoModelFactory[Grade]):
     class Meta:
         model = Grade
 

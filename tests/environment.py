@@ -1,0 +1,8 @@
+"""Loaded with `-p tests.environment` before Django's settings, so these defaults reach them."""
+
+import os
+
+# Tests prove nothing about password hashing, and invitations are sent in-process after commit.
+os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"checkoff-test-{os.getpid()}")
