@@ -1,0 +1,137 @@
+"""`manage.py import_roster`: the roster import from the command line."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from accounts.models import Invitation, User
+from curriculum.models import Enrollment
+from tests.curriculum.test_roster import roster_csv, roster_xlsx, student_row
+
+
+def import_roster(path: Path, **options: Any) -> tuple[str, str]:
+    """Run the command; return what it printed to stdout and stderr."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("import_roster", str(path), stdout=stdout, stderr=stderr, **options)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture
+def good_file(tmp_path, cohort) -> Path:
+    path = tmp_path / "students.csv"
+    path.write_bytes(roster_csv([student_row(cohort, 1), student_row(cohort, 2)]))
+    return path
+
+
+@pytest.fixture
+def bad_file(tmp_path, cohort) -> Path:
+    path = tmp_path / "students.csv"
+    path.write_bytes(
+        roster_csv([student_row(cohort, 1), student_row(cohort, 2, admitted_on="2026-13-01"), student_row(cohort, 3)])
+    )
+    return path
+
+
+def test_a_dry_run_prints_the_summary_and_writes_nothing(good_file, cohort, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        out, err = import_roster(good_file, program=cohort.program.code, dry_run=True)
+
+    assert out.strip() == (
+        "Would import 2 rows: 2 new students, 0 new enrollments, 0 updated, 0 unchanged, 0 with errors."
+    )
+    assert err == ""
+    assert not User.objects.filter(email__endswith="@school.test").exists()
+    assert not Enrollment.objects.exists()
+    assert not Invitation.objects.exists()
+    assert callbacks == []
+
+
+def test_it_imports_a_roster_and_invites_the_new_students(good_file, cohort, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        out, _err = import_roster(good_file, program=cohort.program.code)
+
+    assert out.strip() == "Imported 2 rows: 2 new students, 0 new enrollments, 0 updated, 0 unchanged, 0 with errors."
+    assert Enrollment.objects.filter(cohort=cohort).count() == 2
+    assert Invitation.objects.filter(invited_by=None).count() == 2
+    assert sorted(message.to[0] for message in mail.outbox) == ["student1@school.test", "student2@school.test"]
+
+
+def test_running_it_twice_changes_nothing_the_second_time(good_file, cohort):
+    import_roster(good_file, program=cohort.program.code)
+
+    out, _err = import_roster(good_file, program=cohort.program.code)
+
+    assert "0 new students, 0 new enrollments, 0 updated, 2 unchanged" in out
+    assert Enrollment.objects.count() == 2
+    assert Invitation.objects.count() == 2
+
+
+def test_it_imports_an_xlsx_file(tmp_path, cohort):
+    path = tmp_path / "students.xlsx"
+    path.write_bytes(roster_xlsx([student_row(cohort, 1, student_number=17)]))
+
+    import_roster(path, program=cohort.program.code)
+
+    assert Enrollment.objects.get().student_number == "17"
+
+
+def test_with_a_bad_row_it_fails_and_writes_nothing(bad_file, cohort, django_capture_on_commit_callbacks):
+    stderr = io.StringIO()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(CommandError, match=r"Nothing was imported: 1 errors\. Fix them, or pass --skip-bad-rows\."),
+    ):
+        call_command("import_roster", str(bad_file), program=cohort.program.code, stderr=stderr)
+
+    assert "Row 3, admitted_on: “2026-13-01” is not a date; use YYYY-MM-DD" in stderr.getvalue()
+    assert not User.objects.filter(email__endswith="@school.test").exists()
+    assert not Enrollment.objects.exists()
+    assert not Invitation.objects.exists()
+    assert callbacks == []
+
+
+def test_a_dry_run_with_a_bad_row_lists_it_and_fails(bad_file, cohort):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="1 errors; a real import would write nothing"):
+        call_command(
+            "import_roster", str(bad_file), program=cohort.program.code, dry_run=True, stdout=stdout, stderr=stderr
+        )
+
+    assert "2 new students" in stdout.getvalue()
+    assert "1 with errors" in stdout.getvalue()
+    assert "Row 3, admitted_on" in stderr.getvalue()
+    assert not Enrollment.objects.exists()
+
+
+def test_skip_bad_rows_imports_the_good_rows(bad_file, cohort):
+    out, err = import_roster(bad_file, program=cohort.program.code, skip_bad_rows=True)
+
+    assert out.strip() == (
+        "Imported 3 rows: 2 new students, 0 new enrollments, 0 updated, 0 unchanged, 1 with errors (skipped)."
+    )
+    assert "Row 3, admitted_on" in err
+    assert set(Enrollment.objects.values_list("student__email", flat=True)) == {
+        "student1@school.test",
+        "student3@school.test",
+    }
+
+
+def test_an_unreadable_file_is_a_command_error_naming_the_columns(tmp_path, cohort):
+    path = tmp_path / "students.csv"
+    path.write_bytes(b"email,first_name,cohort,admitted_on,nickname\n")
+
+    with pytest.raises(CommandError, match="Unknown columns: nickname"):
+        import_roster(path, program=cohort.program.code)
+
+
+def test_an_unknown_program_or_a_missing_file_is_a_command_error(good_file, tmp_path, cohort):
+    with pytest.raises(CommandError, match="No program with code 'NOPE'"):
+        import_roster(good_file, program="NOPE")
+    with pytest.raises(CommandError, match="No file at"):
+        import_roster(tmp_path / "missing.csv", program=cohort.program.code)

@@ -1,0 +1,643 @@
+"""Roster import: reading, checking and planning a file (curriculum/roster.py), writing the plan
+(curriculum/services.py) and the upload → preview → apply pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import Workbook
+
+from accounts.models import Invitation, User
+from curriculum import roster, services
+from curriculum.models import Enrollment, RosterImport, StaffRole
+from tests import factories
+
+COLUMNS = (*roster.REQUIRED_COLUMNS, *roster.OPTIONAL_COLUMNS)
+
+
+def student_row(cohort: Any, number: int, /, **values: Any) -> dict[str, Any]:
+    """One roster row for a new student of the cohort; keyword arguments override its cells."""
+    row: dict[str, Any] = {
+        "email": f"student{number}@school.test",
+        "first_name": f"First{number}",
+        "last_name": f"Last{number}",
+        "cohort": cohort.code,
+        "admitted_on": cohort.start_on,
+    }
+    row.update(values)
+    return row
+
+
+def roster_csv(rows: list[dict[str, Any]], columns: list[str] | None = None) -> bytes:
+    """A UTF-8 CSV with a header of the given columns, or of every column the rows use."""
+    if columns is None:
+        columns = [column for column in COLUMNS if any(column in row for row in rows)]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(column) is None else str(row[column]) for column in columns])
+    return out.getvalue().encode()
+
+
+def roster_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    """The same rows as a workbook, typed the way spreadsheet programs save them: real dates and numbers."""
+    columns = [column for column in COLUMNS if any(column in row for row in rows)]
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([row.get(column) for column in columns])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def apply(program: Any, content: bytes, file_name: str = "roster.csv", **options: Any) -> roster.RosterPlan:
+    return services.apply_roster(program=program, content=content, file_name=file_name, imported_by=None, **options)
+
+
+def plan(program: Any, content: bytes, file_name: str = "roster.csv") -> roster.RosterPlan:
+    return roster.plan_roster(program=program, content=content, file_name=file_name)
+
+
+def written_state() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row an import may write, to compare before and after."""
+    return {
+        "users": list(
+            User.objects.order_by("pk").values_list("pk", "email", "first_name", "last_name", "preferred_language")
+        ),
+        "enrollments": list(
+            Enrollment.objects.order_by("pk").values_list(
+                "pk",
+                "student_id",
+                "cohort_id",
+                "student_number",
+                "admitted_on",
+                "trigger_course_completed_on",
+                "withdrawn_on",
+                "graduated_on",
+            )
+        ),
+        "email_addresses": list(EmailAddress.objects.order_by("pk").values_list("pk", "user_id", "email")),
+        "invitations": list(Invitation.objects.order_by("pk").values_list("pk", "user_id")),
+    }
+
+
+# --- A good file --------------------------------------------------------------------------
+
+
+def test_a_good_file_creates_students_enrollments_and_invitations(cohort, dana, django_capture_on_commit_callbacks):
+    rows = [
+        student_row(cohort, 1, student_number="S-1", preferred_language="es"),
+        student_row(cohort, 2, trigger_course_completed_on=cohort.start_on + timedelta(days=30)),
+        student_row(cohort, 3),
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = services.apply_roster(
+            program=cohort.program, content=roster_csv(rows), file_name="roster.csv", imported_by=dana
+        )
+        assert mail.outbox == [], "invitations leave only after commit"
+
+    assert result.summary == {
+        "rows": 3,
+        "new_students": 3,
+        "new_enrollments": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "errors": 0,
+    }
+    students = User.objects.filter(email__endswith="@school.test").order_by("email")
+    assert [(s.email, s.first_name, s.last_name, s.preferred_language) for s in students] == [
+        ("student1@school.test", "First1", "Last1", "es"),
+        ("student2@school.test", "First2", "Last2", ""),
+        ("student3@school.test", "First3", "Last3", ""),
+    ]
+    assert not any(student.has_usable_password() for student in students)
+    enrollments = Enrollment.objects.filter(cohort=cohort).order_by("student__email")
+    assert [(e.student.email, e.student_number, e.admitted_on, e.trigger_course_completed_on) for e in enrollments] == [
+        ("student1@school.test", "S-1", cohort.start_on, None),
+        ("student2@school.test", "", cohort.start_on, cohort.start_on + timedelta(days=30)),
+        ("student3@school.test", "", cohort.start_on, None),
+    ]
+    invitations = Invitation.objects.filter(user__in=students)
+    assert invitations.count() == 3
+    assert all(invitation.invited_by == dana and invitation.sent_at for invitation in invitations)
+    assert EmailAddress.objects.filter(user__in=students, verified=False, primary=True).count() == 3
+    assert len(callbacks) == 1  # one queued batch of invitations
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "student1@school.test",
+        "student2@school.test",
+        "student3@school.test",
+    ]
+
+
+def test_importing_the_same_file_again_changes_nothing(cohort, alice, django_capture_on_commit_callbacks):
+    enrollment = alice.enrollments.get()
+    rows = [
+        student_row(cohort, 1, student_number="S-1", preferred_language="es"),
+        student_row(cohort, 2, withdrawn_on=cohort.start_on + timedelta(days=10)),
+        student_row(cohort, 3, graduated_on=cohort.start_on + timedelta(days=200)),
+        student_row(
+            cohort,
+            4,
+            email=alice.email.upper(),
+            first_name=alice.first_name,
+            last_name="Renamed",
+            admitted_on=enrollment.admitted_on,
+        ),
+    ]
+    content = roster_csv(rows)
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(cohort.program, content)
+    before = written_state()
+    sent = len(mail.outbox)
+
+    again = plan(cohort.program, content)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        applied = apply(cohort.program, content)
+
+    assert [row.action for row in again.rows] == ["unchanged"] * 4
+    assert applied.summary == {
+        "rows": 4,
+        "new_students": 0,
+        "new_enrollments": 0,
+        "updated": 0,
+        "unchanged": 4,
+        "errors": 0,
+    }
+    assert written_state() == before
+    assert callbacks == []
+    assert len(mail.outbox) == sent
+
+
+def test_an_xlsx_file_imports_like_the_same_csv(cohort, other_cohort):
+    rows = [
+        student_row(cohort, 1, student_number=1001, preferred_language="es"),
+        student_row(cohort, 2, withdrawn_on=cohort.start_on + timedelta(days=3)),
+        student_row(other_cohort, 3, trigger_course_completed_on=other_cohort.start_on + timedelta(days=40)),
+    ]
+    csv_plan = plan(cohort.program, roster_csv(rows), "roster.csv")
+    xlsx_plan = plan(cohort.program, roster_xlsx(rows), "ROSTER.XLSX")
+
+    assert [(row.line, row.action, row.values) for row in xlsx_plan.rows] == [
+        (row.line, row.action, row.values) for row in csv_plan.rows
+    ]
+    assert xlsx_plan.rows[0].values["student_number"] == "1001"
+
+    apply(cohort.program, roster_xlsx(rows), "ROSTER.XLSX")
+
+    assert Enrollment.objects.filter(cohort__program=cohort.program).count() == 3
+    assert [row.action for row in plan(cohort.program, roster_csv(rows), "roster.csv").rows] == ["unchanged"] * 3
+
+
+def test_blank_rows_are_skipped_and_line_numbers_count_them(cohort):
+    content = roster_csv([student_row(cohort, 1), student_row(cohort, 2, email="not-an-email")])
+    header, first, second = content.decode().splitlines()
+    content = "\n".join([header, first, ",,,,", "", second]).encode()
+
+    result = plan(cohort.program, content)
+
+    assert [row.line for row in result.rows] == [2, 5]
+    assert [(error.line, error.column) for error in result.errors] == [(5, "email")]
+
+
+def test_a_byte_order_mark_and_header_case_are_accepted(cohort):
+    content = roster_csv([student_row(cohort, 1)]).decode()
+    content = "\ufeff" + content.replace("email,first_name", "Email, First_Name", 1)
+
+    result = plan(cohort.program, content.encode())
+
+    assert [row.action for row in result.rows] == ["create"]
+
+
+# --- Bad rows -----------------------------------------------------------------------------
+
+
+def test_a_file_with_a_bad_row_writes_nothing(cohort, dana, django_capture_on_commit_callbacks):
+    rows = [student_row(cohort, 1), student_row(cohort, 2, admitted_on="someday"), student_row(cohort, 3)]
+    before = written_state()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(ValidationError) as refusal:
+        services.apply_roster(program=cohort.program, content=roster_csv(rows), file_name="r.csv", imported_by=dana)
+
+    assert refusal.value.messages == ["Row 3, admitted_on: “someday” is not a date; use YYYY-MM-DD"]
+    assert written_state() == before
+    assert not User.objects.filter(email__endswith="@school.test").exists()
+    assert not Enrollment.objects.exists()
+    assert not Invitation.objects.exists()
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+def test_skipping_bad_rows_imports_the_good_rows_only(cohort, django_capture_on_commit_callbacks):
+    rows = [
+        student_row(cohort, 1),
+        student_row(cohort, 2, email="two@"),
+        student_row(cohort, 3),
+        student_row(cohort, 4, cohort="NOPE"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = apply(cohort.program, roster_csv(rows), skip_bad_rows=True)
+
+    assert result.summary["new_students"] == 2
+    assert result.summary["errors"] == 2
+    assert [(error.line, error.column) for error in result.errors] == [(3, "email"), (5, "cohort")]
+    assert set(Enrollment.objects.values_list("student__email", flat=True)) == {
+        "student1@school.test",
+        "student3@school.test",
+    }
+    assert not User.objects.filter(email="student4@school.test").exists()
+    assert sorted(message.to[0] for message in mail.outbox) == ["student1@school.test", "student3@school.test"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "message"),
+    [
+        ({"email": "student1.school.test"}, "email", "is not an email address"),
+        ({"email": ""}, "email", "is not an email address"),
+        ({"first_name": " "}, "first_name", "is required"),
+        ({"last_name": "x" * 151}, "last_name", "longer than 150"),
+        ({"admitted_on": "03/01/2026"}, "admitted_on", "is not a date; use YYYY-MM-DD"),
+        ({"admitted_on": ""}, "admitted_on", "is required"),
+        ({"withdrawn_on": "2026-02-30"}, "withdrawn_on", "is not a date"),
+        ({"cohort": "2099-NEVER"}, "cohort", "no cohort “2099-NEVER”"),
+        ({"cohort": ""}, "cohort", "is required"),
+        ({"preferred_language": "fr"}, "preferred_language", "“fr” is not one of: en, es"),
+        (
+            {"withdrawn_on": date(2026, 3, 1), "graduated_on": date(2026, 4, 1), "admitted_on": date(2026, 1, 5)},
+            "graduated_on",
+            "cannot be both withdrawn and graduated",
+        ),
+        ({"admitted_on": date(2026, 1, 5), "withdrawn_on": date(2026, 1, 4)}, "withdrawn_on", "is before admitted_on"),
+        ({"admitted_on": date(2026, 1, 5), "graduated_on": date(2025, 12, 1)}, "graduated_on", "is before admitted_on"),
+        (
+            {"admitted_on": date(2026, 1, 5), "trigger_course_completed_on": date(2026, 1, 1)},
+            "trigger_course_completed_on",
+            "is before admitted_on",
+        ),
+    ],
+)
+def test_a_bad_row_is_reported_with_its_row_number_and_column(cohort, cells, column, message):
+    rows = [student_row(cohort, 1), student_row(cohort, 2, **cells)]
+    columns = list(COLUMNS)
+
+    result = plan(cohort.program, roster_csv(rows, columns))
+
+    assert [row.action for row in result.rows] == ["create", "error"]
+    assert [(error.line, error.column) for error in result.errors] == [(3, column)]
+    assert message in result.errors[0].message
+    assert str(result.errors[0]).startswith(f"Row 3, {column}: ")
+
+
+def test_an_email_twice_in_the_file_is_an_error_on_the_second_row(cohort):
+    rows = [student_row(cohort, 1), student_row(cohort, 2), student_row(cohort, 3, email="Student1@School.test")]
+
+    result = plan(cohort.program, roster_csv(rows))
+
+    assert [row.action for row in result.rows] == ["create", "create", "error"]
+    assert [str(error) for error in result.errors] == ["Row 4, email: appears again (first on row 2)"]
+
+
+def test_a_row_with_more_cells_than_the_header_is_an_error(cohort):
+    content = roster_csv([student_row(cohort, 1)]) + b"x@school.test,A,B,C,2026-01-01,surplus\r\n"
+
+    result = plan(cohort.program, content)
+
+    assert [(error.line, error.column) for error in result.errors] == [(3, "row")]
+
+
+def test_a_student_current_in_another_cohort_of_the_program_is_an_error(cohort, other_cohort, alice):
+    rows = [student_row(other_cohort, 1, email=alice.email)]
+
+    result = plan(cohort.program, roster_csv(rows))
+
+    assert result.rows[0].action == "error"
+    assert [str(error) for error in result.errors] == [
+        f"Row 2, cohort: {alice.email} is already enrolled in cohort {cohort.code} of this program"
+    ]
+    with pytest.raises(ValidationError):
+        apply(cohort.program, roster_csv(rows))
+    assert list(alice.enrollments.values_list("cohort", flat=True)) == [cohort.pk]
+
+
+def test_a_student_who_withdrew_from_another_cohort_may_enroll_again(cohort, other_cohort, alice):
+    alice.enrollments.update(withdrawn_on=cohort.start_on + timedelta(days=5))
+    rows = [student_row(other_cohort, 1, email=alice.email, first_name=alice.first_name, last_name=alice.last_name)]
+
+    result = apply(cohort.program, roster_csv(rows))
+
+    assert result.rows[0].action == "enroll"
+    assert set(alice.enrollments.values_list("cohort", flat=True)) == {cohort.pk, other_cohort.pk}
+
+
+def test_a_person_already_in_checkoff_is_enrolled_without_a_new_invitation(
+    cohort, olga, django_capture_on_commit_callbacks
+):
+    rows = [student_row(cohort, 1, email=olga.email, first_name=olga.first_name, last_name=olga.last_name)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = apply(cohort.program, roster_csv(rows))
+
+    assert result.summary["new_enrollments"] == 1
+    assert Enrollment.objects.filter(student=olga, cohort=cohort).exists()
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_new_name_or_withdrawal_of_a_student_is_an_update(cohort, alice, bob, django_capture_on_commit_callbacks):
+    enrollment = alice.enrollments.get()
+    withdrawn = enrollment.admitted_on + timedelta(days=20)
+    rows = [
+        student_row(
+            cohort,
+            1,
+            email=alice.email,
+            first_name=alice.first_name,
+            last_name="Newname",
+            admitted_on=enrollment.admitted_on,
+            withdrawn_on=withdrawn,
+        ),
+        student_row(
+            cohort, 2, email=bob.email, first_name=bob.first_name, last_name=bob.last_name, admitted_on=cohort.start_on
+        ),
+    ]
+    old_last_name = alice.last_name
+
+    preview = plan(cohort.program, roster_csv(rows))
+    with django_capture_on_commit_callbacks(execute=True):
+        result = apply(cohort.program, roster_csv(rows))
+
+    assert [row.action for row in preview.rows] == ["update", "unchanged"]
+    assert preview.rows[0].changes == {"last_name": (old_last_name, "Newname"), "withdrawn_on": (None, withdrawn)}
+    assert result.summary["updated"] == 1
+    alice.refresh_from_db()
+    enrollment.refresh_from_db()
+    assert alice.last_name == "Newname"
+    assert enrollment.withdrawn_on == withdrawn
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_an_empty_language_or_student_number_keeps_what_is_stored(cohort, alice):
+    alice.preferred_language = "es"
+    alice.save()
+    alice.enrollments.update(student_number="A-17")
+    enrollment = alice.enrollments.get()
+    rows = [
+        student_row(
+            cohort,
+            1,
+            email=alice.email,
+            first_name=alice.first_name,
+            last_name=alice.last_name,
+            admitted_on=enrollment.admitted_on,
+        )
+    ]
+
+    result = plan(cohort.program, roster_csv(rows, list(COLUMNS)))
+
+    assert result.rows[0].action == "unchanged"
+
+
+# --- Files that cannot be read ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "file_name", "names"),
+    [
+        (b"email,first_name,last_name,cohort,admitted_on,nickname,shoe_size\n", "r.csv", ["nickname", "shoe_size"]),
+        (b"email,first_name,last_name,cohort\n", "r.csv", ["Missing required columns", "admitted_on"]),
+        (b"email,first_name,cohort\n", "r.csv", ["last_name, admitted_on"]),
+        (b"email,email,first_name,last_name,cohort,admitted_on\n", "r.csv", ["twice", "email"]),
+        ("email,first_name\nJosé@school.test,José\n".encode("latin-1"), "r.csv", ["UTF-8"]),
+        (b"", "r.csv", ["empty"]),
+        (b"email,first_name,last_name,cohort,admitted_on\n", "roster.txt", [".csv or .xlsx"]),
+        (b"email,first_name,last_name,cohort,admitted_on\n", "roster.xls", [".csv or .xlsx"]),
+        (b"not a zip file", "roster.xlsx", ["not a readable .xlsx"]),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_whole(cohort, content, file_name, names):
+    with pytest.raises(roster.RosterFileError) as refusal:
+        apply(cohort.program, content, file_name)
+
+    for name in names:
+        assert name in str(refusal.value)
+    assert not User.objects.filter(email__endswith="@school.test").exists()
+    assert not Enrollment.objects.exists()
+
+
+def test_an_xlsx_with_an_unknown_column_is_refused(cohort):
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append([*roster.REQUIRED_COLUMNS, "Middle_Name"])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    with pytest.raises(roster.RosterFileError, match="Unknown columns: middle_name"):
+        plan(cohort.program, out.getvalue(), "roster.xlsx")
+
+
+# --- Writing in batches -------------------------------------------------------------------
+
+
+def _rows_of_every_kind(count: int, prefix: str) -> tuple[Any, bytes]:
+    """A fresh program with `count` new students, `count` people new to it and `count` students to update."""
+    cohort = factories.CohortFactory()
+    rows = []
+    for number in range(count):
+        rows.append(student_row(cohort, number, email=f"{prefix}-new{number}@school.test"))
+        person = factories.UserFactory(email=f"{prefix}-known{number}@school.test")
+        rows.append(student_row(cohort, number, email=person.email))
+        enrolled = factories.EnrollmentFactory(cohort=cohort, student__email=f"{prefix}-enrolled{number}@school.test")
+        rows.append(
+            student_row(cohort, number, email=enrolled.student.email, withdrawn_on=cohort.start_on + timedelta(days=1))
+        )
+    return cohort, roster_csv(rows)
+
+
+def test_applying_a_batch_costs_the_same_queries_whatever_its_size(db):
+    """One batch of 1× and of 5× the rows: the same statements, not one per row."""
+    counts = []
+    for size, prefix in ((2, "small"), (10, "large")):
+        cohort, content = _rows_of_every_kind(size, prefix)
+        with CaptureQueriesContext(connection) as queries:
+            result = apply(cohort.program, content)
+        assert result.summary["new_students"] == size
+        assert result.summary["new_enrollments"] == size
+        assert result.summary["updated"] == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+    assert roster.LOOKUP_BATCH >= 3 * 10
+    assert services.WRITE_BATCH >= 3 * 10
+
+
+def test_rows_beyond_one_batch_are_all_written(cohort, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(roster, "LOOKUP_BATCH", 3)
+    monkeypatch.setattr(services, "WRITE_BATCH", 2)
+    rows = [student_row(cohort, number) for number in range(7)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(cohort.program, roster_csv(rows))
+
+    assert Enrollment.objects.filter(cohort=cohort).count() == 7
+    assert Invitation.objects.count() == 7
+    assert len(mail.outbox) == 7
+    assert [row.action for row in plan(cohort.program, roster_csv(rows)).rows] == ["unchanged"] * 7
+
+
+# --- Pages: upload, preview, apply --------------------------------------------------------
+
+
+def _upload(client, program, content: bytes, file_name: str = "roster.csv"):
+    return client.post(
+        reverse("curriculum:roster-import", args=[program.code]),
+        {"file": SimpleUploadedFile(file_name, content, content_type="text/csv")},
+    )
+
+
+@pytest.mark.parametrize("person", ["dana", "carlos"])
+def test_a_program_admin_uploads_previews_and_applies_a_roster(
+    client, cohort, person, request, django_capture_on_commit_callbacks
+):
+    admin = request.getfixturevalue(person)
+    client.force_login(admin)
+    rows = [student_row(cohort, 1), student_row(cohort, 2)]
+
+    assert client.get(reverse("curriculum:roster-import", args=[cohort.program.code])).status_code == 200
+    response = _upload(client, cohort.program, roster_csv(rows))
+    upload = RosterImport.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("curriculum:roster-import-detail", args=[upload.pk])
+    assert not User.objects.filter(email__endswith="@school.test").exists(), "a preview writes no student"
+
+    preview = client.get(response.url)
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    assert "student1@school.test" in page
+    assert "student2@school.test" in page
+    assert preview.context["summary"]["new_students"] == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        applied = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]))
+
+    assert applied.status_code == 302
+    assert applied.url == reverse("curriculum:roster-import-detail", args=[upload.pk])
+    upload.refresh_from_db()
+    assert upload.applied_at is not None
+    assert upload.summary["new_students"] == 2
+    assert Enrollment.objects.filter(cohort=cohort).count() == 2
+    assert sorted(message.to[0] for message in mail.outbox) == ["student1@school.test", "student2@school.test"]
+    assert "Roster imported: 2 new students" in client.get(applied.url).content.decode()
+
+
+def test_an_unreadable_file_is_refused_on_the_upload_page(client, cohort, dana):
+    client.force_login(dana)
+
+    response = _upload(client, cohort.program, b"email,nickname\n")
+
+    assert response.status_code == 200
+    assert "Unknown columns: nickname" in response.content.decode()
+    assert not RosterImport.objects.exists()
+
+
+def test_a_file_with_errors_is_not_applied_unless_bad_rows_are_skipped(client, cohort, dana):
+    client.force_login(dana)
+    _upload(client, cohort.program, roster_csv([student_row(cohort, 1), student_row(cohort, 2, cohort="NOPE")]))
+    upload = RosterImport.objects.get()
+    apply_url = reverse("curriculum:roster-import-apply", args=[upload.pk])
+
+    preview = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
+    assert "no cohort “NOPE”" in preview
+
+    refused = client.post(apply_url, follow=True)
+    assert "Nothing was imported" in refused.content.decode()
+    upload.refresh_from_db()
+    assert upload.applied_at is None
+    assert not Enrollment.objects.exists()
+
+    client.post(apply_url, {"skip_bad_rows": "on"})
+    upload.refresh_from_db()
+    assert upload.applied_at is not None
+    assert upload.skip_bad_rows
+    assert list(Enrollment.objects.values_list("student__email", flat=True)) == ["student1@school.test"]
+
+
+def test_clicking_import_twice_imports_once(client, cohort, dana, django_capture_on_commit_callbacks):
+    client.force_login(dana)
+    _upload(client, cohort.program, roster_csv([student_row(cohort, 1), student_row(cohort, 2)]))
+    upload = RosterImport.objects.get()
+    apply_url = reverse("curriculum:roster-import-apply", args=[upload.pk])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(apply_url)
+    first = written_state()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        second = client.post(apply_url, follow=True)
+
+    assert "This file was imported already." in second.content.decode()
+    assert written_state() == first
+    assert callbacks == []
+    assert len(mail.outbox) == 2
+
+
+def test_an_instructor_may_not_open_the_upload_page(client, cohort, irene):
+    client.force_login(irene)
+    url = reverse("curriculum:roster-import", args=[cohort.program.code])
+
+    assert client.get(url).status_code == 403
+    assert _upload(client, cohort.program, roster_csv([student_row(cohort, 1)])).status_code == 403
+    assert not RosterImport.objects.exists()
+
+
+def test_an_instructor_can_neither_see_nor_apply_an_import(client, cohort, dana, irene):
+    """An import lists students of every cohort; an instructor may not see it, so it is not found."""
+    upload, _plan = services.preview_roster(
+        program=cohort.program, uploaded_by=dana, file_name="r.csv", content=roster_csv([student_row(cohort, 1)])
+    )
+    client.force_login(irene)
+
+    assert client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).status_code == 404
+    assert client.post(reverse("curriculum:roster-import-apply", args=[upload.pk])).status_code == 404
+    upload.refresh_from_db()
+    assert upload.applied_at is None
+    assert not Enrollment.objects.exists()
+
+
+def test_a_director_of_another_program_gets_404_for_an_import(client, cohort, dana):
+    upload, _plan = services.preview_roster(
+        program=cohort.program, uploaded_by=dana, file_name="r.csv", content=roster_csv([student_row(cohort, 1)])
+    )
+    diego = factories.StaffFactory(role=StaffRole.Role.DIRECTOR, first_name="Diego").user
+    client.force_login(diego)
+
+    assert client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).status_code == 404
+    assert client.post(reverse("curriculum:roster-import-apply", args=[upload.pk])).status_code == 404
+    assert client.get(reverse("curriculum:roster-import", args=[cohort.program.code])).status_code == 404
+    upload.refresh_from_db()
+    assert upload.applied_at is None
+
+
+def test_applying_needs_a_post(client, cohort, dana):
+    upload, _plan = services.preview_roster(
+        program=cohort.program, uploaded_by=dana, file_name="r.csv", content=roster_csv([student_row(cohort, 1)])
+    )
+    client.force_login(dana)
+
+    assert client.get(reverse("curriculum:roster-import-apply", args=[upload.pk])).status_code == 405
+    upload.refresh_from_db()
+    assert upload.applied_at is None
