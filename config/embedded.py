@@ -116,7 +116,9 @@ def _postgres_user() -> str | None:
 
 
 def _run_as(user: str | None, command: list[str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(command, user=user, capture_output=True, text=True, cwd="/")
+    # Drop root's group too: with gid 0 left, a 0700-ish parent folder's group bits would deny access.
+    identity = {"user": user, "group": user, "extra_groups": []} if user else {}
+    result = subprocess.run(command, capture_output=True, text=True, cwd="/", **identity)  # type: ignore[call-overload]
     if result.returncode != 0:
         raise EmbeddedServiceError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
     return result

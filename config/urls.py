@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 import config.admin  # noqa: F401  (locks the admin down before its URLs are built)
 from curriculum import views as curriculum_views
@@ -10,7 +12,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
     path("", include("curriculum.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Public: a visitor on the sign-in page may switch language before signing in.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The demo mailbox answers 404 unless DEBUG is on (notifications/permissions.py).
     path("dev/", include("notifications.urls")),
 ]

@@ -277,3 +277,35 @@ def test_the_deploy_check_reports_no_warnings_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_a_visitor_may_switch_language_before_signing_in(client, db):
+    response = client.post(reverse("set_language"), {"language": "es", "next": reverse("account_login")})
+    assert response.status_code == 302
+    assert response.url == reverse("account_login")
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "es"
+
+
+def test_staff_turn_on_two_factor_and_then_sign_in_needs_the_code(client, irene):
+    from allauth.mfa.totp.internal import auth as totp
+
+    client.post(reverse("account_login"), {"login": irene.email, "password": factories.PASSWORD})
+    # allauth asks for the password again, even right after signing in, before showing a secret.
+    client.post(reverse("account_reauthenticate"), {"password": factories.PASSWORD})
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    code = totp.format_hotp_value(totp.hotp_value(secret, next(totp.yield_hotp_counters_from_time())))
+    assert client.post(reverse("mfa_activate_totp"), {"code": code}).status_code == 302
+    assert Authenticator.objects.filter(user=irene, type=Authenticator.Type.TOTP).exists()
+
+    client.logout()
+    response = client.post(reverse("account_login"), {"login": irene.email, "password": factories.PASSWORD})
+    assert response.url == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+
+
+def test_two_factor_setup_asks_for_the_password_again(client, irene):
+    client.force_login(irene)
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.url.startswith(reverse("account_reauthenticate"))
