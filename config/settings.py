@@ -125,7 +125,7 @@ if not REDIS_URL:
 CACHES = {
     "default": {
         # A real shared cache: allauth's failed-login rate limits must hold across processes.
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.TolerantRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "checkoff"),
     }

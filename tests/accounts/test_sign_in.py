@@ -309,3 +309,11 @@ def test_two_factor_setup_asks_for_the_password_again(client, irene):
     client.force_login(irene)
     response = client.get(reverse("mfa_activate_totp"))
     assert response.url.startswith(reverse("account_reauthenticate"))
+
+
+def test_signing_in_works_while_redis_is_unreachable(client, alice, settings):
+    settings.CACHES = {"default": {"BACKEND": "config.cache.TolerantRedisCache", "LOCATION": "redis://127.0.0.1:9/0"}}
+    assert client.get(reverse("account_login")).status_code == 200
+    response = client.post(reverse("account_login"), {"login": alice.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 200
