@@ -44,12 +44,15 @@ def main() -> int:
         for child in children:
             if child.poll() is None:
                 child.terminate()
-        deadline = time.monotonic() + 15
+        # Be quick: whoever stops us may not wait long (a terminal's second Ctrl-C, a supervisor's KILL),
+        # and the private servers must still be stopped after the processes that use them.
+        deadline = time.monotonic() + 3
         for child in children:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait()
         if "redis" in started:
             embedded.stop_redis()
         if "postgres" in started:
