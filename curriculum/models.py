@@ -23,8 +23,8 @@ code_validator = RegexValidator(
 
 
 class Accreditor(models.TextChoices):
-    CAAHEP = "caahep", "CAAHEP / MAERB"
-    ABHES = "abhes", "ABHES"
+    CAAHEP = "caahep", _("CAAHEP / MAERB")
+    ABHES = "abhes", _("ABHES")
 
 
 class Program(models.Model):
@@ -281,6 +281,13 @@ class Assignment(models.Model):
         return self.due_at < (now or timezone.now())
 
 
+class GradeQuerySet(models.QuerySet["Grade"]):
+    def percent(self) -> Decimal | None:
+        """Points earned over points possible on what has been graded, in one query."""
+        totals = self.aggregate(earned=models.Sum("points_earned"), possible=models.Sum("assignment__points"))
+        return Grade.percent_of(totals["earned"] or Decimal(0), totals["possible"] or Decimal(0))
+
+
 class Grade(models.Model):
     """Points a student earned on an assignment. Coursework grades may be corrected; who and when is kept."""
 
@@ -290,6 +297,8 @@ class Grade(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     graded_at = models.DateTimeField(default=timezone.now)
+
+    objects = GradeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("grade")
@@ -302,9 +311,12 @@ class Grade(models.Model):
     def __str__(self) -> str:
         return f"{self.points_earned} on {self.assignment}"
 
-    @property
-    def percent(self) -> Decimal:
-        return (self.points_earned / self.assignment.points * 100).quantize(Decimal("0.1"))
+    @staticmethod
+    def percent_of(earned: Decimal, possible: Decimal) -> Decimal | None:
+        """A course grade so far: only graded work counts, so ungraded work is not a zero."""
+        if not possible:
+            return None
+        return (earned / possible * 100).quantize(Decimal("0.1"))
 
 
 class RosterImport(models.Model):

@@ -11,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -410,7 +411,7 @@ def offering_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "earned": earned,
             "possible": possible,
-            "percent": (earned / possible * 100).quantize(Decimal("0.1")) if possible else None,
+            "percent": Grade.percent_of(earned, possible),
             "graded_count": sum(1 for _a, grade in rows if grade),
             "now": timezone.now(),
         },
@@ -467,14 +468,18 @@ def gradebook(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         .order_by("student__last_name", "student__first_name")
     )
     page = _page(request, enrollments)
-    grades = Grade.objects.filter(assignment__offering=offering, enrollment__in=[e.pk for e in page.object_list])
+    grades = Grade.objects.filter(
+        assignment__offering=offering, enrollment__in=[e.pk for e in page.object_list]
+    ).select_related("assignment")
     by_cell = {(grade.enrollment_id, grade.assignment_id): grade for grade in grades}
     rows = []
     for enrollment in page.object_list:
         cells = [(assignment, by_cell.get((enrollment.pk, assignment.pk))) for assignment in assignments]
-        earned = sum((grade.points_earned for _a, grade in cells if grade), Decimal(0))
-        possible = sum((assignment.points for assignment, grade in cells if grade), Decimal(0))
-        percent = (earned / possible * 100).quantize(Decimal("0.1")) if possible else None
+        graded = [grade for _assignment, grade in cells if grade]
+        percent = Grade.percent_of(
+            sum((grade.points_earned for grade in graded), Decimal(0)),
+            sum((grade.assignment.points for grade in graded), Decimal(0)),
+        )
         rows.append({"enrollment": enrollment, "cells": cells, "percent": percent})
     return render(
         request,
@@ -520,20 +525,22 @@ def grade_cell(request: AuthenticatedRequest, pk: int, enrollment_pk: int) -> Ht
     if error:
         status = 422
     if request.htmx:
-        return render(
-            request,
-            "curriculum/gradebook.html#grade_cell",
-            {
-                "assignment": assignment,
-                "enrollment": enrollment,
-                "grade": grade,
-                "error": error,
-                "saved": not error,
-                "can_grade": True,
-                "submitted": request.POST.get("points_earned", ""),
-            },
-            status=status,
+        context = {
+            "assignment": assignment,
+            "enrollment": enrollment,
+            "grade": grade,
+            "error": error,
+            "saved": not error,
+            "can_grade": True,
+            "submitted": request.POST.get("points_earned", ""),
+        }
+        cell = render_to_string("curriculum/gradebook.html#grade_cell", context, request=request)
+        # The row's percentage changes with the grade: it travels along as an out-of-band swap.
+        percent = Grade.objects.filter(enrollment=enrollment, assignment__offering=offering).percent()
+        row_percent = render_to_string(
+            "curriculum/gradebook.html#row_percent", {"enrollment": enrollment, "percent": percent, "oob": True}
         )
+        return HttpResponse(f"{cell}<template>{row_percent}</template>", status=status)
     if error:
         messages.error(
             request,
