@@ -123,7 +123,7 @@ class Invitation(models.Model):
         indexes = [models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="invitation_unsent")]
 
     def __str__(self) -> str:
-        return f"Invitation for {self.user}"
+        return _("Invitation for %(person)s") % {"person": self.user}
 
     @property
     def expires_at(self) -> datetime:

@@ -6,6 +6,7 @@ from allauth.account.decorators import secure_admin_login
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 def superuser_with_two_factor(request: HttpRequest) -> bool:
@@ -15,4 +16,4 @@ def superuser_with_two_factor(request: HttpRequest) -> bool:
 
 admin.site.has_permission = superuser_with_two_factor  # type: ignore[method-assign]
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
-admin.site.site_header = "Checkoff administration"
+admin.site.site_header = _("Checkoff administration")
