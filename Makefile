@@ -40,7 +40,7 @@ bench: install
 
 # Regenerate the Spanish catalogue after changing strings (needs GNU gettext).
 messages: install
-	$(PY) manage.py makemessages --locale es --ignore '.venv/*' --ignore '.data/*' --no-location
+	$(PY) manage.py makemessages --locale es --ignore '.venv/*' --ignore '.data/*' --ignore 'tests/*' --ignore 'bench/*' --no-location
 	$(PY) manage.py compilemessages --locale es --ignore '.venv/*'
 
 # Update requirements.lock after changing dependencies in pyproject.toml.

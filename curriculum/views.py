@@ -645,8 +645,8 @@ def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Roster imported: %(new)s new students, %(enrolled)s enrolled, %(updated)s updated, "
-                "%(unchanged)s unchanged, %(skipped)s skipped."
+                "Roster imported: %(new)s new students, %(enrolled)s people already in Checkoff enrolled, "
+                "%(updated)s updated, %(unchanged)s unchanged, %(skipped)s rows skipped."
             )
             % {
                 "new": summary["new_students"],
