@@ -132,3 +132,53 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() > self.expires_at
+
+
+class AccessLog(models.Model):
+    """Append-only record of who signed, revoked or looked at a student's record, from where.
+
+    Students read theirs as "who viewed my record" (FERPA). A PostgreSQL trigger refuses UPDATE
+    and DELETE on this table (migration accounts/0003).
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed the competency record")
+        SIGN = "sign", _("Signed a check-off")
+        REVOKE = "revoke", _("Revoked a signature")
+        DOWNLOAD = "download", _("Downloaded the master competency checklist")
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_log")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    target = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["student", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.student} at {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        actor_id: int,
+        student_id: int,
+        action: str,
+        target: str = "",
+        request_meta: dict[str, Any] | None = None,
+    ) -> AccessLog:
+        """Write one row. `request_meta` is a request's META: the client's address and browser."""
+        meta = request_meta or {}
+        return cls.objects.create(
+            actor_id=actor_id,
+            student_id=student_id,
+            action=action,
+            target=target,
+            ip_address=meta.get("REMOTE_ADDR") or None,
+            user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:300],
+        )
