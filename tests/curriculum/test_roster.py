@@ -126,6 +126,7 @@ def test_a_good_file_creates_students_enrollments_and_invitations(cohort, dana, 
         ("student3@school.test", "First3", "Last3", ""),
     ]
     assert not any(student.has_usable_password() for student in students)
+    assert len({student.password for student in students}) == 3
     enrollments = Enrollment.objects.filter(cohort=cohort).order_by("student__email")
     assert [(e.student.email, e.student_number, e.admitted_on, e.trigger_course_completed_on) for e in enrollments] == [
         ("student1@school.test", "S-1", cohort.start_on, None),
