@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import User
 from curriculum.models import (
     Assignment,
+    Attempt,
     Cohort,
     Course,
     CourseOffering,
@@ -115,3 +116,40 @@ def can_view_gradebook(user: User, offering: CourseOffering) -> bool:
 
 def is_staff_member(user: User) -> bool:
     return StaffRole.objects.filter(user=user).exists()
+
+
+# --- Competencies and check-offs ----------------------------------------------------------
+
+
+def teaches_cohort(user: User, cohort: Cohort) -> bool:
+    """Instructors of a cohort: named on it, or teaching one of its course offerings."""
+    return Cohort.objects.filter(pk=cohort.pk).filter(Q(instructors=user) | Q(offerings__instructor=user)).exists()
+
+
+def visible_attempts(user: User) -> QuerySet[Attempt]:
+    """A student sees their own attempts; staff see those of the rosters they may see."""
+    return Attempt.objects.filter(enrollment__in=visible_enrollments(user))
+
+
+def can_view_competency_record(user: User, enrollment: Enrollment) -> bool:
+    return enrollment.student_id == user.pk or visible_enrollments(user).filter(pk=enrollment.pk).exists()
+
+
+def can_evaluate(user: User, enrollment: Enrollment) -> bool:
+    """Check-offs are performed by an instructor of the student's cohort, never by the student."""
+    return enrollment.student_id != user.pk and teaches_cohort(user, enrollment.cohort)
+
+
+def can_sign(user: User, attempt: Attempt) -> bool:
+    """Only the evaluator signs, for themselves: nobody signs for another person."""
+    return attempt.evaluator_id == user.pk and attempt.enrollment.student_id != user.pk
+
+
+def can_revoke(user: User, attempt: Attempt) -> bool:
+    """Revoking a signature is the program director's decision."""
+    return is_director(user, attempt.enrollment.cohort.program)
+
+
+def can_edit_framework(user: User, program: Program) -> bool:
+    """Confirming framework rows, editing checklists and course mappings: the program's directors."""
+    return is_director(user, program)

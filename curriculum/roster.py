@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +34,7 @@ DATE_COLUMNS = ("admitted_on", "trigger_course_completed_on", "withdrawn_on", "g
 USER_FIELDS = ("first_name", "last_name", "preferred_language")
 ENROLLMENT_FIELDS = ("student_number", "admitted_on", "trigger_course_completed_on", "withdrawn_on", "graduated_on")
 LOOKUP_BATCH = 2000
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class RosterFileError(ValueError):
@@ -130,11 +132,13 @@ def _read_csv(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
     header = next(reader, None)
     if header is None:
         raise RosterFileError(_("The file is empty."))
+    while header and not header[-1].strip():
+        header.pop()  # a trailing comma is a spreadsheet's habit, not a column
     columns = _check_header(header)
     for line, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) > len(columns):
+        if any(cell.strip() for cell in cells[len(columns) :]):
             yield line, {"__extra__": True}
             continue
         yield line, {column: cells[index] if index < len(cells) else "" for index, column in enumerate(columns)}
@@ -193,6 +197,8 @@ def _date(value: Any) -> date | None:
     text = _text(value)
     if not text:
         return None
+    if not ISO_DATE.fullmatch(text):
+        raise ValueError(text)
     return date.fromisoformat(text)
 
 

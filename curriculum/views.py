@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
+from django.db import IntegrityError
 from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -632,6 +633,12 @@ def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         plan = services.apply_roster_import(
             upload=upload, skip_bad_rows=form.cleaned_data.get("skip_bad_rows", False), applied_by=request.user
         )
+    except IntegrityError:
+        # Another import or edit added the same people between our check and our write.
+        messages.error(
+            request, _("Nothing was imported: some of these students were changed meanwhile. Check the file again.")
+        )
+        return redirect("curriculum:roster-import-detail", pk=upload.pk)
     except ValidationError as error:
         messages.error(
             request,

@@ -1,0 +1,41 @@
+"""Curriculum use cases: programs, coursework and rosters (coursework.py); check-offs (checkoffs.py)."""
+
+from curriculum.services.checkoffs import (
+    confirm_competency,
+    discard_attempt,
+    record_attempt,
+    record_view,
+    revoke_signature,
+    sign_attempt,
+)
+from curriculum.services.coursework import (
+    WRITE_BATCH,
+    add_staff_member,
+    apply_roster,
+    apply_roster_import,
+    check_offering,
+    create_program,
+    grade_assignment,
+    preview_roster,
+    remove_staff_member,
+    save_offering,
+)
+
+__all__ = [
+    "WRITE_BATCH",
+    "add_staff_member",
+    "apply_roster",
+    "apply_roster_import",
+    "check_offering",
+    "confirm_competency",
+    "create_program",
+    "discard_attempt",
+    "grade_assignment",
+    "preview_roster",
+    "record_attempt",
+    "record_view",
+    "remove_staff_member",
+    "revoke_signature",
+    "save_offering",
+    "sign_attempt",
+]
