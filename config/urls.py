@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 import config.admin  # noqa: F401  (locks the admin down before its URLs are built)
-from curriculum import views as curriculum_views
+from curriculum.views import coursework as curriculum_views
 
 urlpatterns = [
     path("", curriculum_views.home, name="home"),

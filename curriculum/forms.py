@@ -8,7 +8,18 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from curriculum.models import Assignment, Cohort, Course, CourseOffering, Program, StaffRole
+from curriculum.models import (
+    Assignment,
+    ChecklistStep,
+    Cohort,
+    Competency,
+    Course,
+    CourseOffering,
+    Enrollment,
+    Program,
+    Setting,
+    StaffRole,
+)
 
 
 class DateInput(forms.DateInput):
@@ -158,3 +169,47 @@ class RosterUploadForm(forms.Form):
 
 class ApplyRosterForm(forms.Form):
     skip_bad_rows = forms.BooleanField(label=_("Skip the rows with errors and import the rest"), required=False)
+
+
+class CheckoffPickForm(forms.Form):
+    enrollment: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Student"), queryset=Enrollment.objects.none()
+    )
+    competency: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Competency"), queryset=Competency.objects.none()
+    )
+
+    def __init__(
+        self, *args: Any, enrollments: QuerySet[Enrollment], competencies: list[Competency], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["enrollment"].queryset = enrollments  # type: ignore[attr-defined]
+        self.fields["enrollment"].label_from_instance = lambda enrollment: enrollment.student.sortable_name  # type: ignore[attr-defined]
+        self.fields["competency"].queryset = Competency.objects.filter(pk__in=[c.pk for c in competencies])  # type: ignore[attr-defined]
+        self.fields["competency"].label_from_instance = lambda competency: f"{competency.code} {competency.label}"  # type: ignore[attr-defined]
+
+
+class CheckoffForm(forms.Form):
+    steps = forms.MultipleChoiceField(label=_("Steps performed"), required=False, widget=forms.CheckboxSelectMultiple)
+    setting = forms.ChoiceField(
+        label=_("Setting"), choices=Setting.choices, initial=Setting.LAB, widget=forms.RadioSelect
+    )
+    performed_at = forms.DateTimeField(
+        label=_("Performed"), required=False, widget=DateTimeInput(), help_text=_("Empty: now.")
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when the attempt fails. Never write patient identifiers."),
+    )
+
+    def __init__(self, *args: Any, steps: list[ChecklistStep], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["steps"].choices = [(str(step.pk), step.text) for step in steps]  # type: ignore[attr-defined]
+
+
+class RevocationForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for revoking"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, strip=True
+    )

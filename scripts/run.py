@@ -61,6 +61,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         manage("migrate", "--noinput")
+        manage("load_framework")
         manage("seed_demo", "--if-empty")
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         children.append(

@@ -11,7 +11,11 @@ from accounts.models import User
 from curriculum.models import (
     Accreditor,
     Assignment,
+    ChecklistStep,
     Cohort,
+    Competency,
+    CompetencyFramework,
+    ContentArea,
     Course,
     CourseOffering,
     Enrollment,
@@ -120,3 +124,46 @@ class GradeFactory(factory.django.DjangoModelFactory[Grade]):
     enrollment = factory.SubFactory(EnrollmentFactory)
     points_earned = Decimal(15)
     graded_by = factory.SubFactory(UserFactory)
+
+
+class FrameworkFactory(factory.django.DjangoModelFactory[CompetencyFramework]):
+    class Meta:
+        model = CompetencyFramework
+
+    code = factory.Sequence(lambda n: f"FW-{n}")
+    name = factory.Sequence(lambda n: f"Framework {n}")
+    version = "2022"
+
+
+class ContentAreaFactory(factory.django.DjangoModelFactory[ContentArea]):
+    class Meta:
+        model = ContentArea
+
+    framework = factory.SubFactory(FrameworkFactory)
+    code = factory.Sequence(lambda n: f"A{n}")
+    title = factory.Sequence(lambda n: f"Content area {n}")
+    order = factory.Sequence(lambda n: n)
+
+
+class CompetencyFactory(factory.django.DjangoModelFactory[Competency]):
+    class Meta:
+        model = Competency
+
+    framework = factory.SubFactory(FrameworkFactory)
+    content_area = factory.SubFactory(ContentAreaFactory, framework=factory.SelfAttribute("..framework"))
+    code = factory.Sequence(lambda n: f"I.P.{n}")
+    domain = "P"
+    title = factory.Sequence(lambda n: f"Skill {n}")
+    order = factory.Sequence(lambda n: n)
+
+
+class ChecklistStepFactory(factory.django.DjangoModelFactory[ChecklistStep]):
+    class Meta:
+        model = ChecklistStep
+
+    program = factory.SubFactory(ProgramFactory)
+    competency = factory.SubFactory(CompetencyFactory)
+    order = factory.Sequence(lambda n: n + 1)
+    text = factory.Sequence(lambda n: f"Step {n}")
+    points = 1
+    is_critical = False

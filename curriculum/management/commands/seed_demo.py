@@ -16,12 +16,18 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
+from curriculum import frameworks, services
 from curriculum.models import (
     Accreditor,
     Assignment,
+    Attempt,
+    ChecklistStep,
     Cohort,
+    Competency,
+    CompetencyFramework,
     Course,
     CourseOffering,
     Enrollment,
@@ -148,6 +154,8 @@ class Command(BaseCommand):
         self.enroll(newer, 27, demo_student=student)
         self.enroll(older, 30, demo_student=None)
 
+        self.competencies(program, {older: instructor, newer: instructor}, director)
+
         for cohort in (older, newer):
             span = (cohort.expected_graduation_on - cohort.start_on).days
             for index, course in enumerate(courses):
@@ -160,6 +168,63 @@ class Command(BaseCommand):
                     ends_on=starts + timedelta(days=span // 4),
                 )
                 self.coursework(offering, grader=offering.instructor or instructor, today=today)
+
+    def competencies(self, program: Program, evaluators: dict[Cohort, User], director: User) -> None:
+        """Attempts that make the grid look lived-in: the older cohort nearly done, the newer one started."""
+        if not CompetencyFramework.objects.filter(code="MAERB-2022").exists():
+            frameworks.load_reference_frameworks()
+        program.framework = CompetencyFramework.objects.get(code="MAERB-2022")
+        program.save(update_fields=["framework"])
+        frameworks.load_skill_checklists(program=program)
+        competencies = list(
+            Competency.objects.filter(framework=program.framework, steps__program=program).distinct().order_by("order")
+        )
+        steps = {
+            competency.pk: list(ChecklistStep.objects.filter(program=program, competency=competency).order_by("order"))
+            for competency in competencies
+        }
+        now = timezone.now()
+        for cohort, evaluator in evaluators.items():
+            started = (date.today() - cohort.start_on).days
+            share = 0.9 if started > 200 else 0.45  # how far through the skills each cohort is
+            for enrollment in cohort.enrollments.filter(withdrawn_on__isnull=True).select_related("student"):
+                is_demo = enrollment.student.email == f"student@{DEMO_DOMAIN}"
+                for index, competency in enumerate(competencies):
+                    if index >= len(competencies) * share and not (is_demo and index < 6):
+                        break
+                    when = now - timedelta(
+                        days=self.random.randint(2, max(3, started - 5)), hours=self.random.randint(0, 6)
+                    )
+                    first_try_passes = self.random.random() > (0.5 if is_demo and index % 3 == 1 else 0.18)
+                    tries = [first_try_passes] if first_try_passes else [False, self.random.random() > 0.3]
+                    for number, passes in enumerate(tries):
+                        performed = {step.pk for step in steps[competency.pk]}
+                        if not passes:
+                            critical = [step.pk for step in steps[competency.pk] if step.is_critical]
+                            performed -= {self.random.choice(critical)} if critical else set(list(performed)[:3])
+                        attempt = services.record_attempt(
+                            enrollment=enrollment,
+                            competency=competency,
+                            evaluator=evaluator,
+                            performed_step_ids=performed,
+                            setting=self.random.choice(["lab", "lab", "simulation"]),
+                            performed_at=min(when + timedelta(days=number * 7), now),
+                            comment="" if passes else "Missed a critical step; practise it and try again next lab.",
+                        )
+                        services.sign_attempt(attempt=attempt, signer=evaluator)
+        # One revoked signature, so the demo shows how a correction looks: a new row, the original kept.
+        demo_attempt = (
+            Attempt.objects.standing()
+            .filter(enrollment__student__email=f"student@{DEMO_DOMAIN}", competency=competencies[2])
+            .select_related("signature")
+            .first()
+        )
+        if demo_attempt:
+            services.revoke_signature(
+                signature=demo_attempt.signature,
+                revoked_by=director,
+                reason="Signed during another student's tablet session; to be repeated in the next lab.",
+            )
 
     def enroll(self, cohort: Cohort, count: int, demo_student: User | None) -> None:
         people: list[User] = []

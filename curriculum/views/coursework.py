@@ -49,7 +49,7 @@ def _page(request: AuthenticatedRequest, queryset: Any, size: int = PAGE_SIZE) -
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def _form_errors_to(form: Any, error: ValidationError) -> None:
+def form_errors_to(form: Any, error: ValidationError) -> None:
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
             for problem in errors:
@@ -222,7 +222,7 @@ def staff_add(request: AuthenticatedRequest, code: str) -> HttpResponse:
         try:
             services.add_staff_member(program=program, added_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors_to(form, error)
+            form_errors_to(form, error)
         else:
             messages.success(request, _("%(email)s added.") % {"email": form.cleaned_data["email"]})
             return redirect("curriculum:program-detail", code=program.code)
@@ -335,7 +335,7 @@ def _save_offering_form(request: AuthenticatedRequest, form: OfferingForm) -> Co
     try:
         return services.save_offering(offering=form.save(commit=False))
     except ValidationError as error:
-        _form_errors_to(form, error)
+        form_errors_to(form, error)
         return None
 
 
