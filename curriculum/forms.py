@@ -140,6 +140,28 @@ class OfferingForm(ScopedModelForm):
         return data
 
 
+class EnrollmentForm(forms.ModelForm):
+    class Meta:
+        model = Enrollment
+        fields = ["student_number", "admitted_on", "trigger_course_completed_on", "withdrawn_on", "graduated_on"]
+        widgets = {
+            "admitted_on": DateInput(),
+            "trigger_course_completed_on": DateInput(),
+            "withdrawn_on": DateInput(),
+            "graduated_on": DateInput(),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        admitted = data.get("admitted_on")
+        if data.get("withdrawn_on") and data.get("graduated_on"):
+            self.add_error("graduated_on", _("A student cannot be both withdrawn and graduated."))
+        for field in ("trigger_course_completed_on", "withdrawn_on", "graduated_on"):
+            if admitted and data.get(field) and data[field] < admitted:
+                self.add_error(field, _("This date is before the admission date."))
+        return data
+
+
 class AssignmentForm(forms.ModelForm):
     class Meta:
         model = Assignment

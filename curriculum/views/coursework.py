@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import services as account_services
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from curriculum import permissions, roster, services
@@ -25,6 +26,7 @@ from curriculum.forms import (
     AssignmentForm,
     CohortForm,
     CourseForm,
+    EnrollmentForm,
     GradeForm,
     OfferingForm,
     ProgramForm,
@@ -298,6 +300,43 @@ def cohort_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "can_manage_roster": permissions.can_manage_roster(request.user, cohort.program),
         },
     )
+
+
+def _enrollment_to_manage(request: AuthenticatedRequest, pk: int) -> Enrollment:
+    enrollment = get_object_or_404(
+        permissions.visible_enrollments(request.user).select_related("student", "cohort__program"), pk=pk
+    )
+    if not permissions.can_manage_roster(request.user, enrollment.cohort.program):
+        raise PermissionDenied
+    return enrollment
+
+
+@require_http_methods(["GET", "POST"])
+def enrollment_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Record a withdrawal or a graduation, or correct the dates outcomes are computed from."""
+    enrollment = _enrollment_to_manage(request, pk)
+    form = EnrollmentForm(request.POST or None, instance=enrollment)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Enrollment saved."))
+        return redirect("curriculum:cohort-detail", pk=enrollment.cohort_id)
+    return render(request, "curriculum/enrollment_form.html", {"form": form, "enrollment": enrollment})
+
+
+@require_POST
+def enrollment_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Send a new invitation to a student who has not chosen a password yet."""
+    enrollment = _enrollment_to_manage(request, pk)
+    if enrollment.student.has_usable_password():
+        messages.info(
+            request, _("%(name)s has already signed in; no invitation is needed.") % {"name": enrollment.student}
+        )
+    else:
+        account_services.invite_users(users=[enrollment.student], invited_by=request.user)
+        messages.success(
+            request, _("A new invitation is on its way to %(email)s.") % {"email": enrollment.student.email}
+        )
+    return redirect("curriculum:cohort-detail", pk=enrollment.cohort_id)
 
 
 # --- Courses and offerings ----------------------------------------------------------------

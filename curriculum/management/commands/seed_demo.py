@@ -215,8 +215,9 @@ class Command(BaseCommand):
         # One revoked signature, so the demo shows how a correction looks: a new row, the original kept.
         demo_attempt = (
             Attempt.objects.standing()
-            .filter(enrollment__student__email=f"student@{DEMO_DOMAIN}", competency=competencies[2])
+            .filter(enrollment__student__email=f"student@{DEMO_DOMAIN}", passed=True)
             .select_related("signature")
+            .order_by("competency__order")
             .first()
         )
         if demo_attempt:
