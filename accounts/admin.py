@@ -1,8 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Invitation, User
+from accounts.models import AccessLog, Invitation, User
 
 
 @admin.register(User)
@@ -23,3 +26,21 @@ class UserAdmin(BaseUserAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "sent_at", "accepted_at"]
     raw_id_fields = ["user", "invited_by"]
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Append-only: readable, never changed (a trigger refuses it anyway)."""
+
+    list_display = ["at", "actor", "action", "student", "ip_address"]
+    list_filter = ["action"]
+    search_fields = ["student__email", "actor__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
