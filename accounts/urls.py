@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("invitation/<str:token>/", views.accept_invitation, name="accept-invitation"),
     path("preferences/", views.preferences, name="preferences"),
+    path("access-log/", views.access_log, name="access-log"),
 ]

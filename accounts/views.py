@@ -3,15 +3,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import services, tokens
 from accounts.forms import AcceptInvitationForm, PreferencesForm
 from accounts.http import AuthenticatedRequest
-from accounts.models import Invitation
+from accounts.models import AccessLog, Invitation
+
+ACCESS_LOG_PAGE_SIZE = 50
 
 
 @login_not_required
@@ -40,3 +43,14 @@ def preferences(request: AuthenticatedRequest) -> HttpResponse:
         messages.success(request, _("Your preferences are saved."))
         return redirect("accounts:preferences")
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+@require_GET
+def access_log(request: AuthenticatedRequest) -> HttpResponse:
+    """Who viewed, signed, revoked or downloaded the signed-in person's record: their own rows only.
+
+    Times show in the request's active time zone, which middleware sets to the person's program's;
+    a page costs the same queries however long the log grows."""
+    entries = AccessLog.objects.filter(student=request.user).select_related("actor").order_by("-at", "-pk")
+    page = Paginator(entries, ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/access_log.html", {"page": page})

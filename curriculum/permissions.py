@@ -153,3 +153,11 @@ def can_revoke(user: User, attempt: Attempt) -> bool:
 def can_edit_framework(user: User, program: Program) -> bool:
     """Confirming framework rows, editing checklists and course mappings: the program's directors."""
     return is_director(user, program)
+
+
+def can_download_master_checklist(user: User, enrollment: Enrollment) -> bool:
+    """The site-visit record: the program's directors and coordinators, and the student their own.
+
+    Instructors follow their cohort's progress on screen; the accreditation record is the program
+    office's to hand out, so an instructor of the cohort is refused (403)."""
+    return enrollment.student_id == user.pk or is_program_admin(user, enrollment.cohort.program)

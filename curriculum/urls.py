@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curriculum.views import checkoffs, coursework
+from curriculum.views import checkoffs, coursework, records
 
 app_name = "curriculum"
 urlpatterns = [
@@ -40,5 +40,10 @@ urlpatterns = [
     path("attempts/<int:pk>/revoke/", checkoffs.attempt_revoke, name="attempt-revoke"),
     # --- Competency progress: cohort grid, student progress (views/grid.py)
     # --- The student's record: master checklist PDF, access log (views/records.py)
+    path(
+        "enrollments/<int:pk>/competencies/checklist.pdf",
+        records.master_checklist_pdf,
+        name="master-checklist-pdf",
+    ),
     # --- Frameworks, checklists, course mapping (views/frameworks.py)
 ]

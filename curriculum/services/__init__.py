@@ -1,4 +1,5 @@
-"""Curriculum use cases: programs, coursework and rosters (coursework.py); check-offs (checkoffs.py)."""
+"""Curriculum use cases: programs, coursework and rosters (coursework.py); check-offs (checkoffs.py);
+the student's record leaving the system (records.py)."""
 
 from curriculum.services.checkoffs import (
     confirm_competency,
@@ -20,6 +21,7 @@ from curriculum.services.coursework import (
     remove_staff_member,
     save_offering,
 )
+from curriculum.services.records import record_download
 
 __all__ = [
     "WRITE_BATCH",
@@ -33,6 +35,7 @@ __all__ = [
     "grade_assignment",
     "preview_roster",
     "record_attempt",
+    "record_download",
     "record_view",
     "remove_staff_member",
     "revoke_signature",
