@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curriculum.views import checkoffs, coursework, records
+from curriculum.views import checkoffs, coursework, grid, records
 
 app_name = "curriculum"
 urlpatterns = [
@@ -39,6 +39,15 @@ urlpatterns = [
     path("attempts/<int:pk>/discard/", checkoffs.attempt_discard, name="attempt-discard"),
     path("attempts/<int:pk>/revoke/", checkoffs.attempt_revoke, name="attempt-revoke"),
     # --- Competency progress: cohort grid, student progress (views/grid.py)
+    path("cohorts/<int:pk>/competencies/", grid.competency_grid, name="competency-grid"),
+    path("programs/<str:code>/competencies/", grid.program_competencies, name="program-competencies"),
+    path("my/competencies/", grid.my_competencies, name="my-competencies"),
+    path("enrollments/<int:pk>/competencies/", grid.student_competencies, name="student-competencies"),
+    path(
+        "enrollments/<int:pk>/competencies/<int:competency_pk>/",
+        grid.competency_attempts,
+        name="competency-attempts",
+    ),
     # --- The student's record: master checklist PDF, access log (views/records.py)
     path(
         "enrollments/<int:pk>/competencies/checklist.pdf",

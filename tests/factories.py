@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import factory
@@ -8,9 +8,11 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
+from curriculum import services
 from curriculum.models import (
     Accreditor,
     Assignment,
+    Attempt,
     ChecklistStep,
     Cohort,
     Competency,
@@ -167,3 +169,37 @@ class ChecklistStepFactory(factory.django.DjangoModelFactory[ChecklistStep]):
     text = factory.Sequence(lambda n: f"Step {n}")
     points = 1
     is_critical = False
+
+
+def check_off(
+    enrollment: Enrollment,
+    competency: Competency,
+    evaluator: User,
+    *,
+    passed: bool = True,
+    signed: bool = True,
+    performed_at: datetime | None = None,
+) -> Attempt:
+    """A check-off recorded and signed through the services, passing or failing; a draft with signed=False.
+
+    A competency with no checklist in the student's program gets a one-step, critical checklist."""
+    program = enrollment.cohort.program
+    steps = list(ChecklistStep.objects.filter(program=program, competency=competency))
+    if not steps:
+        steps = [
+            ChecklistStep.objects.create(
+                program=program, competency=competency, order=1, text="Perform the skill", is_critical=True
+            )
+        ]
+    attempt = services.record_attempt(
+        enrollment=enrollment,
+        competency=competency,
+        evaluator=evaluator,
+        performed_step_ids={step.pk for step in steps} if passed else set(),
+        setting="lab",
+        performed_at=performed_at,
+        comment="" if passed else "Practise the critical step.",
+    )
+    if signed:
+        services.sign_attempt(attempt=attempt, signer=evaluator)
+    return attempt

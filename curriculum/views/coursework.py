@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services as account_services
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
-from curriculum import permissions, roster, services
+from curriculum import permissions, progress, roster, services
 from curriculum.forms import (
     ApplyRosterForm,
     AssignmentForm,
@@ -103,6 +103,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     )
     student_offerings = []
     upcoming: list[Assignment] = []
+    checkoffs = None
     if enrollments:
         cohort_ids = [enrollment.cohort_id for enrollment in enrollments]
         student_offerings = _student_course_progress(user, cohort_ids)
@@ -112,6 +113,8 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             .select_related("offering__course")
             .order_by("due_at")[:10]
         )
+        main = progress.main_enrollment(enrollments)
+        checkoffs = dict(zip(("achieved", "total"), progress.summary(main), strict=True)) if main else None
     return render(
         request,
         "curriculum/home.html",
@@ -121,6 +124,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "enrollments": enrollments,
             "student_offerings": student_offerings,
             "upcoming": upcoming,
+            "checkoffs": checkoffs,
             "now": now,
             "can_create_program": permissions.can_create_program(user),
         },

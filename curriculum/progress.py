@@ -1,0 +1,202 @@
+"""Competency progress: which signed-off competencies each student has achieved, read in SQL.
+
+The rule, in one place: a competency is *achieved* when a standing attempt (signed, signature not
+revoked) passed it. A later failed attempt does not undo a pass; a revoked pass does not count.
+*Attempted* means signed attempts exist but no standing pass: a revoked pass leaves the competency
+attempted, so the cell still shows that something happened. An unsigned draft counts for nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from curriculum.models import Attempt, Competency, Enrollment, Program
+from curriculum.models.competencies import AttemptQuerySet, CompetencyQuerySet
+
+
+class Status(models.TextChoices):
+    ACHIEVED = "achieved", _("Achieved")
+    ATTEMPTED = "attempted", _("Attempted, not passed yet")
+    NOT_STARTED = "not_started", _("Not started")
+
+
+# What each filter of the grid keeps: a student row stays when one of its cells matches.
+STATUS_FILTERS: dict[str, tuple[Status, ...]] = {
+    "not_achieved": (Status.ATTEMPTED, Status.NOT_STARTED),
+    "attempted": (Status.ATTEMPTED,),
+    "not_started": (Status.NOT_STARTED,),
+    "achieved": (Status.ACHIEVED,),
+}
+
+
+def status_of(*, passes: int, attempts: int) -> Status:
+    """From the number of standing passes and of signed attempts."""
+    if passes:
+        return Status.ACHIEVED
+    return Status.ATTEMPTED if attempts else Status.NOT_STARTED
+
+
+def tracked_competencies(program: Program) -> CompetencyQuerySet:
+    """The program's psychomotor and affective items: every one must be achieved before the practicum."""
+    return Competency.objects.for_program(program).signed_off()
+
+
+def standing_passes() -> AttemptQuerySet:
+    return Attempt.objects.standing().filter(passed=True)
+
+
+def _distinct_competencies_per_enrollment(attempts: QuerySet[Attempt]) -> Coalesce:
+    """A subquery for an Enrollment queryset: how many distinct competencies these attempts cover."""
+    counted = (
+        attempts.filter(enrollment=OuterRef("pk"))
+        .order_by()
+        .values("enrollment")
+        .annotate(count=Count("competency", distinct=True))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def with_progress(enrollments: QuerySet[Enrollment], competency_ids: list[int]) -> QuerySet[Enrollment]:
+    """Annotate each enrollment with `achieved` and `attempted`: distinct competencies among those given."""
+    return enrollments.annotate(
+        achieved=_distinct_competencies_per_enrollment(standing_passes().filter(competency__in=competency_ids)),
+        attempted=_distinct_competencies_per_enrollment(Attempt.objects.signed().filter(competency__in=competency_ids)),
+    )
+
+
+def filter_by_status(enrollments: QuerySet[Enrollment], status_filter: str, total: int) -> QuerySet[Enrollment]:
+    """Keep the students with at least one cell of the filter's statuses (after `with_progress`)."""
+    keep = {
+        "not_achieved": Q(achieved__lt=total),
+        "attempted": Q(attempted__gt=F("achieved")),
+        "not_started": Q(attempted__lt=total),
+        "achieved": Q(achieved__gt=0),
+    }.get(status_filter)
+    return enrollments.filter(keep) if keep is not None else enrollments
+
+
+@dataclass(frozen=True)
+class Cell:
+    status: Status
+    attempts: int = 0
+    last_performed_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.status.label)
+
+
+NOT_STARTED = Cell(Status.NOT_STARTED)
+
+
+def cells(enrollment_ids: Iterable[int], competency_ids: Iterable[int]) -> dict[tuple[int, int], Cell]:
+    """The grid's cells for a page of students, in one query: (enrollment, competency) → Cell.
+
+    A pair missing from the answer is not started."""
+    standing_pass = Q(passed=True, signature__revocation__isnull=True)
+    rows = (
+        Attempt.objects.signed()
+        .filter(enrollment__in=list(enrollment_ids), competency__in=list(competency_ids))
+        .order_by()
+        .values("enrollment_id", "competency_id")
+        .annotate(attempts=Count("pk"), passes=Count("pk", filter=standing_pass), last=Max("performed_at"))
+    )
+    return {
+        (row["enrollment_id"], row["competency_id"]): Cell(
+            status_of(passes=row["passes"], attempts=row["attempts"]),
+            attempts=row["attempts"],
+            last_performed_at=row["last"],
+        )
+        for row in rows
+    }
+
+
+def achievers_per_competency(enrollments: QuerySet[Enrollment], competency_ids: list[int]) -> dict[int, int]:
+    """How many of these students have achieved each competency, in one query."""
+    rows = (
+        standing_passes()
+        .filter(enrollment__in=enrollments, competency__in=competency_ids)
+        .order_by()
+        .values("competency_id")
+        .annotate(students=Count("enrollment", distinct=True))
+    )
+    return {row["competency_id"]: row["students"] for row in rows}
+
+
+def achievers_per_cohort_and_competency(cohort_ids: list[int], competency_ids: list[int]) -> dict[tuple[int, int], int]:
+    """Current students who achieved each competency, per cohort: (cohort, competency) → students."""
+    rows = (
+        standing_passes()
+        .filter(
+            enrollment__cohort__in=cohort_ids,
+            enrollment__withdrawn_on__isnull=True,
+            enrollment__graduated_on__isnull=True,
+            competency__in=competency_ids,
+        )
+        .order_by()
+        .values("enrollment__cohort_id", "competency_id")
+        .annotate(students=Count("enrollment", distinct=True))
+    )
+    return {(row["enrollment__cohort_id"], row["competency_id"]): row["students"] for row in rows}
+
+
+def current_students() -> Coalesce:
+    """A subquery for a Cohort queryset: its students neither withdrawn nor graduated."""
+    current = (
+        Enrollment.objects.current()
+        .filter(cohort=OuterRef("pk"))
+        .order_by()
+        .values("cohort")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(current, output_field=IntegerField()), Value(0))
+
+
+def ready_students(competency_ids: list[int]) -> Coalesce:
+    """A subquery for a Cohort queryset: current students who have achieved every competency given."""
+    achieved = _distinct_competencies_per_enrollment(standing_passes().filter(competency__in=competency_ids))
+    ready = (
+        Enrollment.objects.current()
+        .filter(cohort=OuterRef("pk"))
+        .alias(achieved=achieved)
+        .filter(achieved__gte=len(competency_ids))
+        .order_by()
+        .values("cohort")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(ready, output_field=IntegerField()), Value(0))
+
+
+def summary(enrollment: Enrollment) -> tuple[int, int]:
+    """(achieved, total) for one student's program, in one query: the home page's card."""
+    passed = standing_passes().filter(enrollment=enrollment, competency=OuterRef("pk"))
+    totals = tracked_competencies(enrollment.cohort.program).aggregate(
+        total=Count("pk"), achieved=Count("pk", filter=Exists(passed))
+    )
+    return totals["achieved"], totals["total"]
+
+
+def is_signed(attempt: Attempt) -> bool:
+    """Read from an attempt fetched with its signature (select_related): no query."""
+    return getattr(attempt, "signature", None) is not None
+
+
+def is_standing(attempt: Attempt) -> bool:
+    """Signed and not revoked, read from an attempt fetched with its signature and revocation."""
+    return is_signed(attempt) and getattr(attempt.signature, "revocation", None) is None
+
+
+def main_enrollment(enrollments: list[Enrollment]) -> Enrollment | None:
+    """The enrollment a student's own pages show: the current one, else the latest."""
+    current = [enrollment for enrollment in enrollments if not enrollment.withdrawn_on and not enrollment.graduated_on]
+    return max(current or enrollments, key=lambda enrollment: enrollment.admitted_on, default=None)

@@ -1,0 +1,421 @@
+"""Competency progress: the cohort grid, the program across cohorts, and a student's own progress."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import AccessLog
+from curriculum import progress, services
+from curriculum.models import StaffRole
+from tests import factories
+
+
+@pytest.fixture
+def framework(program):
+    framework = factories.FrameworkFactory()
+    program.framework = framework
+    program.save()
+    return framework
+
+
+@pytest.fixture
+def vitals(framework):
+    return factories.ContentAreaFactory(framework=framework, code="I", title="Anatomy and physiology", order=1)
+
+
+@pytest.fixture
+def ethics(framework):
+    return factories.ContentAreaFactory(framework=framework, code="X", title="Legal and ethics", order=2)
+
+
+@pytest.fixture
+def blood_pressure(framework, vitals):
+    return factories.CompetencyFactory(framework=framework, content_area=vitals, code="I.P.1.a", title="blood pressure")
+
+
+@pytest.fixture
+def pulse(framework, vitals):
+    return factories.CompetencyFactory(framework=framework, content_area=vitals, code="I.P.1.c", title="pulse")
+
+
+@pytest.fixture
+def empathy(framework, ethics):
+    return factories.CompetencyFactory(
+        framework=framework, content_area=ethics, code="X.A.1", title="Demonstrate empathy", domain="A"
+    )
+
+
+@pytest.fixture
+def competencies(framework, vitals, blood_pressure, pulse, empathy):
+    """Three signed-off items, and two that are not: a cognitive one and a heading."""
+    factories.CompetencyFactory(framework=framework, content_area=vitals, code="I.C.1", domain="C")
+    factories.CompetencyFactory(framework=framework, content_area=vitals, code="I.P.1", is_tracked=False)
+    return [blood_pressure, pulse, empathy]
+
+
+def enrollment_of(student):
+    return student.enrollments.get()
+
+
+def cell_status(student, competency) -> str:
+    enrollment = enrollment_of(student)
+    cell = progress.cells([enrollment.pk], [competency.pk]).get((enrollment.pk, competency.pk), progress.NOT_STARTED)
+    return cell.status
+
+
+class TestStatus:
+    def test_a_signed_pass_is_achieved(self, alice, irene, blood_pressure):
+        factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        assert cell_status(alice, blood_pressure) == "achieved"
+
+    def test_a_signed_fail_is_attempted(self, alice, irene, blood_pressure):
+        factories.check_off(enrollment_of(alice), blood_pressure, irene, passed=False)
+        assert cell_status(alice, blood_pressure) == "attempted"
+
+    def test_a_revoked_pass_does_not_count(self, alice, irene, dana, blood_pressure):
+        attempt = factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        services.revoke_signature(signature=attempt.signature, revoked_by=dana, reason="Wrong student on the tablet.")
+        assert cell_status(alice, blood_pressure) == "attempted"
+        assert progress.summary(enrollment_of(alice))[0] == 0
+
+    def test_a_later_failed_attempt_leaves_the_pass_standing(self, alice, irene, blood_pressure):
+        factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        factories.check_off(enrollment_of(alice), blood_pressure, irene, passed=False)
+        assert cell_status(alice, blood_pressure) == "achieved"
+
+    def test_an_unsigned_draft_counts_for_nothing(self, alice, irene, blood_pressure):
+        factories.check_off(enrollment_of(alice), blood_pressure, irene, signed=False)
+        assert cell_status(alice, blood_pressure) == "not_started"
+
+    def test_the_summary_counts_only_signed_off_competencies(self, alice, irene, competencies, blood_pressure, pulse):
+        factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        factories.check_off(enrollment_of(alice), pulse, irene, signed=False)
+        assert progress.summary(enrollment_of(alice)) == (1, 3)
+
+
+class TestGrid:
+    def url(self, cohort, **params):
+        return reverse("curriculum:competency-grid", args=[cohort.pk]), params
+
+    def get(self, client, user, cohort, **params):
+        client.force_login(user)
+        url, query = self.url(cohort, **params)
+        return client.get(url, query)
+
+    def test_the_instructor_sees_every_student_and_competency(self, client, irene, alice, bob, cohort, competencies):
+        factories.check_off(enrollment_of(alice), competencies[0], irene)
+        response = self.get(client, irene, cohort)
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert alice.sortable_name in page and bob.sortable_name in page
+        assert all(competency.code in page for competency in competencies)
+        assert "I.C.1" not in page
+        assert "1 of 3 achieved" in page and "0 of 3 achieved" in page
+        assert reverse("curriculum:checkoff-new", args=[enrollment_of(bob).pk, competencies[1].pk]) in page
+
+    def test_cells_say_their_status_in_words_not_colour_alone(self, client, irene, alice, cohort, competencies):
+        factories.check_off(enrollment_of(alice), competencies[0], irene)
+        factories.check_off(enrollment_of(alice), competencies[1], irene, passed=False)
+        rows = self.get(client, irene, cohort).context["rows"]
+        assert [cell.cell.label for cell in rows[0].cells] == ["Achieved", "Attempted, not passed yet", "Not started"]
+
+    def test_a_coordinator_is_led_to_the_attempts_not_the_checklist(self, client, carlos, alice, cohort, competencies):
+        page = self.get(client, carlos, cohort).content.decode()
+        assert reverse("curriculum:competency-attempts", args=[enrollment_of(alice).pk, competencies[0].pk]) in page
+        assert "/checkoff/" not in page.split("<table", 1)[1]
+
+    def test_the_director_sees_it(self, client, dana, alice, cohort, competencies):
+        assert self.get(client, dana, cohort).status_code == 200
+
+    @pytest.mark.parametrize("who", ["ivan", "alice", "olga"])
+    def test_others_get_404(self, client, request, cohort, alice, competencies, who):
+        assert self.get(client, request.getfixturevalue(who), cohort).status_code == 404
+
+    def test_it_rejects_post(self, client, irene, cohort):
+        client.force_login(irene)
+        assert client.post(reverse("curriculum:competency-grid", args=[cohort.pk])).status_code == 405
+
+    def test_the_area_filter_keeps_that_areas_columns(self, client, irene, alice, cohort, competencies, ethics):
+        response = self.get(client, irene, cohort, area=ethics.pk)
+        assert [competency.code for competency, _achievers in response.context["columns"]] == ["X.A.1"]
+
+    def test_the_not_achieved_filter_hides_students_who_are_done(self, client, irene, alice, bob, cohort, competencies):
+        for competency in competencies:
+            factories.check_off(enrollment_of(alice), competency, irene)
+        factories.check_off(enrollment_of(bob), competencies[0], irene)
+        rows = self.get(client, irene, cohort, status="not_achieved").context["rows"]
+        assert [row.enrollment.student for row in rows] == [bob]
+        assert [cell.shown for cell in rows[0].cells] == [False, True, True]
+
+    def test_the_attempted_filter_finds_who_needs_a_retry(self, client, irene, alice, bob, cohort, competencies):
+        factories.check_off(enrollment_of(alice), competencies[1], irene, passed=False)
+        factories.check_off(enrollment_of(bob), competencies[1], irene)
+        rows = self.get(client, irene, cohort, status="attempted").context["rows"]
+        assert [row.enrollment.student for row in rows] == [alice]
+        assert [cell.shown for cell in rows[0].cells] == [False, True, False]
+
+    def test_filters_combine_per_area(self, client, irene, alice, bob, cohort, competencies, ethics):
+        factories.check_off(enrollment_of(alice), competencies[2], irene)
+        rows = self.get(client, irene, cohort, area=ethics.pk, status="not_achieved").context["rows"]
+        assert [row.enrollment.student for row in rows] == [bob]
+
+    def test_a_revoked_pass_shows_as_attempted_and_is_not_counted(
+        self, client, irene, dana, alice, cohort, competencies
+    ):
+        attempt = factories.check_off(enrollment_of(alice), competencies[0], irene)
+        services.revoke_signature(signature=attempt.signature, revoked_by=dana, reason="Wrong student.")
+        (row,) = self.get(client, irene, cohort).context["rows"]
+        assert (row.achieved, row.cells[0].cell.status) == (0, "attempted")
+
+    def test_pages_keep_the_filters(self, client, irene, cohort, competencies):
+        for _ in range(26):
+            factories.EnrollmentFactory(cohort=cohort)
+        response = self.get(client, irene, cohort, status="not_started")
+        assert len(response.context["rows"]) == 25
+        assert "?status=not_started&amp;page=2" in response.content.decode()
+
+    def test_withdrawn_students_are_not_in_the_grid(self, client, irene, alice, bob, cohort, competencies):
+        enrollment = enrollment_of(bob)
+        enrollment.withdrawn_on = enrollment.admitted_on
+        enrollment.save()
+        assert bob.sortable_name not in self.get(client, irene, cohort).content.decode()
+
+    def test_the_grid_is_not_a_view_of_one_students_record(self, client, irene, alice, cohort, competencies):
+        factories.check_off(enrollment_of(alice), competencies[0], irene)
+        self.get(client, irene, cohort)
+        assert not AccessLog.objects.filter(action="view").exists()
+
+    def test_a_program_without_a_framework_says_so(self, client, irene, alice, cohort):
+        response = self.get(client, irene, cohort)
+        assert response.status_code == 200
+        assert "no competency framework" in response.content.decode()
+
+    def test_the_cohort_page_links_to_the_grid(self, client, irene, cohort):
+        client.force_login(irene)
+        page = client.get(reverse("curriculum:cohort-detail", args=[cohort.pk])).content.decode()
+        assert reverse("curriculum:competency-grid", args=[cohort.pk]) in page
+
+
+class TestProgramCompetencies:
+    def url(self, program):
+        return reverse("curriculum:program-competencies", args=[program.code])
+
+    def test_the_director_sees_who_is_ready_per_cohort_and_the_share_per_area(
+        self, client, dana, irene, alice, bob, cohort, program, competencies, vitals
+    ):
+        for competency in competencies:
+            factories.check_off(enrollment_of(alice), competency, irene)
+        factories.check_off(enrollment_of(bob), competencies[0], irene)
+        client.force_login(dana)
+        response = client.get(self.url(program))
+        assert response.status_code == 200
+        (row,) = [row for row in response.context["rows"] if row.cohort == cohort]
+        assert (row.cohort.current_students, row.cohort.ready) == (2, 1)
+        # Vitals: alice 2 of 2, bob 1 of 2 → 3 of 4; ethics: alice only → 1 of 2.
+        assert [(share.achieved, share.possible, share.percent) for share in row.areas] == [(3, 4, 75), (1, 2, 50)]
+        assert row.percent == 67
+        assert reverse("curriculum:competency-grid", args=[cohort.pk]) in response.content.decode()
+
+    def test_a_revoked_pass_keeps_a_student_from_being_ready(
+        self, client, dana, irene, alice, cohort, program, competencies
+    ):
+        attempts = [factories.check_off(enrollment_of(alice), competency, irene) for competency in competencies]
+        services.revoke_signature(signature=attempts[0].signature, revoked_by=dana, reason="Wrong student.")
+        client.force_login(dana)
+        (row,) = client.get(self.url(program)).context["rows"]
+        assert row.cohort.ready == 0
+
+    def test_a_program_without_a_framework_says_so(self, client, dana, alice, program):
+        client.force_login(dana)
+        response = client.get(self.url(program))
+        assert response.status_code == 200
+        assert "no competency framework" in response.content.decode()
+
+    def test_the_coordinator_sees_it(self, client, carlos, program, competencies):
+        client.force_login(carlos)
+        assert client.get(self.url(program)).status_code == 200
+
+    def test_an_instructor_of_the_program_is_refused(self, client, irene, program, competencies):
+        client.force_login(irene)
+        assert client.get(self.url(program)).status_code == 403
+
+    def test_another_programs_director_gets_404(self, client, program, competencies):
+        stranger = factories.StaffFactory(role=StaffRole.Role.DIRECTOR).user
+        client.force_login(stranger)
+        assert client.get(self.url(program)).status_code == 404
+
+    def test_it_rejects_post(self, client, dana, program):
+        client.force_login(dana)
+        assert client.post(self.url(program)).status_code == 405
+
+
+class TestStudentProgress:
+    def test_the_student_sees_progress_by_area_and_what_remains(
+        self, client, alice, irene, dana, competencies, blood_pressure, pulse, empathy
+    ):
+        factories.check_off(enrollment_of(alice), blood_pressure, irene, passed=False)
+        factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        revoked = factories.check_off(enrollment_of(alice), empathy, irene)
+        services.revoke_signature(signature=revoked.signature, revoked_by=dana, reason="Recorded on the wrong day.")
+        client.force_login(alice)
+        response = client.get(reverse("curriculum:my-competencies"))
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert (response.context["achieved"], response.context["total"]) == (1, 3)
+        remaining = response.context["remaining"]
+        assert [(item.competency, item.status) for item in remaining] == [
+            (pulse, "not_started"),
+            (empathy, "attempted"),
+        ]
+        assert "Signature revoked" in page and "Recorded on the wrong day." in page
+        assert "Practise the critical step." in page
+        assert reverse("curriculum:attempt-detail", args=[revoked.pk]) in page
+        assert not AccessLog.objects.filter(action="view").exists()
+
+    def test_every_attempt_shows_its_steps_score_and_signer(self, client, alice, irene, blood_pressure, competencies):
+        attempt = factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        client.force_login(alice)
+        page = client.get(reverse("curriculum:my-competencies")).content.decode()
+        step = attempt.step_results.get()
+        assert step.text in page
+        assert "100.0%" in page
+        assert f"Signed: performed and evaluated by {irene}" in page
+
+    def test_a_student_with_everything_achieved_is_told_so(self, client, alice, irene, competencies):
+        for competency in competencies:
+            factories.check_off(enrollment_of(alice), competency, irene)
+        client.force_login(alice)
+        response = client.get(reverse("curriculum:my-competencies"))
+        assert response.context["remaining"] == []
+        assert "no longer stand in the way of the practicum" in response.content.decode()
+
+    def test_someone_with_no_enrollment_gets_404(self, client, olga):
+        client.force_login(olga)
+        assert client.get(reverse("curriculum:my-competencies")).status_code == 404
+
+    def test_staff_opening_a_record_is_logged_for_the_student(self, client, irene, alice, competencies):
+        client.force_login(irene)
+        response = client.get(reverse("curriculum:student-competencies", args=[enrollment_of(alice).pk]))
+        assert response.status_code == 200
+        assert list(AccessLog.objects.values_list("actor", "student", "action")) == [(irene.pk, alice.pk, "view")]
+
+    def test_the_student_opening_their_own_record_is_not_logged(self, client, alice, competencies):
+        client.force_login(alice)
+        response = client.get(reverse("curriculum:student-competencies", args=[enrollment_of(alice).pk]))
+        assert response.status_code == 200
+        assert not AccessLog.objects.exists()
+
+    @pytest.mark.parametrize("who", ["bob", "ivan", "olga"])
+    def test_someone_elses_record_is_404(self, client, request, alice, competencies, who):
+        client.force_login(request.getfixturevalue(who))
+        assert client.get(reverse("curriculum:student-competencies", args=[enrollment_of(alice).pk])).status_code == 404
+        assert not AccessLog.objects.exists()
+
+    def test_it_rejects_post(self, client, alice, irene):
+        client.force_login(irene)
+        assert (
+            client.post(reverse("curriculum:student-competencies", args=[enrollment_of(alice).pk])).status_code == 405
+        )
+        client.force_login(alice)
+        assert client.post(reverse("curriculum:my-competencies")).status_code == 405
+
+    def test_the_home_page_shows_how_far_the_student_is(self, client, alice, irene, competencies):
+        factories.check_off(enrollment_of(alice), competencies[0], irene)
+        client.force_login(alice)
+        page = client.get(reverse("home")).content.decode()
+        assert "Skills check-offs: 1 of 3 achieved" in page
+        assert reverse("curriculum:my-competencies") in page
+
+
+class TestCompetencyAttempts:
+    def url(self, student, competency):
+        return reverse("curriculum:competency-attempts", args=[enrollment_of(student).pk, competency.pk])
+
+    def test_the_coordinator_sees_the_attempts_and_the_view_is_logged(
+        self, client, carlos, irene, alice, blood_pressure, competencies
+    ):
+        attempt = factories.check_off(enrollment_of(alice), blood_pressure, irene, passed=False)
+        client.force_login(carlos)
+        response = client.get(self.url(alice, blood_pressure))
+        assert response.status_code == 200
+        assert reverse("curriculum:attempt-detail", args=[attempt.pk]) in response.content.decode()
+        assert response.context["item"].status == "attempted"
+        assert AccessLog.objects.filter(actor=carlos, student=alice, action="view").count() == 1
+
+    def test_a_classmate_gets_404(self, client, bob, alice, blood_pressure, competencies):
+        client.force_login(bob)
+        assert client.get(self.url(alice, blood_pressure)).status_code == 404
+
+    def test_a_competency_outside_the_program_gets_404(self, client, carlos, alice, competencies):
+        stray = factories.CompetencyFactory()
+        client.force_login(carlos)
+        assert client.get(self.url(alice, stray)).status_code == 404
+
+    def test_it_rejects_post(self, client, carlos, alice, blood_pressure):
+        client.force_login(carlos)
+        assert client.post(self.url(alice, blood_pressure)).status_code == 405
+
+
+# --- Query budgets --------------------------------------------------------------------------
+
+
+def queries_for(client, user, url) -> int:
+    client.force_login(user)
+    client.get(url)  # warm the session's cached time zone, as every later request finds it
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def grow(program, cohort, alice, evaluator, director, competencies, times: int) -> None:
+    """Add students with passes, fails, drafts and revoked passes; more attempts for alice; more cohorts."""
+    for _ in range(times * 2):
+        enrollment = factories.EnrollmentFactory(cohort=cohort)
+        factories.check_off(enrollment, competencies[0], evaluator)
+        factories.check_off(enrollment, competencies[1], evaluator, passed=False)
+        factories.check_off(enrollment, competencies[2], evaluator, signed=False)
+        revoked = factories.check_off(enrollment, competencies[2], evaluator)
+        services.revoke_signature(signature=revoked.signature, revoked_by=director, reason="Re-do it.")
+    for competency in competencies:
+        for _ in range(times):
+            factories.check_off(enrollment_of(alice), competency, evaluator, passed=False)
+    for _ in range(times):
+        other = factories.CohortFactory(program=program)
+        factories.check_off(factories.EnrollmentFactory(cohort=other), competencies[0], evaluator)
+
+
+@pytest.mark.parametrize(
+    ("page", "who"),
+    [
+        ("grid", "irene"),
+        ("grid", "carlos"),
+        ("program", "dana"),
+        ("mine", "alice"),
+        ("student", "irene"),
+        ("attempts", "carlos"),
+        ("home", "alice"),
+    ],
+)
+def test_pages_cost_the_same_queries_at_1x_and_5x(
+    client, request, page, who, program, cohort, alice, irene, carlos, dana, competencies
+):
+    user = request.getfixturevalue(who)
+    urls = {
+        "grid": reverse("curriculum:competency-grid", args=[cohort.pk]),
+        "program": reverse("curriculum:program-competencies", args=[program.code]),
+        "mine": reverse("curriculum:my-competencies"),
+        "student": reverse("curriculum:student-competencies", args=[enrollment_of(alice).pk]),
+        "attempts": reverse("curriculum:competency-attempts", args=[enrollment_of(alice).pk, competencies[0].pk]),
+        "home": reverse("home"),
+    }
+    # Every cohort's instructor may evaluate; the director revokes.
+    grow(program, cohort, alice, irene, dana, competencies, 1)
+    once = queries_for(client, user, urls[page])
+    grow(program, cohort, alice, irene, dana, competencies, 4)
+    five_times = queries_for(client, user, urls[page])
+    assert once == five_times, f"{page} for {who}: {once} queries at 1x, {five_times} at 5x"
