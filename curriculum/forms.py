@@ -4,7 +4,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -13,13 +14,18 @@ from curriculum.models import (
     ChecklistStep,
     Cohort,
     Competency,
+    CompetencyFramework,
+    ContentArea,
     Course,
     CourseOffering,
+    Domain,
     Enrollment,
     Program,
     Setting,
     StaffRole,
+    code_validator,
 )
+from curriculum.services.frameworks import check_framework_change
 
 
 class DateInput(forms.DateInput):
@@ -63,14 +69,39 @@ class ProgramForm(forms.ModelForm):
             "practicum_hours",
             "trigger_course",
             "require_staff_two_factor",
+            "framework",
+            "passing_score",
         ]
+        help_texts = {
+            "framework": _(
+                "A shared reference framework, or one of the program's own. It cannot change once check-offs "
+                "were recorded against it."
+            )
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Shared references, and frameworks this program owns: never another program's own.
+        frameworks = CompetencyFramework.objects.filter(owner__isnull=True)
         if self.instance.pk:
             self.fields["trigger_course"].queryset = Course.objects.filter(program=self.instance)  # type: ignore[attr-defined]
+            frameworks = CompetencyFramework.objects.filter(Q(owner__isnull=True) | Q(owner=self.instance))
         else:
             del self.fields["trigger_course"]
+        self.fields["framework"].queryset = frameworks  # type: ignore[attr-defined]
+        self.fields["passing_score"].required = False  # left empty: the current score, 80% for a new program
+
+    def clean_passing_score(self) -> int:
+        return self.cleaned_data.get("passing_score") or self.instance.passing_score
+
+    def clean_framework(self) -> CompetencyFramework | None:
+        """Switching frameworks is refused once attempts exist (services.check_framework_change says why)."""
+        framework: CompetencyFramework | None = self.cleaned_data.get("framework")
+        try:
+            check_framework_change(program=self.instance, framework=framework)
+        except ValidationError as refusal:
+            raise forms.ValidationError(refusal.messages) from refusal
+        return framework
 
 
 class StaffMemberForm(forms.Form):
@@ -234,4 +265,109 @@ class CheckoffForm(forms.Form):
 class RevocationForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for revoking"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, strip=True
+    )
+
+
+# --- Frameworks, checklists, course mapping ---------------------------------------------------------
+
+
+class TagsField(forms.CharField):
+    """Exam domains typed as words separated by commas, kept as a list without blanks or repeats."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        tags = list(dict.fromkeys(tag.strip() for tag in text.split(",") if tag.strip()))
+        too_long = [tag for tag in tags if len(tag) > 40]
+        if too_long:
+            raise forms.ValidationError(
+                _("An exam domain has at most 40 characters: %(tag)s") % {"tag": too_long[0][:50]}
+            )
+        return tags
+
+
+class CompetencyForm(forms.Form):
+    """A framework row as a director confirms or corrects it; saved through services, not by the form."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        validators=[code_validator],
+        help_text=_("As the accreditor writes it, e.g. I.P.1.a."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=300)
+    domain = forms.ChoiceField(label=_("Domain"), choices=Domain.choices)
+    tags = TagsField(
+        label=_("Exam domains"),
+        required=False,
+        help_text=_("Separated by commas, e.g. vitals, phlebotomy."),
+    )
+    is_tracked = forms.BooleanField(
+        label=_("Signed off on its own"),
+        required=False,
+        help_text=_("Off for a heading whose lettered sub-items are signed off instead."),
+    )
+    passing_score = forms.IntegerField(label=_("Passing score (%)"), required=False, min_value=1, max_value=100)
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["passing_score"].help_text = _("Empty: the program's default, %(score)s%%.") % {
+            "score": program.passing_score
+        }
+
+    @staticmethod
+    def initial_for(competency: Competency) -> dict[str, Any]:
+        return {name: getattr(competency, name) for name in CompetencyForm.base_fields}
+
+
+class CompetencyCreateForm(CompetencyForm):
+    """A program's own competency, in a content area of its framework."""
+
+    content_area: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Content area"), queryset=ContentArea.objects.none()
+    )
+    parent: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Under the heading"),
+        queryset=Competency.objects.none(),
+        required=False,
+        help_text=_("For a lettered sub-item: the competency it belongs to, in the same content area."),
+    )
+
+    field_order = ["content_area", "parent", "code", "title", "domain", "tags", "is_tracked", "passing_score"]
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, program=program, **kwargs)
+        self.fields["content_area"].queryset = ContentArea.objects.filter(  # type: ignore[attr-defined]
+            framework_id=program.framework_id
+        ).order_by("order", "code")
+        self.fields["parent"].queryset = (  # type: ignore[attr-defined]
+            Competency.objects.for_program(program).filter(parent__isnull=True).order_by("content_area__order", "order")
+        )
+        self.fields["parent"].label_from_instance = lambda competency: f"{competency.code} {competency.title}"  # type: ignore[attr-defined]
+        self.fields["is_tracked"].initial = True
+
+
+class CompetencyCoursesForm(forms.Form):
+    teaching: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        label=_("Taught in"), queryset=Course.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    assessing: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
+        label=_("Assessed in"), queryset=Course.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, courses: QuerySet[Course], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["teaching"].queryset = courses  # type: ignore[attr-defined]
+        self.fields["assessing"].queryset = courses  # type: ignore[attr-defined]
+
+
+class ChecklistStepForm(forms.Form):
+    text = forms.CharField(label=_("Step"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    points = forms.IntegerField(label=_("Points"), min_value=1, max_value=100, initial=1)
+    is_critical = forms.BooleanField(
+        label=_("Critical"),
+        required=False,
+        help_text=_("Missing a critical step fails the attempt whatever the score."),
     )

@@ -15,7 +15,15 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from curriculum.models import ChecklistStep, Competency, CompetencyFramework, Confidence, ContentArea, Program
+from curriculum.models import (
+    ChecklistStep,
+    Competency,
+    CompetencyChange,
+    CompetencyFramework,
+    Confidence,
+    ContentArea,
+    Program,
+)
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 FRAMEWORK_FILES = {
@@ -83,6 +91,15 @@ def load_framework(code: str) -> LoadReport:
             )
             areas[area.code] = area
     existing = {c.code: c for c in Competency.objects.filter(framework=framework, program__isnull=True)}
+    # A director who corrected a row's code took the row over: the file's old code still means it,
+    # so the loader neither recreates it under the old code nor loses the sub-items' heading.
+    by_pk = {competency.pk: competency for competency in existing.values()}
+    for competency_id, before in CompetencyChange.objects.filter(competency_id__in=list(by_pk)).values_list(
+        "competency_id", "before"
+    ):
+        old_code = before.get("code") if isinstance(before, dict) else None
+        if old_code and old_code not in existing:
+            existing[old_code] = by_pk[competency_id]
     parents_with_children = {row["parent_code"] for row in rows if row["parent_code"]}
     rules = _tag_rules(code)
     for order, row in enumerate(rows, start=1):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curriculum.views import checkoffs, coursework, grid, records
+from curriculum.views import checkoffs, coursework, frameworks, grid, records
 
 app_name = "curriculum"
 urlpatterns = [
@@ -55,4 +55,32 @@ urlpatterns = [
         name="master-checklist-pdf",
     ),
     # --- Frameworks, checklists, course mapping (views/frameworks.py)
+    path("programs/<str:code>/framework/", frameworks.framework, name="framework"),
+    path("programs/<str:code>/framework/competencies/new/", frameworks.competency_create, name="competency-create"),
+    path("programs/<str:code>/framework/competencies/<int:pk>/", frameworks.competency_edit, name="competency-edit"),
+    path(
+        "programs/<str:code>/framework/competencies/<int:pk>/courses/",
+        frameworks.competency_courses,
+        name="competency-courses",
+    ),
+    path(
+        "programs/<str:code>/framework/competencies/<int:pk>/checklist/",
+        frameworks.checklist_edit,
+        name="checklist-edit",
+    ),
+    path(
+        "programs/<str:code>/framework/competencies/<int:pk>/checklist/<int:step_pk>/",
+        frameworks.checklist_step_edit,
+        name="checklist-step-edit",
+    ),
+    path(
+        "programs/<str:code>/framework/competencies/<int:pk>/checklist/<int:step_pk>/move/",
+        frameworks.checklist_step_move,
+        name="checklist-step-move",
+    ),
+    path(
+        "programs/<str:code>/framework/competencies/<int:pk>/checklist/<int:step_pk>/delete/",
+        frameworks.checklist_step_delete,
+        name="checklist-step-delete",
+    ),
 ]

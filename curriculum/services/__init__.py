@@ -21,18 +21,37 @@ from curriculum.services.coursework import (
     remove_staff_member,
     save_offering,
 )
+from curriculum.services.frameworks import (
+    add_checklist_step,
+    check_code_free,
+    check_framework_change,
+    correct_competency,
+    create_competency,
+    delete_checklist_step,
+    map_competency_courses,
+    move_checklist_step,
+    update_checklist_step,
+)
 from curriculum.services.records import record_download
 
 __all__ = [
     "WRITE_BATCH",
+    "add_checklist_step",
     "add_staff_member",
     "apply_roster",
     "apply_roster_import",
+    "check_code_free",
+    "check_framework_change",
     "check_offering",
     "confirm_competency",
+    "correct_competency",
+    "create_competency",
     "create_program",
+    "delete_checklist_step",
     "discard_attempt",
     "grade_assignment",
+    "map_competency_courses",
+    "move_checklist_step",
     "preview_roster",
     "record_attempt",
     "record_download",
@@ -41,4 +60,5 @@ __all__ = [
     "revoke_signature",
     "save_offering",
     "sign_attempt",
+    "update_checklist_step",
 ]
