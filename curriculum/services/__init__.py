@@ -2,7 +2,6 @@
 the student's record leaving the system (records.py)."""
 
 from curriculum.services.checkoffs import (
-    confirm_competency,
     discard_attempt,
     record_attempt,
     record_view,
@@ -25,7 +24,7 @@ from curriculum.services.frameworks import (
     add_checklist_step,
     check_code_free,
     check_framework_change,
-    correct_competency,
+    confirm_competency,
     create_competency,
     delete_checklist_step,
     map_competency_courses,
@@ -44,7 +43,6 @@ __all__ = [
     "check_framework_change",
     "check_offering",
     "confirm_competency",
-    "correct_competency",
     "create_competency",
     "create_program",
     "delete_checklist_step",

@@ -1,4 +1,4 @@
-"""Check-off use cases: record an attempt, sign it, revoke a signature, confirm a framework row."""
+"""Check-off use cases: record an attempt, sign or discard it, revoke a signature, log who looked."""
 
 from __future__ import annotations
 
@@ -15,16 +15,12 @@ from curriculum.models import (
     Attempt,
     ChecklistStep,
     Competency,
-    CompetencyChange,
-    Confidence,
     Enrollment,
     Revocation,
     Signature,
     StepResult,
     score_steps,
 )
-
-CONFIRMABLE_FIELDS = ("code", "title", "domain", "tags", "is_tracked", "passing_score")
 
 
 @transaction.atomic
@@ -141,23 +137,6 @@ def revoke_signature(
         request_meta=request_meta,
     )
     return revocation
-
-
-@transaction.atomic
-def confirm_competency(*, competency: Competency, by: User, changes: dict[str, Any] | None = None) -> Competency:
-    """A director confirms a seeded row against the official document, correcting it if need be."""
-    changes = {name: value for name, value in (changes or {}).items() if name in CONFIRMABLE_FIELDS}
-    before = {name: getattr(competency, name) for name in (*CONFIRMABLE_FIELDS, "confidence")}
-    for name, value in changes.items():
-        setattr(competency, name, value)
-    competency.confidence = Confidence.CONFIRMED
-    competency.confirmed_by = by
-    competency.confirmed_at = timezone.now()
-    competency.full_clean(exclude=["framework", "content_area", "parent", "program"])
-    competency.save()
-    after = {name: getattr(competency, name) for name in (*CONFIRMABLE_FIELDS, "confidence")}
-    CompetencyChange.objects.create(competency=competency, changed_by=by, before=before, after=after)
-    return competency
 
 
 def record_view(*, viewer: User, student_id: int, what: str, request_meta: dict[str, Any] | None = None) -> None:

@@ -31,9 +31,9 @@ from curriculum.models import (
     Program,
     Signature,
 )
-from curriculum.services.checkoffs import CONFIRMABLE_FIELDS, confirm_competency
 
 MOVES = ("up", "down")
+CONFIRMABLE_FIELDS = ("code", "title", "domain", "tags", "is_tracked", "passing_score")
 
 
 def check_framework_change(*, program: Program, framework: CompetencyFramework | None) -> None:
@@ -79,10 +79,13 @@ def _code_taken(code: str) -> ValidationError:
 
 
 @transaction.atomic
-def correct_competency(*, competency: Competency, by: User, changes: dict[str, Any]) -> Competency:
-    """Confirm a framework row with a director's corrections; a code that signed check-offs cite stays."""
+@transaction.atomic
+def confirm_competency(*, competency: Competency, by: User, changes: dict[str, Any] | None = None) -> Competency:
+    """A director confirms a row against the official document, correcting it if need be.
+
+    Who and when is kept, with the row as it was before. A code that signed check-offs cite stays."""
     locked = Competency.objects.select_for_update().get(pk=competency.pk)
-    changes = {name: value for name, value in changes.items() if name in CONFIRMABLE_FIELDS}
+    changes = {name: value for name, value in (changes or {}).items() if name in CONFIRMABLE_FIELDS}
     code = changes.get("code", locked.code)
     if code != locked.code:
         # A signature's digest covers the competency's code: renaming it would make every signed
@@ -99,9 +102,23 @@ def correct_competency(*, competency: Competency, by: User, changes: dict[str, A
         check_code_free(framework_id=locked.framework_id, program_id=locked.program_id, code=code, exclude_pk=locked.pk)
     try:
         with transaction.atomic():
-            return confirm_competency(competency=locked, by=by, changes=changes)
+            return _record_confirmation(competency=locked, by=by, changes=changes)
     except IntegrityError as error:  # the same code saved by someone else meanwhile
         raise _code_taken(code) from error
+
+
+def _record_confirmation(*, competency: Competency, by: User, changes: dict[str, Any]) -> Competency:
+    before = {name: getattr(competency, name) for name in (*CONFIRMABLE_FIELDS, "confidence")}
+    for name, value in changes.items():
+        setattr(competency, name, value)
+    competency.confidence = Confidence.CONFIRMED
+    competency.confirmed_by = by
+    competency.confirmed_at = timezone.now()
+    competency.full_clean(exclude=["framework", "content_area", "parent", "program"])
+    competency.save()
+    after = {name: getattr(competency, name) for name in (*CONFIRMABLE_FIELDS, "confidence")}
+    CompetencyChange.objects.create(competency=competency, changed_by=by, before=before, after=after)
+    return competency
 
 
 @transaction.atomic

@@ -257,7 +257,7 @@ def competency_edit(request: AuthenticatedRequest, code: str, pk: int) -> HttpRe
         form.add_error(None, _("Choose “Confirm as is” or “Save correction”."))
     elif form.is_valid():
         try:
-            corrected = services.correct_competency(competency=competency, by=request.user, changes=form.cleaned_data)
+            corrected = services.confirm_competency(competency=competency, by=request.user, changes=form.cleaned_data)
         except ValidationError as error:
             form_errors_to(form, error)
         else:

@@ -438,7 +438,7 @@ class TestConfirming:
         assert attempt.signature.is_intact()
 
     def test_a_code_without_signed_attempts_may_be_corrected(self, dana, blood_pressure):
-        services.correct_competency(competency=blood_pressure, by=dana, changes={"code": "I.P.1.b"})
+        services.confirm_competency(competency=blood_pressure, by=dana, changes={"code": "I.P.1.b"})
         blood_pressure.refresh_from_db()
         assert blood_pressure.code == "I.P.1.b"
 
@@ -505,10 +505,10 @@ class TestLoader:
         program.save()
         rows = {row.code: row for row in Competency.objects.filter(framework=maerb)}
         services.confirm_competency(competency=rows["I.P.1.a"], by=dana)
-        services.correct_competency(competency=rows["I.P.1.b"], by=dana, changes={"title": "body temperature"})
+        services.confirm_competency(competency=rows["I.P.1.b"], by=dana, changes={"title": "body temperature"})
         # The heading's code corrected: the file's old code must neither come back nor orphan its sub-items.
-        services.correct_competency(competency=rows["IX.P.1"], by=dana, changes={"code": "IX.P.1-corrected"})
-        services.correct_competency(competency=rows["I.P.1"], by=dana, changes={"code": "I.P.01"})
+        services.confirm_competency(competency=rows["IX.P.1"], by=dana, changes={"code": "IX.P.1-corrected"})
+        services.confirm_competency(competency=rows["I.P.1"], by=dana, changes={"code": "I.P.01"})
         before = snapshot("MAERB-2022")
         report = frameworks.load_framework("MAERB-2022")
         assert snapshot("MAERB-2022") == before
@@ -857,7 +857,7 @@ def grow(program, competency, dana, times: int) -> None:
             factories.ChecklistStepFactory(program=program, competency=row, order=1)
             CompetencyCourse.objects.create(competency=row, course=course)
         services.add_checklist_step(program=program, competency=competency, text="Another step")
-        services.correct_competency(competency=competency, by=dana, changes={"title": f"{competency.title}+"})
+        services.confirm_competency(competency=competency, by=dana, changes={"title": f"{competency.title}+"})
         CompetencyCourse.objects.create(competency=competency, course=course, role="teaches")
 
 
