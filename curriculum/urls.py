@@ -56,6 +56,11 @@ urlpatterns = [
     ),
     # --- Frameworks, checklists, course mapping (views/frameworks.py)
     path("programs/<str:code>/framework/", frameworks.framework, name="framework"),
+    path(
+        "programs/<str:code>/framework/load-checklists/",
+        frameworks.framework_load_checklists,
+        name="framework-load-checklists",
+    ),
     path("programs/<str:code>/framework/competencies/new/", frameworks.competency_create, name="competency-create"),
     path("programs/<str:code>/framework/competencies/<int:pk>/", frameworks.competency_edit, name="competency-edit"),
     path(

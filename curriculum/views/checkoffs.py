@@ -62,6 +62,14 @@ def checkoff_new(request: AuthenticatedRequest, pk: int, competency_pk: int) -> 
     )
     if not permissions.can_evaluate(request.user, enrollment):
         raise PermissionDenied
+    if request.method == "GET":
+        # The page lists the student's earlier attempts: reading them is a view of their record.
+        services.record_view(
+            viewer=request.user,
+            student_id=enrollment.student_id,
+            what=f"{competency.code} check-off",
+            request_meta=request.META,
+        )
     steps = list(ChecklistStep.objects.filter(program=program, competency=competency).order_by("order"))
     form = CheckoffForm(request.POST or None, steps=steps)
     if request.method == "POST" and form.is_valid():

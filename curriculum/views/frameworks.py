@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedRequest
+from curriculum import frameworks as reference
 from curriculum import permissions, services
 from curriculum.forms import ChecklistStepForm, CompetencyCoursesForm, CompetencyCreateForm, CompetencyForm
 from curriculum.models import (
@@ -152,6 +153,22 @@ def framework(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "other_programs": _other_programs_sharing(program),
         },
     )
+
+
+@require_POST
+def framework_load_checklists(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """Copy the checklists Checkoff ships for common skills, for competencies that have none yet."""
+    program = _program_for(request, code)
+    if not permissions.can_edit_framework(request.user, program):
+        raise PermissionDenied
+    added = reference.load_skill_checklists(program=program)
+    if added:
+        messages.success(
+            request, _("%(count)s checklist steps added. Review them before the first check-off.") % {"count": added}
+        )
+    else:
+        messages.info(request, _("No shipped checklist fits a competency that lacks one."))
+    return redirect("curriculum:framework", code=program.code)
 
 
 # --- One row: confirm or correct it, and where it is taught and assessed -------------------------------

@@ -306,6 +306,7 @@ def _student_progress(
             "remaining": remaining,
             "is_own": is_own,
             "can_evaluate": not is_own and permissions.can_evaluate(request.user, enrollment),
+            "can_download": permissions.can_download_master_checklist(request.user, enrollment),
             "other_enrollments": other_enrollments,
             "statuses": progress.Status,
         },

@@ -877,3 +877,34 @@ def test_pages_cost_the_same_queries_at_1x_and_5x(client, request, page, who, pr
     grow(program, blood_pressure, dana, 4)
     five_times = queries_for(client, user, url)
     assert once == five_times, f"{page} for {who}: {once} queries at 1x, {five_times} at 5x"
+
+
+class TestShippedChecklists:
+    @pytest.fixture
+    def maerb(self, program):
+        frameworks.load_framework("MAERB-2022")
+        program.framework = CompetencyFramework.objects.get(code="MAERB-2022")
+        program.save()
+        return program
+
+    def test_the_director_adds_the_shipped_checklists_once(self, client, dana, maerb):
+        client.force_login(dana)
+        url = reverse("curriculum:framework-load-checklists", args=[maerb.code])
+        assert client.post(url).status_code == 302
+        added = ChecklistStep.objects.filter(program=maerb).count()
+        assert added > 100
+        client.post(url)
+        assert ChecklistStep.objects.filter(program=maerb).count() == added
+
+    def test_an_instructor_may_not(self, client, irene, maerb):
+        client.force_login(irene)
+        assert client.post(reverse("curriculum:framework-load-checklists", args=[maerb.code])).status_code == 403
+
+    def test_another_programs_director_gets_404(self, client, maerb):
+        stranger = factories.StaffFactory(role="director").user
+        client.force_login(stranger)
+        assert client.post(reverse("curriculum:framework-load-checklists", args=[maerb.code])).status_code == 404
+
+    def test_it_rejects_get(self, client, dana, maerb):
+        client.force_login(dana)
+        assert client.get(reverse("curriculum:framework-load-checklists", args=[maerb.code])).status_code == 405
