@@ -70,4 +70,5 @@ def test_pages_cost_the_same_queries_at_1x_and_5x(client, request, page, who, co
     grow(cohort, offering, 4)
     grow_programs(dana, 4)
     five_times = queries_for(client, user, urls[page])
+    print(f"QUERIES {page} as {who}: {once} at 1x, {five_times} at 5x")  # for `pytest -s`: the figures
     assert once == five_times, f"{page} for {who}: {once} queries at 1x, {five_times} at 5x"
