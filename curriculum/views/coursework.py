@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -147,6 +148,23 @@ def _student_course_progress(student: User, cohort_ids: list[int]) -> list[Cours
     )
 
 
+def _form_page(
+    request: AuthenticatedRequest,
+    form: Any,
+    template: str,
+    context: dict[str, Any],
+    *,
+    saved: str,
+    then: Callable[[Any], HttpResponse],
+) -> HttpResponse:
+    """Every plain create-or-edit page: show the form; a valid POST saves, says so and moves on."""
+    if request.method == "POST" and form.is_valid():
+        instance = form.save()
+        messages.success(request, saved)
+        return then(instance)
+    return render(request, template, {"form": form, **context})
+
+
 # --- Programs -----------------------------------------------------------------------------
 
 
@@ -211,11 +229,14 @@ def program_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if not permissions.can_edit_program(request.user, program):
         raise PermissionDenied
     form = ProgramForm(request.POST or None, instance=program)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Program saved."))
-        return redirect("curriculum:program-detail", code=program.code)
-    return render(request, "curriculum/program_form.html", {"form": form, "program": program})
+    return _form_page(
+        request,
+        form,
+        "curriculum/program_form.html",
+        {"program": program},
+        saved=_("Program saved."),
+        then=lambda _saved: redirect("curriculum:program-detail", code=program.code),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -259,11 +280,14 @@ def cohort_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if not permissions.can_manage_roster(request.user, program):
         raise PermissionDenied
     form = CohortForm(request.POST or None, program=program)
-    if request.method == "POST" and form.is_valid():
-        cohort = form.save()
-        messages.success(request, _("Cohort created."))
-        return redirect("curriculum:cohort-detail", pk=cohort.pk)
-    return render(request, "curriculum/cohort_form.html", {"form": form, "program": program})
+    return _form_page(
+        request,
+        form,
+        "curriculum/cohort_form.html",
+        {"program": program},
+        saved=_("Cohort created."),
+        then=lambda cohort: redirect("curriculum:cohort-detail", pk=cohort.pk),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -272,11 +296,14 @@ def cohort_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not permissions.can_manage_roster(request.user, cohort.program):
         raise PermissionDenied
     form = CohortForm(request.POST or None, instance=cohort, program=cohort.program)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Cohort saved."))
-        return redirect("curriculum:cohort-detail", pk=cohort.pk)
-    return render(request, "curriculum/cohort_form.html", {"form": form, "program": cohort.program, "cohort": cohort})
+    return _form_page(
+        request,
+        form,
+        "curriculum/cohort_form.html",
+        {"program": cohort.program, "cohort": cohort},
+        saved=_("Cohort saved."),
+        then=lambda _saved: redirect("curriculum:cohort-detail", pk=cohort.pk),
+    )
 
 
 @require_GET
@@ -320,11 +347,14 @@ def enrollment_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Record a withdrawal or a graduation, or correct the dates outcomes are computed from."""
     enrollment = _enrollment_to_manage(request, pk)
     form = EnrollmentForm(request.POST or None, instance=enrollment)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Enrollment saved."))
-        return redirect("curriculum:cohort-detail", pk=enrollment.cohort_id)
-    return render(request, "curriculum/enrollment_form.html", {"form": form, "enrollment": enrollment})
+    return _form_page(
+        request,
+        form,
+        "curriculum/enrollment_form.html",
+        {"enrollment": enrollment},
+        saved=_("Enrollment saved."),
+        then=lambda _saved: redirect("curriculum:cohort-detail", pk=enrollment.cohort_id),
+    )
 
 
 @require_POST
@@ -352,11 +382,14 @@ def course_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if not permissions.can_manage_roster(request.user, program):
         raise PermissionDenied
     form = CourseForm(request.POST or None, program=program)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Course created."))
-        return redirect("curriculum:program-detail", code=program.code)
-    return render(request, "curriculum/course_form.html", {"form": form, "program": program})
+    return _form_page(
+        request,
+        form,
+        "curriculum/course_form.html",
+        {"program": program},
+        saved=_("Course created."),
+        then=lambda _saved: redirect("curriculum:program-detail", code=program.code),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -365,11 +398,14 @@ def course_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not permissions.can_manage_roster(request.user, course.program):
         raise PermissionDenied
     form = CourseForm(request.POST or None, instance=course, program=course.program)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Course saved."))
-        return redirect("curriculum:program-detail", code=course.program.code)
-    return render(request, "curriculum/course_form.html", {"form": form, "program": course.program, "course": course})
+    return _form_page(
+        request,
+        form,
+        "curriculum/course_form.html",
+        {"program": course.program, "course": course},
+        saved=_("Course saved."),
+        then=lambda _saved: redirect("curriculum:program-detail", code=course.program.code),
+    )
 
 
 def _save_offering_form(request: AuthenticatedRequest, form: OfferingForm) -> CourseOffering | None:
@@ -490,12 +526,13 @@ def assignment_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not permissions.can_manage_coursework(request.user, offering):
         raise PermissionDenied
     form = AssignmentForm(request.POST or None, instance=assignment)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Assignment saved."))
-        return redirect("curriculum:offering-detail", pk=offering.pk)
-    return render(
-        request, "curriculum/assignment_form.html", {"form": form, "offering": offering, "assignment": assignment}
+    return _form_page(
+        request,
+        form,
+        "curriculum/assignment_form.html",
+        {"offering": offering, "assignment": assignment},
+        saved=_("Assignment saved."),
+        then=lambda _saved: redirect("curriculum:offering-detail", pk=offering.pk),
     )
 
 
