@@ -1,0 +1,246 @@
+"""A check-off in Chromium: irene the instructor opens her cohort's competency grid on a tablet,
+checks maya off on blood pressure, confirms her password and signs; maya then sees it on her phone.
+
+Data is made inside each test: the live server answers from another thread, which sees only
+what was committed (live_server brings transactional_db).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from accounts.models import User
+from curriculum.models import Attempt, ChecklistStep, Cohort, Competency, Enrollment, Program, Signature, StaffRole
+from tests import factories
+from tests.browser.conftest import PHONE, TABLET, screenshot
+
+pytestmark = pytest.mark.browser
+
+# Blood pressure's checklist: (text, points, critical). Missing hand hygiene alone leaves 80%, the
+# program's passing score, so the critical rule is what fails the attempt.
+BLOOD_PRESSURE_STEPS = [
+    ("Perform hand hygiene", 2, True),
+    ("Identify the patient with two identifiers", 2, True),
+    ("Select the correct cuff size", 1, False),
+    ("Position the arm at heart level", 1, False),
+    ("Inflate and deflate at 2–3 mmHg a second", 1, False),
+    ("Listen for the first and last sounds", 1, False),
+    ("Explain the procedure to the patient", 1, False),
+    ("Record the reading in the chart", 1, False),
+]
+HAND_HYGIENE = BLOOD_PRESSURE_STEPS[0][0]
+
+# Bootstrap fades a toggled button over .15 s; with motion reduced it drops the transition, so a
+# picture taken right after a tap shows the state the tap made, not a blend of before and after.
+STILL_TABLET = {**TABLET, "reduced_motion": "reduce"}
+
+
+@dataclass
+class Cohort2026:
+    """Irene teaches the Fall 2026 cohort; maya has not started blood pressure, noah passed pulse."""
+
+    program: Program
+    cohort: Cohort
+    irene: User
+    maya: User
+    maya_enrollment: Enrollment
+    blood_pressure: Competency
+    pulse: Competency
+
+
+def make_cohort() -> Cohort2026:
+    framework = factories.FrameworkFactory.create(name="MAERB Core Curriculum", version="2022")
+    program = factories.ProgramFactory.create(name="Medical Assisting Diploma", framework=framework)
+    area = factories.ContentAreaFactory.create(
+        framework=framework, code="I", title="Anatomy, Physiology, and Pharmacology", order=1
+    )
+    vital_signs = factories.CompetencyFactory.create(
+        framework=framework, content_area=area, code="I.P.1", title="Accurately measure and record", is_tracked=False
+    )
+    blood_pressure, pulse, respirations = (
+        factories.CompetencyFactory.create(
+            framework=framework, content_area=area, parent=vital_signs, code=code, title=title, order=order
+        )
+        for order, (code, title) in enumerate(
+            [("I.P.1.a", "blood pressure"), ("I.P.1.c", "pulse"), ("I.P.1.d", "respirations")], start=1
+        )
+    )
+    for order, (text, points, critical) in enumerate(BLOOD_PRESSURE_STEPS, start=1):
+        ChecklistStep.objects.create(
+            program=program, competency=blood_pressure, order=order, text=text, points=points, is_critical=critical
+        )
+    for competency in (pulse, respirations):
+        for order, (text, critical) in enumerate(
+            [("Perform hand hygiene", True), ("Count for a full minute", False), ("Record", False)], start=1
+        ):
+            ChecklistStep.objects.create(
+                program=program, competency=competency, order=order, text=text, is_critical=critical
+            )
+
+    cohort = factories.CohortFactory.create(program=program, code="2026-FALL", name="Fall 2026")
+    irene = factories.StaffFactory.create(
+        program=program, role=StaffRole.Role.INSTRUCTOR, first_name="Irene", user__last_name="Okafor"
+    ).user
+    cohort.instructors.add(irene)
+    maya_enrollment = factories.EnrollmentFactory.create(
+        cohort=cohort, student__first_name="Maya", student__last_name="Lopez"
+    )
+    noah_enrollment = factories.EnrollmentFactory.create(
+        cohort=cohort, student__first_name="Noah", student__last_name="Kim"
+    )
+    factories.check_off(noah_enrollment, pulse, irene)
+    return Cohort2026(program, cohort, irene, maya_enrollment.student, maya_enrollment, blood_pressure, pulse)
+
+
+def step(page: Page, text: str) -> Locator:
+    """A step of the checklist: the toggle a finger taps (the checkbox itself is hidden)."""
+    return page.locator("label.checkoff-step").filter(has_text=text)
+
+
+def test_an_instructor_checks_a_student_off_on_a_tablet_signs_and_the_student_sees_it(
+    live_server: Any, sign_in: Callable[..., Page]
+) -> None:
+    school = make_cohort()
+    irene, maya, blood_pressure = school.irene, school.maya, school.blood_pressure
+
+    # Irene, beside maya with a tablet, opens the cohort's grid from the cohort page.
+    instructor = sign_in(irene.email, STILL_TABLET)
+    instructor.goto(f"/cohorts/{school.cohort.pk}/")
+    instructor.get_by_role("link", name="Competencies", exact=True).click()
+    expect(instructor.get_by_role("heading", level=1)).to_have_text("Competencies")
+    noah_row = instructor.get_by_role("row").filter(has_text="Kim, Noah")
+    expect(noah_row).to_contain_text("1 of 3 achieved")
+    maya_row = instructor.get_by_role("row").filter(has_text="Lopez, Maya")
+    expect(maya_row).to_contain_text("0 of 3 achieved")
+    cell = maya_row.locator(f'a.grid-cell[href$="/competencies/{blood_pressure.pk}/checkoff/"]')
+    expect(cell).to_have_accessible_name("Not started")
+    screenshot(instructor, "checkoff-1-instructor-grid-tablet")
+
+    # The checklist: nothing ticked yet, so nothing passes and both critical steps are missing.
+    cell.tap()
+    expect(instructor.get_by_role("heading", level=1)).to_have_text(
+        "I.P.1.a Accurately measure and record: blood pressure"
+    )
+    score = instructor.locator("#running-score")
+    expect(score.locator("[data-score]")).to_have_text("0")
+    expect(score.locator("[data-verdict]")).to_have_text("Not passing")
+    expect(instructor.locator("[data-critical-missed]")).to_be_visible()
+    screenshot(instructor, "checkoff-2-instructor-checklist-empty-tablet")
+
+    for text, _points, _critical in BLOOD_PRESSURE_STEPS:
+        step(instructor, text).tap()
+    expect(instructor.locator("input[name=steps]:checked")).to_have_count(len(BLOOD_PRESSURE_STEPS))
+    expect(score.locator("[data-score]")).to_have_text("100")
+    expect(score.locator("[data-verdict]")).to_have_text("Passing")
+    expect(score.locator("[data-verdict]")).to_have_class(re.compile(r"\btext-success\b"))
+    expect(instructor.locator("[data-critical-missed]")).to_be_hidden()
+
+    instructor.locator("label", has_text="Simulation").tap()
+    expect(instructor.get_by_label("Simulation")).to_be_checked()
+    screenshot(instructor, "checkoff-3-instructor-checklist-complete-tablet")
+    instructor.get_by_role("button", name="Review and sign").tap()
+
+    # The review: passed, unsigned, with the button to sign.
+    expect(instructor).to_have_url(re.compile(r"/attempts/\d+/$"))
+    attempt = Attempt.objects.get(enrollment=school.maya_enrollment, competency=blood_pressure)
+    assert (attempt.passed, attempt.score, attempt.setting, attempt.evaluator) == (True, 100, "simulation", irene)
+    assert not Signature.objects.filter(attempt=attempt).exists()
+    result = instructor.locator("#attempt-result")
+    expect(result).to_contain_text("Passed")
+    expect(result).to_contain_text("100.0% (10 of 10 points; pass at 80%)")
+    expect(instructor.get_by_text(re.compile(r"^Maya Lopez · .+ · Simulation$"))).to_be_visible()
+    screenshot(instructor, "checkoff-4-instructor-review-tablet")
+
+    # Signing asks for her password: a sign-in is not a re-authentication.
+    instructor.get_by_role("button", name="Sign", exact=True).tap()
+    expect(instructor).to_have_url(re.compile(r"/accounts/reauthenticate/"))
+    expect(instructor.get_by_role("heading", level=1)).to_have_text("Confirm Access")
+    assert not Signature.objects.filter(attempt=attempt).exists(), "signed before the password was confirmed"
+    instructor.get_by_label("Password").fill(factories.PASSWORD)
+    screenshot(instructor, "checkoff-5-instructor-reauthenticate-tablet")
+    instructor.get_by_role("button", name="Confirm").tap()
+
+    # allauth replays the sign request; she lands back on the attempt, signed.
+    expect(instructor).to_have_url(re.compile(rf"/attempts/{attempt.pk}/$"))
+    expect(instructor.get_by_role("status")).to_contain_text(
+        "Signed. The attempt is now part of the student's record and cannot change."
+    )
+    expect(instructor.locator("#signature")).to_contain_text("Signed: performed and evaluated by Irene Okafor")
+    expect(instructor.get_by_role("button", name="Sign", exact=True)).to_have_count(0)
+    screenshot(instructor, "checkoff-6-instructor-signed-tablet")
+
+    signature = Signature.objects.select_related("attempt__enrollment", "attempt__competency").get(attempt=attempt)
+    assert signature.signer == irene
+    assert signature.is_intact()
+    assert Signature.objects.filter(attempt__enrollment=school.maya_enrollment).count() == 1
+
+    # Back on the grid, maya's cell is achieved.
+    instructor.goto(f"/cohorts/{school.cohort.pk}/competencies/")
+    maya_row = instructor.get_by_role("row").filter(has_text="Lopez, Maya")
+    expect(
+        maya_row.locator(f'a.grid-cell[href$="/competencies/{blood_pressure.pk}/checkoff/"]')
+    ).to_have_accessible_name("Achieved")
+    expect(maya_row).to_contain_text("1 of 3 achieved")
+
+    # Maya, on her phone, follows "See your progress" from home.
+    student = sign_in(maya.email, PHONE)
+    expect(student.get_by_role("heading", name=re.compile("Skills check-offs"))).to_contain_text("1 of 3 achieved")
+    student.get_by_role("link", name="See your progress").tap()
+    expect(student.get_by_role("heading", level=1)).to_have_text("Skills check-offs")
+    item = student.locator(f"#competency-{blood_pressure.pk}")
+    expect(item).to_contain_text("I.P.1.a Accurately measure and record: blood pressure")
+    expect(item).to_contain_text("Achieved")
+    item.get_by_text("1 attempt", exact=True).tap()
+    expect(item.get_by_text("Signed: performed and evaluated by Irene Okafor")).to_be_visible()
+    expect(item).to_contain_text("Simulation")
+    remaining = student.get_by_role("region", name="What remains before the practicum")
+    expect(remaining).not_to_contain_text("blood pressure")
+    expect(remaining).to_contain_text("pulse")
+    screenshot(student, "checkoff-7-student-competencies-phone")
+
+
+def test_a_missed_critical_step_fails_live_and_a_fail_needs_a_comment(
+    live_server: Any, sign_in: Callable[..., Page]
+) -> None:
+    school = make_cohort()
+    instructor = sign_in(school.irene.email, STILL_TABLET)
+    instructor.goto(f"/enrollments/{school.maya_enrollment.pk}/competencies/{school.blood_pressure.pk}/checkoff/")
+
+    for text, _points, _critical in BLOOD_PRESSURE_STEPS[1:]:
+        step(instructor, text).tap()
+
+    # 8 of 10 points is the passing score, yet hand hygiene was missed: not passing, and why.
+    score = instructor.locator("#running-score")
+    expect(score.locator("[data-score]")).to_have_text("80")
+    expect(score.locator("[data-verdict]")).to_have_text("Not passing")
+    expect(score.locator("[data-verdict]")).to_have_class(re.compile(r"\btext-danger\b"))
+    warning = instructor.locator("[data-critical-missed]")
+    expect(warning).to_be_visible()
+    expect(warning).to_have_text(f"Critical step missed: fails whatever the score: {HAND_HYGIENE}")
+    screenshot(instructor, "checkoff-8-instructor-critical-missed-tablet")
+
+    # Untick and tick again: the panel follows each tap.
+    step(instructor, HAND_HYGIENE).tap()
+    expect(score.locator("[data-verdict]")).to_have_text("Passing")
+    expect(warning).to_be_hidden()
+    step(instructor, HAND_HYGIENE).tap()
+    expect(score.locator("[data-verdict]")).to_have_text("Not passing")
+
+    instructor.get_by_role("button", name="Review and sign").tap()
+
+    # Refused with the reason under the comment; the ticks are kept, and nothing is saved.
+    comment = instructor.get_by_label("Comment")
+    error = comment.locator("xpath=..").get_by_role("alert")
+    expect(error).to_have_text("A failed attempt needs a comment: say what to work on.")
+    expect(instructor.locator("input[name=steps]:checked")).to_have_count(len(BLOOD_PRESSURE_STEPS) - 1)
+    expect(score.locator("[data-score]")).to_have_text("80")
+    expect(warning).to_be_visible()
+    screenshot(instructor, "checkoff-9-instructor-comment-required-tablet")
+    assert not Attempt.objects.filter(enrollment=school.maya_enrollment).exists()
+    assert Attempt.objects.count() == Signature.objects.count() == 1  # noah's pulse, made before
