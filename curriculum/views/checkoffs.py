@@ -149,6 +149,7 @@ def attempt_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             and revocation is None
             and permissions.can_revoke(request.user, attempt),
             "revocation_form": RevocationForm(),
+            "is_own": attempt.enrollment.student_id == request.user.pk,
         },
     )
 

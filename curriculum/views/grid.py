@@ -16,7 +16,12 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
@@ -57,12 +62,47 @@ def _percent(part: int, whole: int) -> int | None:
 
 # --- The cohort grid ----------------------------------------------------------------------
 
+ENROLLMENT_MARK, COMPETENCY_MARK = 900000001, 900000002
+
 
 @dataclass
 class GridCell:
-    cell: progress.Cell
+    """One cell, ready to print: a page holds thousands, so the template only copies fields out."""
+
+    status: str
     url: str
+    symbol: str
+    label: str
+    title: str
     shown: bool
+
+    @classmethod
+    def of(cls, cell: progress.Cell, *, url: str, shown: bool) -> GridCell:
+        if cell.status == progress.Status.ACHIEVED:
+            symbol, label = "✓", cell.label
+        elif cell.status == progress.Status.ATTEMPTED:
+            attempts = ngettext("%(count)s attempt", "%(count)s attempts", cell.attempts) % {"count": cell.attempts}
+            symbol, label = f"✗\u00a0{cell.attempts}", f"{cell.label}, {attempts}"
+        else:
+            symbol, label = "○", cell.label
+        title = date_format(localtime(cell.last_performed_at), "SHORT_DATE_FORMAT") if cell.last_performed_at else ""
+        return cls(status=cell.status, url=url, symbol=symbol, label=label, title=title, shown=shown)
+
+    @property
+    def html(self) -> SafeString:
+        """The cell's markup, escaped by format_html. Built here rather than in the template because
+        a page holds thousands of cells and template rendering was most of the page's time."""
+        if not self.shown:
+            return mark_safe('<td class="grid-td grid-filtered"></td>')
+        return format_html(
+            '<td class="grid-td"><a class="grid-cell grid-{}" href="{}"{}><span aria-hidden="true">{}</span>'
+            '<span class="visually-hidden">{}</span></a></td>',
+            self.status,
+            self.url,
+            format_html(' title="{}"', self.title) if self.title else "",
+            self.symbol,
+            self.label,
+        )
 
 
 @dataclass
@@ -70,6 +110,10 @@ class GridRow:
     enrollment: Enrollment
     cells: list[GridCell]
     achieved: int
+
+    @property
+    def cells_html(self) -> SafeString:
+        return mark_safe("".join(cell.html for cell in self.cells))  # noqa: S308 (each cell built by format_html)
 
 
 @require_GET
@@ -114,15 +158,18 @@ def competency_grid(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         else "curriculum:competency-attempts"
     )
     shown = progress.STATUS_FILTERS.get(status_filter)
+    # One reverse() for the page, not one per cell: the ids are swapped into a pattern.
+    url_pattern = reverse(cell_view, args=[ENROLLMENT_MARK, COMPETENCY_MARK])
     rows = []
     for enrollment in page:
+        row_url = url_pattern.replace(str(ENROLLMENT_MARK), str(enrollment.pk))
         cells = []
         for competency in columns:
             cell = by_pair.get((enrollment.pk, competency.pk), progress.NOT_STARTED)
             cells.append(
-                GridCell(
-                    cell=cell,
-                    url=reverse(cell_view, args=[enrollment.pk, competency.pk]),
+                GridCell.of(
+                    cell,
+                    url=row_url.replace(str(COMPETENCY_MARK), str(competency.pk)),
                     shown=shown is None or cell.status in shown,
                 )
             )
