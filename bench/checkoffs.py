@@ -53,7 +53,7 @@ from curriculum.models import (
 )
 from curriculum.views.grid import GRID_PAGE_SIZE
 
-DOMAIN = "bench.checkoff.test"
+DOMAIN = "checkoffs.bench.checkoff.test"  # apart from the roster bench's people, in the same database
 PASSWORD = "bench-reauthentication-9321"  # a made-up instructor in a throwaway database
 SIGN_OFF_STEPS = 14
 SIGN_OFFS_PER_RUN = 50
