@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -134,6 +135,20 @@ class Invitation(models.Model):
         return timezone.now() > self.expires_at
 
 
+def client_address(meta: dict[str, Any]) -> str | None:
+    """Where a request came from. Behind PROXY_HOPS trusted proxies, the address the nearest
+    untrusted hop was seen at in X-Forwarded-For; anything a client could forge is not believed."""
+    candidate = meta.get("REMOTE_ADDR") or ""
+    hops = settings.PROXY_HOPS
+    if hops:
+        forwarded = [part.strip() for part in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",") if part.strip()]
+        candidate = forwarded[-hops] if len(forwarded) >= hops else ""
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
+
+
 class AccessLog(models.Model):
     """Append-only record of who signed, revoked or looked at a student's record, from where.
 
@@ -179,6 +194,6 @@ class AccessLog(models.Model):
             student_id=student_id,
             action=action,
             target=target,
-            ip_address=meta.get("REMOTE_ADDR") or None,
+            ip_address=client_address(meta),
             user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:300],
         )

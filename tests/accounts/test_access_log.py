@@ -104,3 +104,24 @@ def test_it_costs_the_same_queries_at_1x_and_5x(client, alice):
     once = queries()
     grow(4)
     assert queries() == once
+
+
+class TestClientAddress:
+    def test_without_proxies_the_socket_address_counts(self, settings):
+        from accounts.models import client_address
+
+        settings.PROXY_HOPS = 0
+        assert client_address({"REMOTE_ADDR": "10.1.2.3", "HTTP_X_FORWARDED_FOR": "6.6.6.6"}) == "10.1.2.3"
+
+    def test_behind_one_proxy_the_address_it_saw_counts_and_a_forged_one_does_not(self, settings):
+        from accounts.models import client_address
+
+        settings.PROXY_HOPS = 1
+        meta = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.9"}
+        assert client_address(meta) == "203.0.113.9"
+
+    def test_garbage_is_no_address(self, settings):
+        from accounts.models import client_address
+
+        settings.PROXY_HOPS = 1
+        assert client_address({"HTTP_X_FORWARDED_FOR": "not an address"}) is None

@@ -317,3 +317,20 @@ def test_signing_in_works_while_redis_is_unreachable(client, alice, settings):
     response = client.post(reverse("account_login"), {"login": alice.email, "password": factories.PASSWORD})
     assert response.status_code == 302
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
+    environment = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+    environment.update(
+        {"DEBUG": "0", "DATABASE_URL": "postgresql://x@127.0.0.1:9/x", "REDIS_URL": "redis://127.0.0.1:9/0"}
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
