@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -34,8 +34,12 @@ def bootstrap(field: BoundField) -> SafeString:
 
 
 @register.filter
-def points(value: Decimal | None) -> str:
-    """Points without trailing zeros: 10, 9.5."""
-    if value is None:
+def points(value: Decimal | int | str | None) -> str:
+    """Points without trailing zeros: 10, 9.5. Nothing for a missing value (an ungraded cell)."""
+    if value is None or value == "":
         return ""
-    return format(value.normalize(), "f")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return ""
+    return format(number.normalize(), "f")

@@ -488,3 +488,15 @@ class TestGradebook:
     def test_grade_cell_rejects_get(self, client, irene, assignment, alice):
         url = reverse("curriculum:grade-cell", args=[assignment.pk, alice.enrollments.get().pk])
         assert get(client, irene, url).status_code == 405
+
+
+def test_a_cohort_instructor_who_does_not_grade_sees_the_gradebook_read_only(client, cohort, offering, alice, program):
+    colleague = factories.StaffFactory(program=program, role=StaffRole.Role.INSTRUCTOR).user
+    cohort.instructors.add(colleague)
+    graded, ungraded = factories.AssignmentFactory(offering=offering), factories.AssignmentFactory(offering=offering)
+    factories.GradeFactory(assignment=graded, enrollment=alice.enrollments.get(), points_earned=Decimal("12.50"))
+    client.force_login(colleague)
+    page = client.get(reverse("curriculum:gradebook", args=[offering.pk])).content.decode()
+    assert "12.5" in page
+    assert 'name="points_earned"' not in page
+    assert ungraded.title in page
