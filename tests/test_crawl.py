@@ -25,9 +25,13 @@ def demo(settings, db):
     call_command("seed_demo")
 
 
-def test_no_page_a_demo_person_can_reach_fails(client, demo):
-    for who in ("director", "coordinator", "instructor", "student"):
-        crawl(client, User.objects.get(email=f"{who}@demo.checkoff.test"))
+def test_no_page_a_demo_person_can_reach_fails_in_either_language(client, demo):
+    for language in ("en", "es"):
+        for who in ("director", "coordinator", "instructor", "student"):
+            person = User.objects.get(email=f"{who}@demo.checkoff.test")
+            person.preferred_language = language
+            person.save(update_fields=["preferred_language"])
+            crawl(client, person)
 
 
 def crawl(client, person: User) -> None:
@@ -51,5 +55,5 @@ def crawl(client, person: User) -> None:
             path = urlsplit(link).path
             if link not in seen and not path.startswith(SKIP):
                 queue.append(link)
-    assert failures == [], f"as {person.email}"
+    assert failures == [], f"as {person.email} in {person.preferred_language}"
     assert len(seen) > 20, f"as {person.email}, the crawl found only {len(seen)} pages"
