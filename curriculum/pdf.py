@@ -42,6 +42,7 @@ RULE = colors.HexColor("#c9d1db")
 BAND = colors.HexColor("#1f3a5f")
 HEADER_FILL = colors.HexColor("#e8edf3")
 ZEBRA = colors.HexColor("#f6f8fa")
+ALERT = colors.HexColor("#b02a37")
 # Code, competency, date achieved, setting, signed by: shares of a letter page's width, in portrait.
 COLUMN_WIDTHS = [WIDTH * share for share in (0.115, 0.43, 0.155, 0.11, 0.19)]
 # Letters with no decomposition to a WinAnsi base letter.
@@ -65,6 +66,8 @@ class MasterChecklist:
     enrollment: Enrollment
     sections: list[ChecklistSection]
     generated_at: datetime
+    # Standing passes whose digest no longer matches their content: left out, and said so.
+    unverified: int = 0
 
     @property
     def total(self) -> int:
@@ -76,7 +79,7 @@ class MasterChecklist:
 
 
 def master_checklist(enrollment: Enrollment) -> MasterChecklist:
-    """Gather the checklist in two queries, whatever the number of competencies and attempts.
+    """Gather the checklist in three queries, whatever the number of competencies and attempts.
 
     `enrollment` comes with its student and cohort's program (and framework) selected."""
     program = enrollment.cohort.program
@@ -91,17 +94,27 @@ def master_checklist(enrollment: Enrollment) -> MasterChecklist:
     first_passes = (
         Attempt.objects.standing()
         .filter(enrollment=enrollment, passed=True)
-        .select_related("signature__signer")
+        .select_related("signature__signer", "competency")
+        .prefetch_related("step_results")
         .order_by("competency_id", "performed_at", "pk")
         .distinct("competency_id")
     )
-    achieved = {attempt.competency_id: attempt for attempt in first_passes}
+    achieved = {}
+    unverified = 0
+    for attempt in first_passes:
+        attempt.enrollment = enrollment
+        # Evidence handed to an accreditor is checked first: a pass whose content no longer
+        # matches its signature's digest is not printed as achieved.
+        if attempt.signature.is_intact():
+            achieved[attempt.competency_id] = attempt
+        else:
+            unverified += 1
     sections: list[ChecklistSection] = []
     for competency in competencies:
         if not sections or sections[-1].content_area.pk != competency.content_area_id:
             sections.append(ChecklistSection(content_area=competency.content_area, rows=[]))
         sections[-1].rows.append(ChecklistRow(competency=competency, achieved_by=achieved.get(competency.pk)))
-    return MasterChecklist(enrollment=enrollment, sections=sections, generated_at=timezone.now())
+    return MasterChecklist(enrollment=enrollment, sections=sections, generated_at=timezone.now(), unverified=unverified)
 
 
 def printable(text: Any) -> str:
@@ -139,6 +152,9 @@ def _styles() -> dict[str, ParagraphStyle]:
         "label": ParagraphStyle("label", parent=base, fontSize=7.5, leading=9, textColor=MUTED),
         "value": ParagraphStyle("value", parent=base, fontName=BOLD, fontSize=9.5, leading=12),
         "note": ParagraphStyle("note", parent=base, fontSize=8, leading=10.5, textColor=MUTED),
+        "warning": ParagraphStyle(
+            "warning", parent=base, fontSize=9, leading=11.5, textColor=colors.HexColor("#b02a37")
+        ),
         "cell": base,
         "code": ParagraphStyle("code", parent=base, fontName=BOLD),
         "head": ParagraphStyle("head", parent=base, fontName=BOLD, fontSize=7.5, leading=9),
@@ -218,6 +234,26 @@ def _header(checklist: MasterChecklist, styles: dict[str, ParagraphStyle]) -> li
                 )
             ),
             styles["note"],
+        ),
+        *(
+            [
+                Spacer(1, 4),
+                Paragraph(
+                    printable(
+                        ngettext(
+                            "%(count)s signed check-off failed its integrity check and is left out. "
+                            "Ask the program office to run verify_signatures.",
+                            "%(count)s signed check-offs failed their integrity check and are left out. "
+                            "Ask the program office to run verify_signatures.",
+                            checklist.unverified,
+                        )
+                        % {"count": checklist.unverified}
+                    ),
+                    styles["warning"],
+                ),
+            ]
+            if checklist.unverified
+            else []
         ),
         Spacer(1, 10),
     ]

@@ -89,6 +89,15 @@ class TestChecklistContent:
         [section] = pdf.master_checklist(alice.enrollments.get()).sections
         assert section.rows[0].achieved_by == later
 
+    def test_a_tampered_pass_is_not_printed_as_achieved_and_the_pdf_says_so(self, client, alice, irene, dana, vitals):
+        tampered = check_off(alice, irene, vitals)
+        with without_triggers() as cursor:
+            cursor.execute("UPDATE curriculum_attempt SET comment = 'edited' WHERE id = %s", [tampered.pk])
+        checklist = pdf.master_checklist(alice.enrollments.get())
+        assert (checklist.achieved, checklist.unverified) == (0, 1)
+        client.force_login(dana)
+        assert "failed its integrity check" in pdf_text(client.get(checklist_url(alice)).content)
+
     def test_drafts_fails_and_revoked_passes_leave_the_row_blank(self, alice, irene, dana, vitals):
         check_off(alice, irene, vitals, sign=False)
         check_off(alice, irene, vitals, passed=False)
