@@ -36,6 +36,7 @@ from curriculum.forms import (
 )
 from curriculum.models import (
     Assignment,
+    Cohort,
     Course,
     CourseOffering,
     Enrollment,
@@ -99,6 +100,13 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         )
         .order_by("-starts_on")[:20]
     )
+    # Where check-offs start: the cohorts the person teaches, each with its competency grid.
+    cohorts_taught = list(
+        Cohort.objects.filter(pk__in=permissions.taught_cohort_ids(user))
+        .select_related("program")
+        .annotate(current_students=progress.current_students())
+        .order_by("-start_on")[:20]
+    )
     enrollments = list(
         Enrollment.objects.filter(student=user).select_related("cohort__program").order_by("-admitted_on")
     )
@@ -122,6 +130,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         {
             "administered": administered,
             "teaching": teaching,
+            "cohorts_taught": cohorts_taught,
             "enrollments": enrollments,
             "student_offerings": student_offerings,
             "upcoming": upcoming,

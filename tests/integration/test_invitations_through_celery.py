@@ -35,7 +35,7 @@ def celery_setting(name: str, value: object):
 
 
 def _forget_broker_connections() -> None:
-    celery_app.pool.force_close_all()
+    """Drop this app's references to its pools (kombu keeps one per broker URL, shared, still open)."""
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
