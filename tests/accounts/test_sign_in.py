@@ -334,3 +334,10 @@ def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_the_footer_links_the_demo_mailbox_only_in_debug(client, settings, db):
+    settings.DEBUG = True
+    assert reverse("notifications:mailbox") in client.get(reverse("account_login")).content.decode()
+    settings.DEBUG = False
+    assert reverse("notifications:mailbox") not in client.get(reverse("account_login")).content.decode()
