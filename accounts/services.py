@@ -24,11 +24,17 @@ INVITATION_BATCH = 200
 def invite_users(*, users: Iterable[User], invited_by: User | None) -> list[Invitation]:
     """Create an invitation per person and send them after commit, in batches."""
     users = list(users)
+    # Ids rather than instances: a roster import invites thousands at once, and assigning related
+    # instances costs a check per row.
+    invited_by_id = invited_by.pk if invited_by else None
+    now = timezone.now()
     EmailAddress.objects.bulk_create(
-        [EmailAddress(user=user, email=user.email, primary=True, verified=False) for user in users],
+        [EmailAddress(user_id=user.pk, email=user.email, primary=True, verified=False) for user in users],
         ignore_conflicts=True,
     )
-    invitations = Invitation.objects.bulk_create([Invitation(user=user, invited_by=invited_by) for user in users])
+    invitations = Invitation.objects.bulk_create(
+        [Invitation(user_id=user.pk, invited_by_id=invited_by_id, created_at=now) for user in users]
+    )
     ids = [invitation.pk for invitation in invitations]
     for start in range(0, len(ids), INVITATION_BATCH):
         batch = ids[start : start + INVITATION_BATCH]
