@@ -126,14 +126,6 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return _("Invitation for %(person)s") % {"person": self.user}
 
-    @property
-    def expires_at(self) -> datetime:
-        return self.created_at + timedelta(days=settings.INVITATION_VALID_DAYS)
-
-    @property
-    def is_expired(self) -> bool:
-        return timezone.now() > self.expires_at
-
 
 def client_address(meta: dict[str, Any]) -> str | None:
     """Where a request came from. Behind PROXY_HOPS trusted proxies, the address the nearest

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from curriculum.models import StaffRole
+from curriculum.permissions import is_staff_member
 from notifications.permissions import can_read_demo_mailbox
 
 
@@ -15,4 +15,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     shown: dict[str, Any] = {"nav_demo_mailbox": can_read_demo_mailbox()}
     if user is None or not user.is_authenticated:
         return shown
-    return {**shown, "nav_is_staff": StaffRole.objects.filter(user=user).exists()}
+    return {**shown, "nav_is_staff": is_staff_member(user)}

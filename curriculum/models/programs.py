@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -293,9 +293,6 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-    def is_overdue(self, now: datetime | None = None) -> bool:
-        return self.due_at < (now or timezone.now())
 
 
 class GradeQuerySet(models.QuerySet["Grade"]):

@@ -30,6 +30,7 @@ from curriculum.services.frameworks import (
     map_competency_courses,
     move_checklist_step,
     update_checklist_step,
+    update_program,
 )
 from curriculum.services.records import record_download
 
@@ -59,4 +60,5 @@ __all__ = [
     "save_offering",
     "sign_attempt",
     "update_checklist_step",
+    "update_program",
 ]

@@ -36,6 +36,17 @@ MOVES = ("up", "down")
 CONFIRMABLE_FIELDS = ("code", "title", "domain", "tags", "is_tracked", "passing_score")
 
 
+@transaction.atomic
+def update_program(*, program: Program) -> Program:
+    """Save a program's settings. The program row is locked so no check-off slips in between the
+    framework rule's check and the save."""
+    if program.pk is not None:
+        Program.objects.select_for_update().filter(pk=program.pk).first()
+        check_framework_change(program=program, framework=program.framework)
+    program.save()
+    return program
+
+
 def check_framework_change(*, program: Program, framework: CompetencyFramework | None) -> None:
     """Refuse to switch a program's framework once attempts were recorded on its current one.
 

@@ -238,14 +238,15 @@ def program_edit(request: AuthenticatedRequest, code: str) -> HttpResponse:
     if not permissions.can_edit_program(request.user, program):
         raise PermissionDenied
     form = ProgramForm(request.POST or None, instance=program)
-    return _form_page(
-        request,
-        form,
-        "curriculum/program_form.html",
-        {"program": program},
-        saved=_("Program saved."),
-        then=lambda _saved: redirect("curriculum:program-detail", code=program.code),
-    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_program(program=form.save(commit=False))
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(request, _("Program saved."))
+            return redirect("curriculum:program-detail", code=program.code)
+    return render(request, "curriculum/program_form.html", {"form": form, "program": program})
 
 
 @require_http_methods(["GET", "POST"])

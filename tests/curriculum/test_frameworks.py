@@ -318,6 +318,14 @@ class TestChoosingTheFramework:
         with pytest.raises(ValidationError):
             services.check_framework_change(program=program, framework=None)
 
+    def test_the_service_itself_refuses_the_switch_whoever_calls_it(self, program, blood_pressure, alice, irene):
+        signed_attempt(program, blood_pressure, alice, irene)
+        program.framework = None
+        with pytest.raises(ValidationError):
+            services.update_program(program=program)
+        program.refresh_from_db()
+        assert program.framework == blood_pressure.framework
+
     def test_saving_the_same_framework_is_fine_with_attempts(self, program, blood_pressure, alice, irene):
         signed_attempt(program, blood_pressure, alice, irene)
         assert ProgramForm(program_data(program, name="Renamed"), instance=program).is_valid()
