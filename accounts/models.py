@@ -153,6 +153,8 @@ class AccessLog(models.Model):
         SIGN = "sign", _("Signed a check-off")
         REVOKE = "revoke", _("Revoked a signature")
         DOWNLOAD = "download", _("Downloaded the master competency checklist")
+        EVALUATE = "evaluate", _("Signed an externship evaluation")
+        DOCUMENT = "document", _("Opened a compliance document")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_log")

@@ -95,3 +95,31 @@ def offering(cohort, irene):
 @pytest.fixture
 def assignment(offering):
     return factories.AssignmentFactory(offering=offering)
+
+
+# --- Externships: a site, its preceptor paula, and alice's placement there ---------------------
+
+
+@pytest.fixture
+def site(program):
+    from tests.externship_factories import SiteFactory
+
+    return SiteFactory(program=program, name="Lakeside Family Clinic")
+
+
+@pytest.fixture
+def paula(site):
+    """Alice's preceptor at the site: signs in by emailed code, no password."""
+    from tests.externship_factories import PreceptorFactory
+
+    return PreceptorFactory(site=site, user__first_name="Paula").user
+
+
+@pytest.fixture
+def placement(alice, site, paula, carlos):
+    """Alice's placement at the site with Paula, planned (not started: the gate has not run)."""
+    from tests.externship_factories import PlacementFactory
+
+    return PlacementFactory(
+        enrollment=alice.enrollments.get(), site=site, preceptor=paula.preceptorships.get(), created_by=carlos
+    )

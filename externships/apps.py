@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExternshipsConfig(AppConfig):
+    name = "externships"
+    verbose_name = _("Externships")
+
+    def ready(self) -> None:
+        from externships import signals  # noqa: F401  (a new program gets its requirements and forms)

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    MIDPOINT = "midpoint", _("Midpoint evaluation of the student")
+    FINAL = "final", _("Final evaluation of the student")
+    SITE = "site", _("Student's evaluation of the site")
+
+
+PRECEPTOR_KINDS = (Kind.MIDPOINT, Kind.FINAL)
+
+
+class Rating(models.IntegerChoices):
+    UNSATISFACTORY = 1, _("1 — Unsatisfactory")
+    NEEDS_IMPROVEMENT = 2, _("2 — Needs improvement")
+    MEETS = 3, _("3 — Meets expectations")
+    ABOVE = 4, _("4 — Above expectations")
+    EXCELLENT = 5, _("5 — Excellent")
+
+
+class EvaluationItem(models.Model):
+    """One rated line of a program's evaluation form. Editing it never changes a submitted evaluation."""
+
+    program = models.ForeignKey("curriculum.Program", on_delete=models.CASCADE, related_name="evaluation_items")
+    kind = models.CharField(_("form"), max_length=10, choices=Kind.choices)
+    section = models.CharField(_("section"), max_length=100, help_text=_("e.g. Professionalism"))
+    text = models.CharField(_("item"), max_length=300)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("evaluation item")
+        verbose_name_plural = _("evaluation items")
+        ordering = ["program", "kind", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Evaluation(models.Model):
+    """A submitted, signed evaluation. It and its answers never change (database triggers)."""
+
+    MEANING = "submitted and signed by"
+
+    placement = models.ForeignKey("externships.Placement", on_delete=models.PROTECT, related_name="evaluations")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+    comments = models.TextField(_("comments"), blank=True)
+    meaning = models.CharField(max_length=100, default=MEANING)
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        ordering = ["submitted_at"]
+        constraints = [models.UniqueConstraint(fields=["placement", "kind"], name="evaluation_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} — {self.placement}"
+
+    def canonical_content(self, answers: list[EvaluationAnswer]) -> bytes:
+        """What the digest covers. No primary key: the digest is computed before the row exists
+        (the row never changes afterwards), and placement and kind identify it."""
+        content = {
+            "placement": self.placement_id,
+            "kind": self.kind,
+            "evaluator": self.evaluator_id,
+            "submitted_at": self.submitted_at.isoformat(),
+            "comments": self.comments,
+            "meaning": self.meaning,
+            "answers": [[a.order, a.section, a.text, a.rating] for a in sorted(answers, key=lambda a: a.order)],
+        }
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def compute_digest(self, answers: list[EvaluationAnswer]) -> str:
+        return hmac.new(settings.SIGNATURE_KEY.encode(), self.canonical_content(answers), hashlib.sha256).hexdigest()
+
+    def is_intact(self) -> bool:
+        return hmac.compare_digest(self.compute_digest(list(self.answers.all())), self.digest)
+
+
+class EvaluationAnswer(models.Model):
+    """A copy of the item as it read when submitted, and its rating."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="answers")
+    order = models.PositiveIntegerField()
+    section = models.CharField(max_length=100)
+    text = models.CharField(max_length=300)
+    rating = models.PositiveSmallIntegerField(
+        choices=Rating.choices, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="evaluation_rating_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text}: {self.rating}"

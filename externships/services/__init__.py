@@ -1,0 +1,1 @@
+"""Externship use cases. Views call these; they decide what happens and keep the rules."""
