@@ -1,8 +1,8 @@
 """Approved hours and submitted evaluations never change, even through raw SQL.
 
 An hours entry may change or go while waiting for approval or returned; once approved it is locked.
-An evaluation and its answers never change once written, and answers may be added only in the
-transaction that created their evaluation. Corrections are new rows.
+An evaluation and its answers never change once written, and an evaluation takes no answer beyond
+the number it was submitted with. Corrections are new rows.
 """
 
 from django.db import migrations
@@ -23,10 +23,8 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION checkoff_refuse_late_evaluation_answer() RETURNS trigger AS $$
 BEGIN
-    IF NOT EXISTS (
-        SELECT 1 FROM externships_evaluation
-        WHERE id = NEW.evaluation_id AND xmin::text = (pg_current_xact_id()::xid)::text
-    ) THEN
+    IF (SELECT count(*) FROM externships_evaluationanswer WHERE evaluation_id = NEW.evaluation_id)
+       >= (SELECT answer_count FROM externships_evaluation WHERE id = NEW.evaluation_id) THEN
         RAISE EXCEPTION 'checkoff: answer added to submitted evaluation % refused: signed records never change',
             NEW.evaluation_id USING ERRCODE = 'restrict_violation';
     END IF;

@@ -56,6 +56,8 @@ class Evaluation(models.Model):
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
     comments = models.TextField(_("comments"), blank=True)
+    # How many answers it has: the database refuses any answer beyond this number.
+    answer_count = models.PositiveSmallIntegerField()
     meaning = models.CharField(max_length=100, default=MEANING)
     digest = models.CharField(max_length=64)
 
@@ -77,6 +79,7 @@ class Evaluation(models.Model):
             "evaluator": self.evaluator_id,
             "submitted_at": self.submitted_at.isoformat(),
             "comments": self.comments,
+            "answer_count": self.answer_count,
             "meaning": self.meaning,
             "answers": [[a.order, a.section, a.text, a.rating] for a in sorted(answers, key=lambda a: a.order)],
         }

@@ -67,7 +67,12 @@ def submit_evaluation(
         for position, item in enumerate(items, start=1)
     ]
     evaluation = Evaluation(
-        placement=locked, kind=kind, evaluator=evaluator, submitted_at=timezone.now(), comments=comments
+        placement=locked,
+        kind=kind,
+        evaluator=evaluator,
+        submitted_at=timezone.now(),
+        comments=comments,
+        answer_count=len(answers),
     )
     evaluation.digest = evaluation.compute_digest(answers)
     try:
