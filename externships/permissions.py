@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from curriculum.models import Enrollment, Program
-from curriculum.permissions import administered_programs, is_program_admin
+from curriculum.permissions import administered_programs, is_program_admin, visible_programs
 from externships.models import (
     PRECEPTOR_KINDS,
     ComplianceRecord,
@@ -150,3 +150,23 @@ def can_upload_compliance(user: User, requirement: ComplianceRequirement) -> boo
 
 def can_review_compliance(user: User, record: ComplianceRecord) -> bool:
     return record.student_id != user.pk and can_manage_externships(user, record.requirement.program)
+
+
+# --- Compliance pages (views/compliance.py) ----------------------------------------------------
+
+
+def compliance_programs(user: User) -> QuerySet[Program]:
+    """Programs whose compliance pages a person reaches: any staff role finds them (others get 404);
+    only directors and coordinators may use them (`can_manage_externships`, else 403)."""
+    return visible_programs(user)
+
+
+def visible_compliance_enrollments(user: User) -> QuerySet[Enrollment]:
+    """Whose compliance status a person may open: their own, and their programs' students for its
+    directors and coordinators. Never an instructor's or a preceptor's to see."""
+    return Enrollment.objects.filter(Q(student=user) | Q(cohort__program__in=administered_program_ids(user)))
+
+
+def can_upload_compliance_documents(user: User, enrollment: Enrollment) -> bool:
+    """A current student uploads their own documents; once withdrawn or graduated, no longer."""
+    return enrollment.student_id == user.pk and not enrollment.withdrawn_on and not enrollment.graduated_on
