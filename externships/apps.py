@@ -7,4 +7,10 @@ class ExternshipsConfig(AppConfig):
     verbose_name = _("Externships")
 
     def ready(self) -> None:
+        from curriculum import home
         from externships import signals  # noqa: F401  (a new program gets its requirements and forms)
+        from externships.home import preceptor_section, staff_section, student_section
+
+        home.register(preceptor_section)
+        home.register(student_section)
+        home.register(staff_section)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import services as account_services
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from curriculum import home as home_sections
 from curriculum import permissions, progress, roster, services
 from curriculum.forms import (
     ApplyRosterForm,
@@ -137,6 +138,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             "checkoffs": checkoffs,
             "now": now,
             "can_create_program": permissions.can_create_program(user),
+            "sections": home_sections.sections(request),
         },
     )
 

@@ -1,3 +1,9 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from externships.views import evaluations
+
+urlpatterns: list[URLPattern] = [
+    path("placements/<int:pk>/evaluations/<str:kind>/", evaluations.evaluation_new, name="evaluation-new"),
+    path("evaluations/<int:pk>/", evaluations.evaluation_detail, name="evaluation-detail"),
+    path("programs/<str:code>/evaluation-forms/<str:kind>/", evaluations.evaluation_items, name="evaluation-items"),
+]

@@ -22,7 +22,9 @@ def all_rated(placement: Placement, kind: str, rating: int = 4) -> dict[int, int
     return {item.pk: rating for item in evaluation_services.form_items(placement, kind)}
 
 
-def submit(placement: Placement, kind: str, by, ratings: dict[int, int] | None = None, comments: str = "") -> Evaluation:
+def submit(
+    placement: Placement, kind: str, by, ratings: dict[int, int] | None = None, comments: str = ""
+) -> Evaluation:
     return evaluation_services.submit_evaluation(
         placement=placement, kind=kind, evaluator=by, ratings=ratings or all_rated(placement, kind), comments=comments
     )
@@ -30,13 +32,18 @@ def submit(placement: Placement, kind: str, by, ratings: dict[int, int] | None =
 
 class TestSubmitting:
     def test_the_program_starts_with_the_reference_forms(self, program):
-        sections = set(EvaluationItem.objects.filter(program=program, kind=Kind.MIDPOINT).values_list("section", flat=True))
+        sections = set(
+            EvaluationItem.objects.filter(program=program, kind=Kind.MIDPOINT).values_list("section", flat=True)
+        )
         assert sections == {"Professionalism", "Clinical skills", "Administrative skills", "Communication"}
         assert EvaluationItem.objects.filter(program=program, kind=Kind.SITE).exists()
 
     def test_the_preceptor_submits_and_signs_the_midpoint(self, active, paula, alice):
         evaluation = submit(active, Kind.MIDPOINT, paula)
-        assert evaluation.answers.count() == EvaluationItem.objects.filter(program=active.site.program, kind=Kind.MIDPOINT).count()
+        assert (
+            evaluation.answers.count()
+            == EvaluationItem.objects.filter(program=active.site.program, kind=Kind.MIDPOINT).count()
+        )
         assert evaluation.is_intact()
         assert AccessLog.objects.filter(student=alice, actor=paula, action=AccessLog.Action.EVALUATE).exists()
 

@@ -50,7 +50,9 @@ def ready_alice(alice, irene, vitals, empathy, knowledge, only_requirement, plac
     enrollment = alice.enrollments.get()
     factories.check_off(enrollment, vitals, irene)
     factories.check_off(enrollment, empathy, irene)
-    ComplianceRecordFactory(student=alice, requirement=only_requirement, expires_on=placement.end_on + timedelta(days=1))
+    ComplianceRecordFactory(
+        student=alice, requirement=only_requirement, expires_on=placement.end_on + timedelta(days=1)
+    )
     return alice
 
 
@@ -73,7 +75,9 @@ class TestGate:
         placement.refresh_from_db()
         assert placement.state == Placement.State.PLANNED
 
-    def test_a_failed_or_revoked_pass_is_not_achieved(self, alice, irene, dana, vitals, empathy, only_requirement, placement):
+    def test_a_failed_or_revoked_pass_is_not_achieved(
+        self, alice, irene, dana, vitals, empathy, only_requirement, placement
+    ):
         enrollment = alice.enrollments.get()
         factories.check_off(enrollment, vitals, irene, passed=False)
         passed = factories.check_off(enrollment, empathy, irene)
@@ -92,16 +96,22 @@ class TestGate:
         factories.check_off(enrollment, empathy, irene)
         assert problems(placement) == ["BLS/CPR: no document uploaded."]
 
-    def test_a_document_expiring_before_the_placement_ends_blocks(self, ready_alice, placement, only_requirement, carlos):
+    def test_a_document_expiring_before_the_placement_ends_blocks(
+        self, ready_alice, placement, only_requirement, carlos
+    ):
         record = only_requirement.records.get()
         ComplianceRecordFactory._meta.model.objects.filter(pk=record.pk).delete()
-        ComplianceRecordFactory(student=ready_alice, requirement=only_requirement, expires_on=placement.end_on - timedelta(days=1))
+        ComplianceRecordFactory(
+            student=ready_alice, requirement=only_requirement, expires_on=placement.end_on - timedelta(days=1)
+        )
         with pytest.raises(ValidationError) as refused:
             placement_services.activate_placement(placement, by=carlos)
         (message,) = refused.value.messages
         assert message.startswith("BLS/CPR expires on ") and "before" in message
 
-    def test_a_pending_or_rejected_document_does_not_count(self, alice, irene, vitals, empathy, only_requirement, placement):
+    def test_a_pending_or_rejected_document_does_not_count(
+        self, alice, irene, vitals, empathy, only_requirement, placement
+    ):
         enrollment = alice.enrollments.get()
         factories.check_off(enrollment, vitals, irene)
         factories.check_off(enrollment, empathy, irene)
@@ -150,7 +160,9 @@ class TestCohortReadiness:
         assert rows[bob].competencies_missing == 2
         assert [status.problem for status in rows[bob].compliance_missing] == ["BLS/CPR: no document uploaded."]
 
-    def test_query_count_is_fixed_as_the_cohort_grows(self, ready_alice, cohort, program, only_requirement, django_assert_max_num_queries):
+    def test_query_count_is_fixed_as_the_cohort_grows(
+        self, ready_alice, cohort, program, only_requirement, django_assert_max_num_queries
+    ):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from externships.models import HoursEntry, Placement
 from externships.services import hours as hours_services
@@ -27,10 +26,14 @@ def yesterday(active) -> date:
 
 
 def log(placement: Placement, student, day: date, start: time, end: time, activity: str = "") -> HoursEntry:
-    return hours_services.log_shift(placement=placement, student=student, work_date=day, start=start, end=end, activity=activity)
+    return hours_services.log_shift(
+        placement=placement, student=student, work_date=day, start=start, end=end, activity=activity
+    )
 
 
-def refused(placement: Placement, student, day: date, start: time, end: time, activity: str = "") -> dict[str, list[str]]:
+def refused(
+    placement: Placement, student, day: date, start: time, end: time, activity: str = ""
+) -> dict[str, list[str]]:
     before = HoursEntry.objects.count()
     with pytest.raises(ValidationError) as error:
         log(placement, student, day, start, end, activity)
@@ -46,7 +49,9 @@ class TestLogging:
         assert entry.starts_at.astimezone(active.enrollment.cohort.program.zone).time() == time(8)
 
     def test_end_before_start_is_refused(self, active, alice, yesterday):
-        assert refused(active, alice, yesterday, time(16), time(8)) == {"end": ["The end time must be after the start time."]}
+        assert refused(active, alice, yesterday, time(16), time(8)) == {
+            "end": ["The end time must be after the start time."]
+        }
 
     def test_overlap_is_refused_naming_the_other_shift(self, active, alice, yesterday):
         log(active, alice, yesterday, time(8), time(12))
@@ -122,7 +127,9 @@ class TestReview:
         with pytest.raises(ValidationError):
             hours_services.withdraw_shift(entry=entry, by=alice)
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("UPDATE externships_hoursentry SET ends_at = ends_at + interval '1 hour' WHERE id = %s", [entry.pk])
+            cursor.execute(
+                "UPDATE externships_hoursentry SET ends_at = ends_at + interval '1 hour' WHERE id = %s", [entry.pk]
+            )
         with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("DELETE FROM externships_hoursentry WHERE id = %s", [entry.pk])
 
@@ -131,7 +138,9 @@ class TestReview:
         with pytest.raises(ValidationError):
             hours_services.return_entry(entry=entry, by=paula, reason="")
         hours_services.return_entry(entry=entry, by=paula, reason="You left at 11")
-        corrected = hours_services.correct_shift(entry=entry, by=alice, work_date=yesterday, start=time(8), end=time(11))
+        corrected = hours_services.correct_shift(
+            entry=entry, by=alice, work_date=yesterday, start=time(8), end=time(11)
+        )
         assert corrected.state == HoursEntry.State.SUBMITTED
         assert corrected.hours == 3
         assert corrected.return_reason == ""
