@@ -32,6 +32,8 @@ class ProgramTimeZoneMiddleware:
                     .order_by("-admitted_on")
                     .values_list("cohort__program__time_zone", flat=True)
                     .first()
+                    # A preceptor (externships) sees the times of the program whose site they work at.
+                    or Program.objects.filter(sites__preceptors__user=user).values_list("time_zone", flat=True).first()
                     or ""
                 )
                 request.session[SESSION_TIME_ZONE] = zone
