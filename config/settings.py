@@ -142,7 +142,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"accounts.tasks.send_invitations": {"queue": "mail"}}
+CELERY_TASK_ROUTES = {
+    "accounts.tasks.send_invitations": {"queue": "mail"},
+    "externships.tasks.send_preceptor_welcome": {"queue": "mail"},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 # With the broker down, a page that queues work gives up quickly; the outbox rows wait for the sweeper.
