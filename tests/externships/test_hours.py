@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from externships.models import HoursEntry, Placement
 from externships.services import hours as hours_services
@@ -96,6 +97,31 @@ class TestLogging:
         shift(active, yesterday, time(8), time(12))
         with pytest.raises(IntegrityError), transaction.atomic():
             shift(active, yesterday, time(9), time(10))
+
+    @pytest.mark.parametrize(
+        ("day_offset", "start", "end"),
+        [(-400, time(8), time(12)), (1, time(8), time(12))],
+        ids=["outside-the-placement", "in-the-future"],
+    )
+    def test_the_database_refuses_what_the_service_refuses(self, active, day_offset, start, end):
+        day = active.enrollment.cohort.program.today() + timedelta(days=day_offset)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            shift(active, day, start, end)
+
+    def test_the_database_refuses_a_13th_hour_in_a_day(self, active, yesterday):
+        shift(active, yesterday, time(6), time(14))
+        with pytest.raises(IntegrityError), transaction.atomic():
+            shift(active, yesterday, time(15), time(20))
+
+    def test_the_database_refuses_hours_on_someone_elses_placement(self, active, bob, yesterday):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            HoursEntry.objects.create(
+                placement=active,
+                student=bob,
+                work_date=yesterday,
+                starts_at=timezone.now() - timedelta(hours=30),
+                ends_at=timezone.now() - timedelta(hours=28),
+            )
 
     def test_the_database_refuses_a_shift_over_12_hours(self, active, yesterday):
         with pytest.raises(IntegrityError), transaction.atomic():
