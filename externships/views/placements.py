@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedRequest
 from curriculum import permissions as curriculum_permissions
 from curriculum.models import Program
+from curriculum.services import record_view
 from curriculum.views.coursework import form_errors_to
 from externships import permissions, readiness
-from externships.forms.placements import PlacementForm, ReturnForm, ShiftForm, WithdrawForm
-from externships.models import PRECEPTOR_KINDS, HoursEntry, Kind, Placement
+from externships.forms.placements import PlacementForm, WithdrawForm
+from externships.models import HoursEntry, Kind, Placement
 from externships.services import evaluations as evaluation_services
 from externships.services import hours as hours_services
 from externships.services import placements as placement_services
@@ -198,8 +199,6 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             }
         )
     if is_manager and user.pk != placement.enrollment.student_id:
-        from curriculum.services import record_view
-
         record_view(
             viewer=user,
             student_id=placement.enrollment.student_id,
@@ -225,10 +224,7 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "is_student": permissions.is_placement_student(user, placement),
             "can_log": permissions.can_log_hours(user, placement),
             "can_review": permissions.can_review_hours(user, placement),
-            "shift_form": ShiftForm(initial={"work_date": program.today()}),
-            "return_form": ReturnForm(),
             "withdraw_form": WithdrawForm(),
-            "preceptor_kinds": PRECEPTOR_KINDS,
         },
     )
 
