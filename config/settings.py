@@ -202,6 +202,8 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "reauthenticate": "10/m/ip",
     "change_password": "5/m/user",
+    # Preceptors' emailed sign-in codes: a few a minute per address, as allauth sets by default.
+    "request_login_code": os.environ.get("RATE_LIMIT_LOGIN_CODE", "20/m/ip,3/m/key"),
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Checkoff"
