@@ -20,7 +20,7 @@ def test_it_makes_a_demo_worth_looking_at_once(settings, db):
     settings.DEBUG = True
     call_command("seed_demo")
     program = Program.objects.get(code="MA-DIPLOMA")
-    for who in ("director", "coordinator", "instructor", "student"):
+    for who in ("director", "coordinator", "instructor", "student", "preceptor"):
         person = User.objects.get(email=f"{who}@demo.checkoff.test")
         assert person.check_password("checkoff-demo")
     assert program.framework.code == "MAERB-2022"

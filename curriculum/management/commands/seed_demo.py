@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from curriculum import frameworks, services
+from curriculum import frameworks, services, signals
 from curriculum.models import (
     Accreditor,
     Assignment,
@@ -89,8 +89,8 @@ class Command(BaseCommand):
             self.seed()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo program {PROGRAM_CODE} created. Sign in as director@, instructor@ or student@{DEMO_DOMAIN} "
-                f"with password {DEMO_PASSWORD}."
+                f"Demo program {PROGRAM_CODE} created. Sign in as director@, coordinator@, instructor@, student@ or "
+                f"preceptor@{DEMO_DOMAIN} with password {DEMO_PASSWORD}."
             )
         )
 
@@ -168,6 +168,19 @@ class Command(BaseCommand):
                     ends_on=starts + timedelta(days=span // 4),
                 )
                 self.coursework(offering, grader=offering.instructor or instructor, today=today)
+
+        # Apps built on curriculum add their part of the demo (externships: sites, placements, hours).
+        signals.demo_seeded.send(
+            sender=self.__class__,
+            program=program,
+            cohorts=[older, newer],
+            director=director,
+            coordinator=coordinator,
+            instructor=instructor,
+            student=student,
+            password=self.password,
+            domain=DEMO_DOMAIN,
+        )
 
     def competencies(self, program: Program, evaluators: dict[Cohort, User], director: User) -> None:
         """Attempts that make the grid look lived-in: the older cohort nearly done, the newer one started."""
