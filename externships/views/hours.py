@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedRequest
@@ -169,7 +170,11 @@ def week_approve(request: AuthenticatedRequest, pk: int, monday: str) -> HttpRes
     else:
         messages.success(
             request,
-            _("%(count)s shifts of the week of %(monday)s approved.")
+            ngettext(
+                "%(count)s shift of the week of %(monday)s approved.",
+                "%(count)s shifts of the week of %(monday)s approved.",
+                approved,
+            )
             % {"count": approved, "monday": date_format(hours_services.week_of(week_start)[0])},
         )
     return _back(placement)
