@@ -244,6 +244,8 @@ STORAGES["private"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": "/unused/", "file_permissions_mode": 0o600},
 }
+# A preceptor without a password signs evaluations within this many seconds of a code sign-in.
+EVALUATION_SIGNING_WINDOW = int(os.environ.get("EVALUATION_SIGNING_WINDOW", "3600"))
 COMPLIANCE_UPLOAD_MAX_BYTES = int(os.environ.get("COMPLIANCE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -38,8 +38,7 @@ def signing_is_fresh(request: AuthenticatedRequest) -> bool:
     if request.user.has_usable_password():
         return True
     records = get_authentication_records(request, request.user)
-    window = getattr(settings, "EVALUATION_SIGNING_WINDOW", 3600)
-    return bool(records) and time.time() - records[-1]["at"] < window
+    return bool(records) and time.time() - records[-1]["at"] < settings.EVALUATION_SIGNING_WINDOW
 
 
 @require_http_methods(["GET", "POST"])
