@@ -84,8 +84,9 @@ def main() -> int:
             )
         )
         print(
-            f"\nCheckoff is up on http://127.0.0.1:{port}/ — sign in as director@, instructor@ or "
-            "student@demo.checkoff.test, password checkoff-demo. Emails: /dev/mailbox/. Ctrl-C stops everything.\n",
+            f"\nCheckoff is up on http://127.0.0.1:{port}/ — sign in as director@, coordinator@, instructor@, "
+            "student@ or preceptor@demo.checkoff.test, password checkoff-demo. Emails: /dev/mailbox/. "
+            "Ctrl-C stops everything.\n",
             flush=True,
         )
         while all(child.poll() is None for child in children):

@@ -306,7 +306,7 @@ def open_placement_for_student(request: AuthenticatedRequest) -> Placement | Non
     return (
         Placement.objects.filter(enrollment__student=request.user)
         .filter(Q(state=Placement.State.ACTIVE) | Q(state=Placement.State.PLANNED))
-        .order_by("-state", "start_on")  # active before planned
+        .order_by("state", "start_on")  # "active" sorts before "planned"
         .first()
     )
 

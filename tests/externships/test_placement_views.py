@@ -392,3 +392,17 @@ class TestQueryCounts:
             shift(active, active.start_on + timedelta(days=day))
         grow(program, cohort, site, preceptor, carlos, 5)
         assert queries_for(client, who, url) == once
+
+
+def test_the_students_way_in_is_their_active_placement(client, alice, active, program, carlos):
+    later = PlacementFactory(
+        enrollment=active.enrollment,
+        site=SiteFactory(program=program),
+        start_on=active.end_on + timedelta(days=1),
+        end_on=active.end_on + timedelta(days=30),
+        created_by=carlos,
+    )
+    client.force_login(alice)
+    response = client.get(reverse("externships:my-externship"))
+    assert response.url == reverse("externships:placement-detail", args=[active.pk])
+    assert later.state == Placement.State.PLANNED
