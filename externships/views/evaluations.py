@@ -28,7 +28,7 @@ from curriculum.models import Program
 from curriculum.views.coursework import form_errors_to
 from externships import permissions
 from externships.forms.placements import EvaluationForm, EvaluationItemFormSet
-from externships.models import EvaluationItem, Kind
+from externships.models import EvaluationItem, Kind, Rating
 from externships.services import evaluations as evaluation_services
 from externships.views.placements import managed_program, placement_for
 
@@ -76,7 +76,7 @@ def evaluation_new(request: AuthenticatedRequest, pk: int, kind: str) -> HttpRes
     return render(
         request,
         "externships/evaluation_form.html",
-        {"form": form, "placement": placement, "kind": Kind(kind), "not_open": not_open},
+        {"form": form, "placement": placement, "kind": Kind(kind), "not_open": not_open, "ratings": Rating.choices},
         status=422 if request.method == "POST" else 200,
     )
 

@@ -289,6 +289,7 @@ def cohort_readiness(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not permissions.can_manage_externships(request.user, cohort.program):
         raise PermissionDenied
     rows = readiness.cohort_readiness(cohort)
+    ready_count, total_count = sum(row.ready for row in rows), len(rows)
     show = request.GET.get("show", "all")
     if show == "ready":
         rows = [row for row in rows if row.ready]
@@ -298,7 +299,14 @@ def cohort_readiness(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "externships/cohort_readiness.html",
-        {"cohort": cohort, "program": cohort.program, "page": page, "show": show},
+        {
+            "cohort": cohort,
+            "program": cohort.program,
+            "page": page,
+            "show": show,
+            "ready_count": ready_count,
+            "total_count": total_count,
+        },
     )
 
 
