@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.http import AuthenticatedRequest
 from curriculum.models import Program
+from curriculum.services import record_view
 from curriculum.views.coursework import form_errors_to
 from externships import permissions
 from externships.forms.placements import EvaluationForm, EvaluationItemFormSet
@@ -90,6 +91,12 @@ def evaluation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     answers = list(evaluation.answers.all())
+    record_view(
+        viewer=request.user,
+        student_id=evaluation.placement.enrollment.student_id,
+        what=f"{evaluation.kind} evaluation of placement {evaluation.placement_id}",
+        request_meta=request.META,
+    )
     sections: dict[str, list[Any]] = {}
     for answer in answers:
         sections.setdefault(answer.section, []).append(answer)

@@ -198,7 +198,8 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 "not_open": evaluation_services.opening_problem(placement, kind) if kind not in evaluations else "",
             }
         )
-    if is_manager and user.pk != placement.enrollment.student_id:
+    # Staff and the preceptor reading a student's placement and hours leave a trace for the student.
+    if user.pk != placement.enrollment.student_id:
         record_view(
             viewer=user,
             student_id=placement.enrollment.student_id,

@@ -406,3 +406,11 @@ def test_the_students_way_in_is_their_active_placement(client, alice, active, pr
     response = client.get(reverse("externships:my-externship"))
     assert response.url == reverse("externships:placement-detail", args=[active.pk])
     assert later.state == Placement.State.PLANNED
+
+
+def test_the_preceptor_reading_a_placement_leaves_a_trace(client, paula, alice, active):
+    client.force_login(paula)
+    client.get(reverse("externships:placement-detail", args=[active.pk]))
+    client.force_login(alice)
+    client.get(reverse("externships:placement-detail", args=[active.pk]))
+    assert list(alice.access_log.values_list("actor", flat=True)) == [paula.pk]
