@@ -116,3 +116,33 @@ class TestImmutable:
         evaluation = submit(active, Kind.MIDPOINT, paula)
         evaluation.comments = "forged"
         assert not evaluation.is_intact()
+
+
+class TestVerifyCommand:
+    def test_intact_evaluations_pass(self, active, paula):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        submit(active, Kind.MIDPOINT, paula)
+        out = StringIO()
+        call_command("verify_evaluations", stdout=out)
+        assert "1 evaluations checked, 0 mismatches" in out.getvalue()
+
+    def test_a_forged_rating_is_listed_and_fails(self, active, paula):
+        from io import StringIO
+
+        from django.core.management import call_command
+        from django.core.management.base import CommandError
+
+        evaluation = submit(active, Kind.MIDPOINT, paula)
+        with connection.cursor() as cursor:  # as someone with the power to disable triggers would
+            cursor.execute("SET session_replication_role = replica")  # triggers off for this session
+            cursor.execute(
+                "UPDATE externships_evaluationanswer SET rating = 5 WHERE evaluation_id = %s", [evaluation.pk]
+            )
+            cursor.execute("SET session_replication_role = DEFAULT")
+        out = StringIO()
+        with pytest.raises(CommandError):
+            call_command("verify_evaluations", stdout=out)
+        assert f"evaluation {evaluation.pk}:" in out.getvalue()
