@@ -86,6 +86,14 @@ class TestCodeSignIn:
         assert CODE.search(mail.outbox[0].body) is None
         assert signed_in_as(client) is None
 
+    def test_the_code_email_speaks_the_persons_language_not_the_pages(self, client, paula):
+        paula.preferred_language = "es"
+        paula.save(update_fields=["preferred_language"])
+        request_code(client, paula.email)  # the page is in English
+        (message,) = mail.outbox
+        assert message.subject == "[Checkoff] Su código de inicio de sesión"
+        code_from(message)
+
     def test_the_code_email_is_ours_in_text_and_html(self, client, paula):
         request_code(client, paula.email)
         (message,) = mail.outbox
