@@ -3,7 +3,10 @@ one by one or a week at once. Forms post here and come back to the placement pag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import partial
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,31 +39,45 @@ def _back(placement: Placement) -> HttpResponse:
     return redirect("externships:placement-detail", pk=placement.pk)
 
 
+def _shift_page(
+    request: AuthenticatedRequest,
+    placement: Placement,
+    initial: dict[str, Any],
+    save: Callable[..., HoursEntry],
+    saved: str,
+    entry: HoursEntry | None = None,
+) -> HttpResponse:
+    """Logging and correcting share one page: a valid shift goes to the service, whose refusal
+    lands on the field it concerns; a refused POST answers 422 with the form as typed."""
+    form = ShiftForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(**form.cleaned_data)
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(request, saved)
+            return _back(placement)
+    return render(
+        request,
+        "externships/shift_form.html",
+        {"form": form, "placement": placement, "entry": entry},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def shift_log(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     placement = placement_for(request, pk)
     if not permissions.can_log_hours(request.user, placement):
         raise PermissionDenied
-    program = placement.enrollment.cohort.program
-    form = ShiftForm(request.POST or None, initial={"work_date": program.today()})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            hours_services.log_shift(
-                placement=placement,
-                student=request.user,
-                work_date=data["work_date"],
-                start=data["start"],
-                end=data["end"],
-                activity=data["activity"],
-            )
-        except ValidationError as error:
-            form_errors_to(form, error)
-        else:
-            messages.success(request, _("Shift logged. Your preceptor will approve it."))
-            return _back(placement)
-    status = 422 if request.method == "POST" else 200
-    return render(request, "externships/shift_form.html", {"form": form, "placement": placement}, status=status)
+    return _shift_page(
+        request,
+        placement,
+        initial={"work_date": placement.enrollment.cohort.program.today()},
+        save=partial(hours_services.log_shift, placement=placement, student=request.user),
+        saved=_("Shift logged. Your preceptor will approve it."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,37 +86,18 @@ def shift_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not permissions.can_edit_hours(request.user, entry):
         raise PermissionDenied
     zone = entry.placement.enrollment.cohort.program.zone
-    form = ShiftForm(
-        request.POST or None,
+    return _shift_page(
+        request,
+        entry.placement,
         initial={
             "work_date": entry.work_date,
             "start": entry.starts_at.astimezone(zone).time(),
             "end": entry.ends_at.astimezone(zone).time(),
             "activity": entry.activity,
         },
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            hours_services.correct_shift(
-                entry=entry,
-                by=request.user,
-                work_date=data["work_date"],
-                start=data["start"],
-                end=data["end"],
-                activity=data["activity"],
-            )
-        except ValidationError as error:
-            form_errors_to(form, error)
-        else:
-            messages.success(request, _("Shift corrected and sent for approval again."))
-            return _back(entry.placement)
-    status = 422 if request.method == "POST" else 200
-    return render(
-        request,
-        "externships/shift_form.html",
-        {"form": form, "placement": entry.placement, "entry": entry},
-        status=status,
+        save=partial(hours_services.correct_shift, entry=entry, by=request.user),
+        saved=_("Shift corrected and sent for approval again."),
+        entry=entry,
     )
 
 
