@@ -123,3 +123,13 @@ def placement(alice, site, paula, carlos):
     return PlacementFactory(
         enrollment=alice.enrollments.get(), site=site, preceptor=paula.preceptorships.get(), created_by=carlos
     )
+
+
+@pytest.fixture
+def active(placement):
+    """Alice's placement, started (written straight to the row: the gate is tested on its own)."""
+    from externships.models import Placement
+
+    Placement.objects.filter(pk=placement.pk).update(state=Placement.State.ACTIVE)
+    placement.refresh_from_db()
+    return placement

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curriculum import frameworks, services
@@ -26,6 +24,7 @@ from curriculum.models import (
     StepResult,
 )
 from tests import factories
+from tests.queries import queries_for
 
 
 @pytest.fixture
@@ -841,15 +840,6 @@ class TestCourseMapping:
 
 
 # --- Query budgets --------------------------------------------------------------------------------
-
-
-def queries_for(client, user, url) -> int:
-    client.force_login(user)
-    client.get(url)  # warm the session's cached time zone, as every later request finds it
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def grow(program, competency, dana, times: int) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AccessLog
 from curriculum import progress, services
 from curriculum.models import StaffRole
 from tests import factories
+from tests.queries import queries_for
 
 
 @pytest.fixture
@@ -367,15 +366,6 @@ class TestCompetencyAttempts:
 
 
 # --- Query budgets --------------------------------------------------------------------------
-
-
-def queries_for(client, user, url) -> int:
-    client.force_login(user)
-    client.get(url)  # warm the session's cached time zone, as every later request finds it
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def grow(program, cohort, alice, evaluator, director, competencies, times: int) -> None:

@@ -5,22 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from curriculum.models import StaffRole
 from tests import factories
-
-
-def queries_for(client, user, url) -> int:
-    client.force_login(user)
-    client.get(url)  # warm the session's cached time zone, as every later request finds it
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
+from tests.queries import queries_for
 
 
 def grow(cohort, offering, times: int) -> None:

@@ -9,8 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +26,7 @@ from tests.externship_factories import (
     RequirementFactory,
     SiteFactory,
 )
+from tests.queries import queries_for
 
 TEXT_BYTES = b"Just some words, not a document at all.\n"
 
@@ -661,15 +660,6 @@ class TestRequirements:
 
 
 # --- Query budgets ------------------------------------------------------------------------
-
-
-def queries_for(client, user, url) -> int:
-    client.force_login(user)
-    client.get(url)  # warm the session's cached time zone, as every later request finds it
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def grow(program, placement, reviewer, times: int) -> None:

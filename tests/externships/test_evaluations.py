@@ -11,13 +11,6 @@ from externships.models import Evaluation, EvaluationAnswer, EvaluationItem, Kin
 from externships.services import evaluations as evaluation_services
 
 
-@pytest.fixture
-def active(placement):
-    Placement.objects.filter(pk=placement.pk).update(state=Placement.State.ACTIVE)
-    placement.refresh_from_db()
-    return placement
-
-
 def all_rated(placement: Placement, kind: str, rating: int = 4) -> dict[int, int]:
     return {item.pk: rating for item in evaluation_services.form_items(placement, kind)}
 

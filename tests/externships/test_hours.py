@@ -15,13 +15,6 @@ from tests.externship_factories import shift
 
 
 @pytest.fixture
-def active(placement):
-    Placement.objects.filter(pk=placement.pk).update(state=Placement.State.ACTIVE)
-    placement.refresh_from_db()
-    return placement
-
-
-@pytest.fixture
 def yesterday(active) -> date:
     return active.enrollment.cohort.program.today() - timedelta(days=1)
 

@@ -7,8 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from curriculum.models import StaffRole
@@ -17,13 +15,7 @@ from externships.services import evaluations as evaluation_services
 from externships.services import hours as hours_services
 from tests import factories
 from tests.externship_factories import PlacementFactory, PreceptorFactory, SiteFactory, shift
-
-
-@pytest.fixture
-def active(placement):
-    Placement.objects.filter(pk=placement.pk).update(state=Placement.State.ACTIVE)
-    placement.refresh_from_db()
-    return placement
+from tests.queries import queries_for
 
 
 @pytest.fixture
@@ -337,15 +329,6 @@ class TestEvaluationPages:
         )
         assert client.post(url, data).status_code == 302
         assert program.evaluation_items.filter(kind=Kind.SITE, text="Parking was easy").exists()
-
-
-def queries_for(client, user, url) -> int:
-    client.force_login(user)
-    client.get(url)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def grow(program, cohort, site, preceptor, carlos, times: int) -> None:

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
 from externships.models import Placement
 from tests import factories
 from tests.externship_factories import ComplianceRecordFactory
-
-
-@pytest.fixture
-def active(placement):
-    Placement.objects.filter(pk=placement.pk).update(state=Placement.State.ACTIVE)
-    placement.refresh_from_db()
-    return placement
 
 
 def test_the_preceptor_reaches_nothing_of_the_school(client, paula, active, alice, program, cohort, offering):

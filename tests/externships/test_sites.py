@@ -10,8 +10,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -21,6 +19,7 @@ from externships.models import Placement, Preceptor, Site
 from externships.services import sites as services
 from tests import factories
 from tests.externship_factories import PlacementFactory, PreceptorFactory, RequirementFactory, SiteFactory
+from tests.queries import queries_for
 
 
 @pytest.fixture
@@ -475,15 +474,6 @@ class TestPreceptorPages:
 
 
 # --- Query budgets ------------------------------------------------------------------------------
-
-
-def queries_for(client, user, url) -> int:
-    client.force_login(user)
-    client.get(url)  # warm the session's cached time zone, as every later request finds it
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def grow(site, cohort, creator, times: int) -> None:
