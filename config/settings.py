@@ -159,6 +159,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.send_pending_invitations",
         "schedule": 300.0,
     },
+    "send-owed-preceptor-welcomes": {
+        "task": "externships.tasks.send_owed_welcomes",
+        "schedule": 300.0,
+    },
 }
 
 

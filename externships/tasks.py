@@ -17,9 +17,19 @@ def send_preceptor_welcome(preceptor_id: int) -> None:
     sites.send_preceptor_welcome(preceptor_id=preceptor_id)
 
 
+@shared_task
+def send_owed_welcomes() -> None:
+    """Beat's sweep: a welcome an enqueue lost (Redis down, worker killed) is sent now."""
+    from externships.services import sites
+
+    for preceptor_id in sites.owed_welcome_ids():
+        send_preceptor_welcome.delay(preceptor_id)
+
+
 def enqueue_preceptor_welcome(preceptor_id: int) -> None:
-    """Queue the welcome after commit. With the broker down the page goes on; "Resend welcome" is there."""
+    """Queue the welcome after commit. With the broker down the page goes on and the row stays owed:
+    the sweeper sends it."""
     try:
         send_preceptor_welcome.delay(preceptor_id)
     except Exception:
-        logger.warning("Could not queue the welcome for preceptor %s", preceptor_id, exc_info=True)
+        logger.warning("Could not queue the welcome for preceptor %s; the sweeper will", preceptor_id, exc_info=True)
