@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,9 +84,19 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
-def spread(values: list[float]) -> str:
+def spread(values: list[float], *, decimals: int = 0) -> str:
     """The runs behind a median, so a noisy machine shows."""
-    return "runs: " + ", ".join(f"{value:,.0f}" for value in values)
+    return "runs: " + ", ".join(f"{value:,.{decimals}f}" for value in values)
+
+
+@contextmanager
+def test_client_host() -> Iterator[None]:
+    """Django's test Client calls itself `testserver`, which the settings do not allow."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
+        yield
 
 
 def fmt(value: Any) -> str:

@@ -15,23 +15,20 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from bench import Figure, Run, median, register
+from bench import Figure, Run, median, register, spread, test_client_host
 from curriculum import services
 from curriculum.models import (
     Accreditor,
@@ -68,10 +65,6 @@ GRID_STEPS = 8
 ACHIEVED_SHARE = 0.60
 ATTEMPTED_SHARE = 0.10
 _numbers = count(1)
-
-
-def _ms(values: list[float]) -> str:
-    return "runs: " + ", ".join(f"{value:,.1f}" for value in values)
 
 
 # --- A program, its framework and checklists, a cohort --------------------------------------
@@ -214,13 +207,6 @@ def _sign_off_queries(school: School, enrollment: Enrollment, competency: Compet
     return len(queries)
 
 
-@contextmanager
-def _test_client_host() -> Iterator[None]:
-    """Django's test Client calls itself `testserver`, which the settings do not allow."""
-    with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
-        yield
-
-
 def _reauthenticated_client(user: User) -> Client:
     """Signed in, and with the password entered just now, as allauth asks before a signature."""
     client = Client()
@@ -311,7 +297,7 @@ def sign_off(run: Run) -> list[Figure]:
         _timed_sign_offs(school, [(veteran, competency)] * SIGN_OFFS_PER_RUN) for _repetition in range(run.repetitions)
     ]
 
-    with _test_client_host():
+    with test_client_host():
         client = _reauthenticated_client(school.instructor)
         _http_sign_off(client, school, next(fresh), competency)  # warm-up: URL resolver, templates
         http_queries_first = _http_sign_off_queries(client, school, next(fresh), competency)
@@ -343,12 +329,12 @@ def sign_off(run: Run) -> list[Figure]:
         "the access log row included, the redirects' GETs not.",
     ]
     return [
-        Figure("sign-off through the services", median(service_ms), "ms", note=_ms(service_ms)),
+        Figure("sign-off through the services", median(service_ms), "ms", note=spread(service_ms, decimals=1)),
         Figure(
             f"  the same, student with {EARLIER_ATTEMPTS:,} earlier attempts",
             median(service_after_ms),
             "ms",
-            note=_ms(service_after_ms),
+            note=spread(service_after_ms, decimals=1),
         ),
         Figure("queries per sign-off (services), no earlier attempt", queries_first, "queries"),
         Figure(
@@ -357,12 +343,14 @@ def sign_off(run: Run) -> list[Figure]:
             "queries",
             target=("==", queries_first),
         ),
-        Figure("sign-off over HTTP: POST checklist + POST sign", median(http_ms), "ms", note=_ms(http_ms)),
+        Figure(
+            "sign-off over HTTP: POST checklist + POST sign", median(http_ms), "ms", note=spread(http_ms, decimals=1)
+        ),
         Figure(
             f"  the same, student with {EARLIER_ATTEMPTS:,} earlier attempts",
             median(http_after_ms),
             "ms",
-            note=_ms(http_after_ms),
+            note=spread(http_after_ms, decimals=1),
         ),
         Figure("queries per sign-off (HTTP, 2 requests), no earlier attempt", http_queries_first, "queries"),
         Figure(
@@ -553,7 +541,7 @@ def grid(run: Run) -> list[Figure]:
         cursor.execute("ANALYZE")
     seeding_seconds = time.perf_counter() - started
 
-    with _test_client_host():
+    with test_client_host():
         client = Client()
         client.force_login(school.instructor)
         big_html = _grid_page(client, big)
@@ -598,7 +586,7 @@ def grid(run: Run) -> list[Figure]:
             f"grid page 1: {rows} students × {GRID_COMPETENCIES} competencies",
             median(big_ms),
             "ms",
-            note=_ms(big_ms),
+            note=spread(big_ms, decimals=1),
         ),
         Figure(f"  queries, cohort of {GRID_STUDENTS}", big_queries, "queries"),
         Figure(f"  HTML of page 1 ({rows * GRID_COMPETENCIES:,} cells)", len(big_html.encode()) / 1024, "KiB"),
@@ -606,14 +594,14 @@ def grid(run: Run) -> list[Figure]:
             f"grid page {pages} (last) of the cohort of {GRID_STUDENTS}",
             median(last_page_ms),
             "ms",
-            note=_ms(last_page_ms),
+            note=spread(last_page_ms, decimals=1),
         ),
         Figure(f"  queries, page {pages}", last_page_queries, "queries"),
         Figure(
             f"grid: {GRID_FEW_STUDENTS} students × {GRID_COMPETENCIES} competencies",
             median(small_ms),
             "ms",
-            note=_ms(small_ms),
+            note=spread(small_ms, decimals=1),
         ),
         Figure(
             f"  queries, cohort of {GRID_FEW_STUDENTS}",

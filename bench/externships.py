@@ -20,23 +20,20 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from itertools import count
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from bench import Figure, Run, median, register
+from bench import Figure, Run, median, register, spread, test_client_host
 from curriculum.models import (
     Accreditor,
     Attempt,
@@ -79,17 +76,6 @@ READINESS_STEPS = 2  # a critical step and another: the list reads no step, and 
 TARGET_READINESS_MS = 1_500
 TARGET_READINESS_PAGE_MS = 2_000
 _numbers = count(1)
-
-
-def _ms(values: list[float]) -> str:
-    return "runs: " + ", ".join(f"{value:,.1f}" for value in values)
-
-
-@contextmanager
-def _test_client_host() -> Iterator[None]:
-    """Django's test Client calls itself `testserver`, which the settings do not allow."""
-    with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
-        yield
 
 
 # --- A program with a site, a preceptor, a coordinator ----------------------------------------
@@ -342,7 +328,7 @@ def week_approval(run: Run) -> list[Figure]:
         for placements in timed_few
     ]
 
-    with _test_client_host():
+    with test_client_host():
         client = Client()
         client.force_login(school.preceptor.user)
         _http_approve(client, http_warm, monday, WEEK_SHIFTS)
@@ -368,13 +354,13 @@ def week_approval(run: Run) -> list[Figure]:
             median(service_ms),
             "ms",
             target=("<=", TARGET_APPROVAL_MS),
-            note=_ms(service_ms),
+            note=spread(service_ms, decimals=1),
         ),
         Figure(
             f"  the same, a week of {WEEK_FEW_SHIFTS} shifts",
             median(service_few_ms),
             "ms",
-            note=_ms(service_few_ms),
+            note=spread(service_few_ms, decimals=1),
         ),
         Figure(f"queries per week approval (service), {WEEK_FEW_SHIFTS} shifts", queries_few, "queries"),
         Figure(
@@ -389,7 +375,7 @@ def week_approval(run: Run) -> list[Figure]:
             median(http_ms),
             "ms",
             target=("<=", TARGET_HTTP_APPROVAL_MS),
-            note=_ms(http_ms),
+            note=spread(http_ms, decimals=1),
         ),
         Figure(f"queries per week approval (HTTP), {WEEK_FEW_SHIFTS} shifts", http_queries_few, "queries"),
         Figure(
@@ -652,7 +638,7 @@ def readiness_list(run: Run) -> list[Figure]:
     small_ms = [_readiness(small)[0] for _repetition in range(run.repetitions)]
     small_queries = _readiness_queries(small)
 
-    with _test_client_host():
+    with test_client_host():
         client = Client()
         client.force_login(school.coordinator)
         _page_ms, html = _page(client, big)  # warm-up: templates, URL patterns
@@ -679,16 +665,21 @@ def readiness_list(run: Run) -> list[Figure]:
             median(big_ms),
             "ms",
             target=("<=", TARGET_READINESS_MS),
-            note=_ms(big_ms),
+            note=spread(big_ms, decimals=1),
         ),
         Figure(
             "  the same, PostgreSQL's JIT on (its default)",
             median(jit_ms),
             "ms",
-            note=_ms(jit_ms),
+            note=spread(jit_ms, decimals=1),
         ),
         Figure(f"  queries, {READINESS_STUDENTS} students", big_queries, "queries"),
-        Figure(f"cohort_readiness(), {READINESS_FEW_STUDENTS} students", median(small_ms), "ms", note=_ms(small_ms)),
+        Figure(
+            f"cohort_readiness(), {READINESS_FEW_STUDENTS} students",
+            median(small_ms),
+            "ms",
+            note=spread(small_ms, decimals=1),
+        ),
         Figure(
             f"  queries, {READINESS_FEW_STUDENTS} students",
             small_queries,
@@ -701,14 +692,14 @@ def readiness_list(run: Run) -> list[Figure]:
             median(page_ms),
             "ms",
             target=("<=", TARGET_READINESS_PAGE_MS),
-            note=_ms(page_ms),
+            note=spread(page_ms, decimals=1),
         ),
         Figure(f"  queries, cohort of {READINESS_STUDENTS}", page_queries, "queries"),
         Figure(
             f"readiness page, cohort of {READINESS_FEW_STUDENTS} (GET)",
             median(small_page_ms),
             "ms",
-            note=_ms(small_page_ms),
+            note=spread(small_page_ms, decimals=1),
         ),
         Figure(
             f"  queries, cohort of {READINESS_FEW_STUDENTS}",
