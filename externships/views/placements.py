@@ -4,6 +4,7 @@ starting through the gate, completing, withdrawing; the cohort's readiness list.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -47,6 +48,13 @@ def placement_for(request: AuthenticatedRequest, pk: int) -> Placement:
         ),
         pk=pk,
     )
+
+
+def _managed_placement(request: AuthenticatedRequest, pk: int) -> Placement:
+    placement = placement_for(request, pk)
+    if not permissions.can_manage_placement(request.user, placement):
+        raise PermissionDenied
+    return placement
 
 
 def _placements(program: Program) -> QuerySet[Placement]:
@@ -124,9 +132,7 @@ def placement_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def placement_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    placement = placement_for(request, pk)
-    if not permissions.can_manage_placement(request.user, placement):
-        raise PermissionDenied
+    placement = _managed_placement(request, pk)
     if not placement.is_open:
         raise PermissionDenied
     program = placement.enrollment.cohort.program
@@ -230,55 +236,53 @@ def placement_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     )
 
 
-def _managed_placement(request: AuthenticatedRequest, pk: int) -> Placement:
-    placement = placement_for(request, pk)
-    if not permissions.can_manage_placement(request.user, placement):
-        raise PermissionDenied
-    return placement
-
-
-def _refused(request: AuthenticatedRequest, error: ValidationError, lead: str) -> None:
-    messages.error(request, lead + " " + " ".join(error.messages))
+def _transition(
+    request: AuthenticatedRequest, pk: int, change: Callable[[Placement], object], refused: str, done: str
+) -> HttpResponse:
+    """Start, complete or withdraw through the service; its refusal is shown whole after `refused`."""
+    placement = _managed_placement(request, pk)
+    try:
+        change(placement)
+    except ValidationError as error:
+        messages.error(request, refused + " " + " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("externships:placement-detail", pk=placement.pk)
 
 
 @require_POST
 def placement_activate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    placement = _managed_placement(request, pk)
-    try:
-        placement_services.activate_placement(placement, by=request.user)
-    except ValidationError as error:
-        _refused(request, error, _("The placement cannot start yet."))
-    else:
-        messages.success(request, _("The placement has started: the student can log hours."))
-    return redirect("externships:placement-detail", pk=placement.pk)
+    return _transition(
+        request,
+        pk,
+        lambda placement: placement_services.activate_placement(placement, by=request.user),
+        _("The placement cannot start yet."),
+        _("The placement has started: the student can log hours."),
+    )
 
 
 @require_POST
 def placement_complete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    placement = _managed_placement(request, pk)
-    try:
-        placement_services.complete_placement(placement, by=request.user)
-    except ValidationError as error:
-        _refused(request, error, _("The placement cannot be completed yet."))
-    else:
-        messages.success(request, _("Placement completed."))
-    return redirect("externships:placement-detail", pk=placement.pk)
+    return _transition(
+        request,
+        pk,
+        lambda placement: placement_services.complete_placement(placement, by=request.user),
+        _("The placement cannot be completed yet."),
+        _("Placement completed."),
+    )
 
 
 @require_POST
 def placement_withdraw(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    placement = _managed_placement(request, pk)
     form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why the placement ends."))
-        return redirect("externships:placement-detail", pk=placement.pk)
-    try:
-        placement_services.withdraw_placement(placement, by=request.user, reason=form.cleaned_data["reason"])
-    except ValidationError as error:
-        _refused(request, error, _("The placement cannot be withdrawn."))
-    else:
-        messages.success(request, _("Placement withdrawn."))
-    return redirect("externships:placement-detail", pk=placement.pk)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _transition(
+        request,
+        pk,
+        lambda placement: placement_services.withdraw_placement(placement, by=request.user, reason=reason),
+        _("The placement cannot be withdrawn."),
+        _("Placement withdrawn."),
+    )
 
 
 @require_GET
