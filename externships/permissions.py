@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from curriculum.models import Enrollment, Program
-from curriculum.permissions import administered_programs, is_program_admin, visible_programs
+from curriculum.permissions import administered_programs, is_program_admin
 from externships.models import (
     PRECEPTOR_KINDS,
     ComplianceRecord,
@@ -153,12 +153,6 @@ def can_review_compliance(user: User, record: ComplianceRecord) -> bool:
 
 
 # --- Compliance pages (views/compliance.py) ----------------------------------------------------
-
-
-def compliance_programs(user: User) -> QuerySet[Program]:
-    """Programs whose compliance pages a person reaches: any staff role finds them (others get 404);
-    only directors and coordinators may use them (`can_manage_externships`, else 403)."""
-    return visible_programs(user)
 
 
 def visible_compliance_enrollments(user: User) -> QuerySet[Enrollment]:

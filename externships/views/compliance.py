@@ -23,12 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedRequest
 from curriculum import progress
-from curriculum.models import Enrollment, Program
+from curriculum.models import Enrollment
 from curriculum.views.coursework import _form_page, form_errors_to
 from externships import permissions, readiness
 from externships.forms.compliance import ComplianceUploadForm, RejectionForm, RequirementForm
 from externships.models import ComplianceRecord, ComplianceRequirement, Placement
 from externships.services import compliance as services
+from externships.views import managed_program
 
 PAGE_SIZE = 25
 REVIEW_STATES = tuple(ComplianceRecord.State.values)
@@ -234,17 +235,10 @@ def compliance_document(request: AuthenticatedRequest, pk: int) -> FileResponse:
 # --- Review -----------------------------------------------------------------------------------
 
 
-def _program_to_manage(request: AuthenticatedRequest, code: str) -> Program:
-    program = get_object_or_404(permissions.compliance_programs(request.user), code=code)
-    if not permissions.can_manage_externships(request.user, program):
-        raise PermissionDenied
-    return program
-
-
 @require_GET
 def compliance_review(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The review queue: documents waiting, oldest first; reviewed ones, latest first, to look back."""
-    program = _program_to_manage(request, code)
+    program = managed_program(request, code)
     status = request.GET.get("status", ComplianceRecord.State.PENDING)
     if status not in REVIEW_STATES:
         status = ComplianceRecord.State.PENDING
@@ -332,7 +326,7 @@ def _review_url(record: ComplianceRecord) -> str:
 
 @require_GET
 def requirement_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    program = _program_to_manage(request, code)
+    program = managed_program(request, code)
     requirements = (
         ComplianceRequirement.objects.filter(program=program)
         .select_related("site")
@@ -348,7 +342,7 @@ def requirement_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def requirement_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    program = _program_to_manage(request, code)
+    program = managed_program(request, code)
     last = ComplianceRequirement.objects.filter(program=program).order_by("-order").values_list("order", flat=True)
     form = RequirementForm(request.POST or None, program=program, initial={"order": (last.first() or 0) + 1})
     return _form_page(

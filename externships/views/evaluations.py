@@ -31,7 +31,8 @@ from externships import permissions
 from externships.forms.placements import EvaluationForm, EvaluationItemFormSet
 from externships.models import EvaluationItem, Kind, Rating
 from externships.services import evaluations as evaluation_services
-from externships.views.placements import managed_program, placement_for
+from externships.views import managed_program
+from externships.views.placements import placement_for
 
 
 def signing_is_fresh(request: AuthenticatedRequest) -> bool:

@@ -28,17 +28,9 @@ from externships.models import HoursEntry, Kind, Placement
 from externships.services import evaluations as evaluation_services
 from externships.services import hours as hours_services
 from externships.services import placements as placement_services
+from externships.views import managed_program
 
 PAGE_SIZE = 25
-
-
-def managed_program(request: AuthenticatedRequest, code: str) -> Program:
-    """A program whose externships the person runs: unknown to outsiders (404), forbidden to its
-    instructors (403)."""
-    program = get_object_or_404(curriculum_permissions.visible_programs(request.user), code=code)
-    if not permissions.can_manage_externships(request.user, program):
-        raise PermissionDenied
-    return program
 
 
 def placement_for(request: AuthenticatedRequest, pk: int) -> Placement:

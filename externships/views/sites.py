@@ -19,23 +19,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedRequest
-from curriculum.models import Program
-from curriculum.permissions import visible_programs
 from curriculum.views.coursework import form_errors_to
 from externships import permissions
 from externships.forms.sites import PreceptorAddForm, PreceptorForm, SiteForm
 from externships.models import Preceptor, Site
 from externships.services import sites as services
+from externships.views import managed_program
 
 PAGE_SIZE = 25
 OPEN_STATES = services.OPEN_PLACEMENT_STATES
-
-
-def _program_to_manage(request: AuthenticatedRequest, code: str) -> Program:
-    program = get_object_or_404(visible_programs(request.user), code=code)
-    if not permissions.can_manage_externships(request.user, program):
-        raise PermissionDenied
-    return program
 
 
 def _site_to_manage(request: AuthenticatedRequest, pk: int) -> Site:
@@ -60,7 +52,7 @@ def _preceptor_to_manage(request: AuthenticatedRequest, pk: int) -> Preceptor:
 @require_GET
 def site_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The program's sites with their room, agreement and preceptors, counted in the page's one query."""
-    program = _program_to_manage(request, code)
+    program = managed_program(request, code)
     sites = (
         permissions.visible_sites(request.user)
         .filter(program=program)
@@ -78,7 +70,7 @@ def site_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def site_create(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    program = _program_to_manage(request, code)
+    program = managed_program(request, code)
     form = SiteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
