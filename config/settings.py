@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "curriculum",
     "externships",
+    "certifications",
     "notifications",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", include("accounts.urls")),
     path("", include("curriculum.urls")),
     path("", include("externships.urls")),
+    path("", include("certifications.urls")),
     # Public: a visitor on the sign-in page may switch language before signing in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The demo mailbox answers 404 unless DEBUG is on (notifications/permissions.py).

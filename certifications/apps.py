@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CertificationsConfig(AppConfig):
+    name = "certifications"
+    verbose_name = _("Certifications and outcomes")
+
+    def ready(self) -> None:
+        from certifications import signals  # noqa: F401  (a new program gets its certification tracks)
