@@ -476,3 +476,26 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} calendar feed"
+
+
+class ResultImport(models.Model):
+    """An uploaded exam results or graduate outcomes file: previewed first, applied once confirmed."""
+
+    class Kind(models.TextChoices):
+        EXAM_RESULTS = "exam_results", _("Exam results")
+        GRADUATE_OUTCOMES = "graduate_outcomes", _("Graduate outcomes")
+
+    program = models.ForeignKey("curriculum.Program", on_delete=models.CASCADE, related_name="result_imports")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
