@@ -65,6 +65,7 @@ class TestWaitAfterAFail:
     def test_the_track_says_the_day_it_is_allowed_from(self, enrollment, ccma):
         attempt = fail(enrollment, ccma, FIRST_FAIL)
         reason, allowed = ccma.retake_refusal([attempt], FIRST_FAIL + timedelta(days=29))
+        assert reason.endswith("from 2025-03-31.")
         assert allowed == date(2025, 3, 31)
         assert ccma.retake_refusal([attempt], date(2025, 3, 31)) == ("", None)
 
