@@ -12,15 +12,19 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from curriculum.models import Cohort, Enrollment, Program
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 REQUIRED_COLUMNS = ("email", "first_name", "last_name", "cohort", "admitted_on")
 OPTIONAL_COLUMNS = (
@@ -94,25 +98,49 @@ class RosterPlan:
 # --- Reading ------------------------------------------------------------------------------
 
 
-def read_rows(content: bytes, file_name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+@dataclass(frozen=True)
+class FileFormat:
+    """The columns of one interchange format. The other formats (certifications' exam results and
+    graduate outcomes) are read by the same functions, so every file is held to the same rules.
+
+    `unknown_message` has %(columns)s (the unknown ones) and %(known)s (every column of the format)."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    unknown_message: StrOrPromise
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+ROSTER_FORMAT = FileFormat(
+    required=REQUIRED_COLUMNS,
+    optional=OPTIONAL_COLUMNS,
+    unknown_message=gettext_lazy("Unknown columns: %(columns)s. The roster format has: %(known)s."),
+)
+
+
+def read_rows(
+    content: bytes, file_name: str, file_format: FileFormat = ROSTER_FORMAT
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, values by column) for each non-empty row; the header is line 1."""
     if file_name.lower().endswith(".xlsx"):
-        yield from _read_xlsx(content)
+        yield from _read_xlsx(content, file_format)
     elif file_name.lower().endswith(".csv"):
-        yield from _read_csv(content)
+        yield from _read_csv(content, file_format)
     else:
         raise RosterFileError(_("The file must be a .csv or .xlsx file."))
 
 
-def _check_header(header: list[str]) -> list[str]:
+def _check_header(header: list[str], file_format: FileFormat = ROSTER_FORMAT) -> list[str]:
     columns = [str(name or "").strip().lower() for name in header]
-    unknown = [name for name in columns if name and name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    unknown = [name for name in columns if name and name not in file_format.columns]
     if unknown:
         raise RosterFileError(
-            _("Unknown columns: %(columns)s. The roster format has: %(known)s.")
-            % {"columns": ", ".join(unknown), "known": ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}
+            str(file_format.unknown_message) % {"columns": ", ".join(unknown), "known": ", ".join(file_format.columns)}
         )
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    missing = [name for name in file_format.required if name not in columns]
     if missing:
         raise RosterFileError(_("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)})
     duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
@@ -123,7 +151,7 @@ def _check_header(header: list[str]) -> list[str]:
     return columns
 
 
-def _read_csv(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_csv(content: bytes, file_format: FileFormat = ROSTER_FORMAT) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -134,7 +162,7 @@ def _read_csv(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         raise RosterFileError(_("The file is empty."))
     while header and not header[-1].strip():
         header.pop()  # a trailing comma is a spreadsheet's habit, not a column
-    columns = _check_header(header)
+    columns = _check_header(header, file_format)
     for line, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -144,7 +172,7 @@ def _read_csv(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         yield line, {column: cells[index] if index < len(cells) else "" for index, column in enumerate(columns)}
 
 
-def _read_xlsx(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
+def _read_xlsx(content: bytes, file_format: FileFormat = ROSTER_FORMAT) -> Iterator[tuple[int, dict[str, Any]]]:
     import zipfile
 
     from openpyxl import load_workbook
@@ -163,7 +191,7 @@ def _read_xlsx(content: bytes) -> Iterator[tuple[int, dict[str, Any]]]:
         header_cells = list(header)
         while header_cells and (header_cells[-1] is None or str(header_cells[-1]).strip() == ""):
             header_cells.pop()
-        columns = _check_header([str(cell) if cell is not None else "" for cell in header_cells])
+        columns = _check_header([str(cell) if cell is not None else "" for cell in header_cells], file_format)
         for line, cells in enumerate(rows, start=2):
             values = list(cells)
             if not any(cell is not None and str(cell).strip() for cell in values):

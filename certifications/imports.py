@@ -1,0 +1,526 @@
+"""The exam results and graduate outcomes interchange formats: read a file, check every row, plan, apply.
+
+Planning writes nothing: it checks every row and compares it with what the database holds, so the
+preview page and `--dry-run` say exactly what applying would do, and a file imported twice plans no
+change the second time. Applying plans again inside one transaction and writes each row through
+`certifications.services`, so a result from a file follows the same rules as one typed on a page (a
+pass issues the credential); with any row error, found by planning or refused by a service, nothing
+is written. Files are read by the roster's reader (`curriculum.roster`), so every format is held to
+the same rules: CSV (UTF-8) or XLSX, a header row, unknown columns refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from certifications import services
+from certifications.models import CertificationTrack, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
+from curriculum import roster
+from curriculum.models import Enrollment, Program
+from curriculum.roster import RowError
+
+EXAM_RESULTS_FORMAT = roster.FileFormat(
+    required=("email", "credential", "taken_on", "result"),
+    optional=("score",),
+    unknown_message=gettext_lazy("Unknown columns: %(columns)s. The exam results format has: %(known)s."),
+)
+GRADUATE_OUTCOMES_FORMAT = roster.FileFormat(
+    required=("email", "status"),
+    optional=("employed_on", "employer", "position", "unavailable_reason"),
+    unknown_message=gettext_lazy("Unknown columns: %(columns)s. The graduate outcomes format has: %(known)s."),
+)
+FORMATS = {
+    ResultImport.Kind.EXAM_RESULTS: EXAM_RESULTS_FORMAT,
+    ResultImport.Kind.GRADUATE_OUTCOMES: GRADUATE_OUTCOMES_FORMAT,
+}
+RESULTS = (ExamAttempt.Result.PASS.value, ExamAttempt.Result.FAIL.value)
+SCORE_MAX = Decimal("99999.9")  # what ExamAttempt.score holds: six digits, one after the point
+TEXT_LIMIT = 200  # JobPlacement.employer and .position
+LOOKUP_BATCH = 2000
+PLACEMENT_FIELDS = ("status", "employed_on", "employer", "position", "unavailable_reason")
+
+# Unreadable files raise the roster reader's error: one kind of refusal for every interchange file.
+ImportFileError = roster.RosterFileError
+
+NEW, CHANGE, UNCHANGED, ERROR = "new", "change", "unchanged", "error"
+
+
+@dataclass
+class PlannedRow:
+    """One row of the file: its typed values, what applying it would do, and what is wrong with it."""
+
+    line: int
+    email: str
+    values: dict[str, Any]
+    action: str = UNCHANGED  # new, change, unchanged, error
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    enrollment: Enrollment | None = None
+    track: CertificationTrack | None = None
+
+    @property
+    def student(self) -> User | None:
+        return self.enrollment.student if self.enrollment else None
+
+
+@dataclass
+class ImportPlan:
+    kind: str
+    rows: list[PlannedRow]
+
+    @property
+    def errors(self) -> list[RowError]:
+        return [error for row in self.rows for error in row.errors]
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {
+            "rows": len(self.rows),
+            "new": self.count(NEW),
+            "changed": self.count(CHANGE),
+            "unchanged": self.count(UNCHANGED),
+            "errors": self.count(ERROR),
+        }
+
+
+class ImportRefused(ValidationError):
+    """Nothing was written: some rows have errors. `plan` holds every row, its errors named by row and column."""
+
+    def __init__(self, plan: ImportPlan) -> None:
+        self.plan = plan
+        super().__init__([str(error) for error in plan.errors])
+
+
+# --- Checking one row ---------------------------------------------------------------------
+
+
+def _email(line: int, raw: dict[str, Any], errors: list[RowError]) -> str:
+    email = roster._text(raw.get("email")).lower()
+    if not email:
+        errors.append(RowError(line, "email", _("is required")))
+        return email
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors.append(RowError(line, "email", _("“%(value)s” is not an email address") % {"value": email}))
+    return email
+
+
+def _day(line: int, raw: dict[str, Any], column: str, today: date, errors: list[RowError]) -> date | None:
+    """A YYYY-MM-DD date (an XLSX date cell too) that is not after today in the program's time zone."""
+    try:
+        day = roster._date(raw.get(column))
+    except ValueError:
+        errors.append(
+            RowError(
+                line, column, _("“%(value)s” is not a date; use YYYY-MM-DD") % {"value": roster._text(raw[column])}
+            )
+        )
+        return None
+    if day is not None and day > today:
+        errors.append(
+            RowError(line, column, _("%(day)s is in the future") % {"day": day.isoformat()}),
+        )
+    return day
+
+
+def _extra_cells(line: int, raw: dict[str, Any]) -> list[RowError]:
+    if raw.get("__extra__"):
+        return [RowError(line, _("row"), _("has more cells than the header has columns"))]
+    return []
+
+
+def clean_exam_row(
+    line: int, raw: dict[str, Any], tracks: dict[str, CertificationTrack], today: date
+) -> tuple[dict[str, Any], list[RowError]]:
+    """Typed values and every problem of one exam results row, each naming its column.
+
+    A file without the score column has no "score" in `values`: a sitting on record keeps its score."""
+    if errors := _extra_cells(line, raw):
+        return {}, errors
+    values: dict[str, Any] = {"email": _email(line, raw, errors)}
+    code = roster._text(raw.get("credential")).upper()
+    values["credential"] = code
+    if not code:
+        errors.append(RowError(line, "credential", _("is required")))
+    elif code not in tracks:
+        errors.append(
+            RowError(
+                line,
+                "credential",
+                _("“%(value)s” is not a credential of this program (credentials: %(codes)s)")
+                % {"value": roster._text(raw.get("credential")), "codes": ", ".join(tracks) or "—"},
+            )
+        )
+    values["taken_on"] = _day(line, raw, "taken_on", today, errors)
+    if values["taken_on"] is None and "taken_on" not in [error.column for error in errors]:
+        errors.append(RowError(line, "taken_on", _("is required")))
+    result = roster._text(raw.get("result")).lower()
+    values["result"] = result
+    if result not in RESULTS:
+        errors.append(
+            RowError(
+                line,
+                "result",
+                _("“%(value)s” is not one of: %(choices)s")
+                % {"value": roster._text(raw.get("result")), "choices": ", ".join(RESULTS)},
+            )
+        )
+    if "score" in raw:
+        values["score"] = _score(line, raw, errors)
+    return values, errors
+
+
+def _score(line: int, raw: dict[str, Any], errors: list[RowError]) -> Decimal | None:
+    text = roster._text(raw.get("score"))
+    if not text:
+        return None
+    try:
+        score = Decimal(text)
+    except InvalidOperation:
+        score = None
+    if score is None or not score.is_finite() or score < 0 or score > SCORE_MAX:
+        errors.append(
+            RowError(
+                line, "score", _("“%(value)s” is not a number from 0 to %(max)s") % {"value": text, "max": SCORE_MAX}
+            )
+        )
+        return None
+    if score != score.quantize(Decimal("0.1")):
+        errors.append(RowError(line, "score", _("“%(value)s” has more than one decimal place") % {"value": text}))
+        return None
+    return score
+
+
+def clean_outcome_row(line: int, raw: dict[str, Any], today: date) -> tuple[dict[str, Any], list[RowError]]:
+    """Typed values and every problem of one graduate outcomes row, each naming its column.
+
+    Only the columns the file has are in `values`: a column left out keeps what is stored."""
+    if errors := _extra_cells(line, raw):
+        return {}, errors
+    values: dict[str, Any] = {"email": _email(line, raw, errors)}
+    status = roster._text(raw.get("status")).lower()
+    values["status"] = status
+    if not status:
+        errors.append(RowError(line, "status", _("is required")))
+    elif status not in PlacementStatus.values:
+        errors.append(
+            RowError(
+                line,
+                "status",
+                _("“%(value)s” is not one of: %(choices)s")
+                % {"value": roster._text(raw.get("status")), "choices": ", ".join(PlacementStatus.values)},
+            )
+        )
+    if "employed_on" in raw:
+        values["employed_on"] = _day(line, raw, "employed_on", today, errors)
+    for column in ("employer", "position"):
+        if column in raw:
+            values[column] = roster._text(raw.get(column))
+            if len(values[column]) > TEXT_LIMIT:
+                errors.append(RowError(line, column, _("is longer than %(limit)s characters") % {"limit": TEXT_LIMIT}))
+    if "unavailable_reason" in raw:
+        values["unavailable_reason"] = roster._text(raw.get("unavailable_reason"))
+        if status == PlacementStatus.UNAVAILABLE and not values["unavailable_reason"]:
+            errors.append(RowError(line, "unavailable_reason", _("is required when the status is unavailable")))
+    return values, errors
+
+
+# --- Planning -----------------------------------------------------------------------------
+
+
+def plan_import(*, kind: str, program: Program, content: bytes, file_name: str) -> ImportPlan:
+    """Check every row of a file of either kind and compare it with the database. Writes nothing.
+
+    Raises ImportFileError when the file as a whole cannot be read."""
+    if kind == ResultImport.Kind.EXAM_RESULTS:
+        return plan_exam_results(program=program, content=content, file_name=file_name)
+    return plan_graduate_outcomes(program=program, content=content, file_name=file_name)
+
+
+def plan_exam_results(*, program: Program, content: bytes, file_name: str) -> ImportPlan:
+    """Every exam results row checked; a fixed number of queries per batch of rows, whatever its size."""
+    tracks = {track.code.upper(): track for track in CertificationTrack.objects.filter(program=program)}
+    today = program.today()
+    rows: list[PlannedRow] = []
+    first_line: dict[tuple[str, str, date], int] = {}
+    for line, raw in roster.read_rows(content, file_name, EXAM_RESULTS_FORMAT):
+        values, errors = clean_exam_row(line, raw, tracks, today)
+        email, code, taken_on = values.get("email", ""), values.get("credential", ""), values.get("taken_on")
+        if email and code and taken_on:
+            key = (email, code, taken_on)
+            if key in first_line:
+                errors.append(
+                    RowError(
+                        line,
+                        "taken_on",
+                        _("the same student, credential and day are on row %(line)s already")
+                        % {"line": first_line[key]},
+                    )
+                )
+            else:
+                first_line[key] = line
+        rows.append(
+            PlannedRow(line=line, email=email, values=values, errors=errors, track=tracks.get(code), action=ERROR)
+        )
+    _in_batches(program, rows, _compare_exam_results)
+    return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=rows)
+
+
+def plan_graduate_outcomes(*, program: Program, content: bytes, file_name: str) -> ImportPlan:
+    """Every graduate outcomes row checked; a fixed number of queries per batch of rows, whatever its size."""
+    today = program.today()
+    rows: list[PlannedRow] = []
+    first_line: dict[str, int] = {}
+    for line, raw in roster.read_rows(content, file_name, GRADUATE_OUTCOMES_FORMAT):
+        values, errors = clean_outcome_row(line, raw, today)
+        email = values.get("email", "")
+        if email and email in first_line:
+            errors.append(
+                RowError(line, "email", _("appears again (first on row %(line)s)") % {"line": first_line[email]})
+            )
+        elif email:
+            first_line[email] = line
+        rows.append(PlannedRow(line=line, email=email, values=values, errors=errors, action=ERROR))
+    _in_batches(program, rows, _compare_graduate_outcomes)
+    return ImportPlan(kind=ResultImport.Kind.GRADUATE_OUTCOMES, rows=rows)
+
+
+def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Program, list[PlannedRow]], None]) -> None:
+    for start in range(0, len(rows), LOOKUP_BATCH):
+        compare(program, rows[start : start + LOOKUP_BATCH])
+
+
+def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow]) -> dict[str, Enrollment]:
+    """Each student's enrollment in the program, in one query: the current one, else the most recent."""
+    emails = {row.email for row in rows if row.email}
+    chosen: dict[str, Enrollment] = {}
+    enrollments = (
+        Enrollment.objects.filter(cohort__program=program, student__email__in=emails)
+        .select_related("student", "cohort__program")
+        .order_by("student_id", "admitted_on", "pk")
+    )
+    for enrollment in enrollments:  # oldest admission first, so a later one replaces an earlier one
+        held = chosen.get(enrollment.student.email)
+        if held is None or not _is_current(held) or _is_current(enrollment):
+            chosen[enrollment.student.email] = enrollment
+    return chosen
+
+
+def _is_current(enrollment: Enrollment) -> bool:
+    return enrollment.withdrawn_on is None and enrollment.graduated_on is None
+
+
+def _find_enrollment(program: Program, row: PlannedRow, enrollments: dict[str, Enrollment]) -> bool:
+    row.enrollment = enrollments.get(row.email)
+    if row.enrollment is None:
+        row.errors.append(
+            RowError(
+                row.line,
+                "email",
+                _("no student with this email in %(program)s") % {"program": program.code},
+            )
+        )
+    return row.enrollment is not None
+
+
+def _compare_exam_results(program: Program, rows: list[PlannedRow]) -> None:
+    """Two queries a batch: the students' enrollments, and their sittings on record."""
+    checked = [row for row in rows if not row.errors]
+    enrollments = _enrollments_by_email(program, checked)
+    sittings = {
+        (attempt.enrollment_id, attempt.track_id, attempt.taken_on): attempt
+        for attempt in ExamAttempt.objects.filter(
+            enrollment__in=[enrollment.pk for enrollment in enrollments.values()], taken_on__isnull=False
+        )
+    }
+    for row in checked:
+        if not _find_enrollment(program, row, enrollments):
+            continue
+        assert row.enrollment is not None and row.track is not None  # found above, and checked by clean_exam_row
+        existing = sittings.get((row.enrollment.pk, row.track.pk, row.values["taken_on"]))
+        # Without a score column a sitting on record keeps its score; the service receives it.
+        row.values.setdefault("score", existing.score if existing else None)
+        if existing is None:
+            row.action = NEW
+            continue
+        for name in ("result", "score"):
+            if row.values[name] != getattr(existing, name):
+                row.changes[name] = (getattr(existing, name), row.values[name])
+        row.action = CHANGE if row.changes else UNCHANGED
+
+
+def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow]) -> None:
+    """Two queries a batch: the students' enrollments, and their job placements on record."""
+    checked = [row for row in rows if not row.errors]
+    enrollments = _enrollments_by_email(program, checked)
+    placements = {
+        placement.enrollment_id: placement
+        for placement in JobPlacement.objects.filter(
+            enrollment__in=[enrollment.pk for enrollment in enrollments.values()]
+        )
+    }
+    for row in checked:
+        if not _find_enrollment(program, row, enrollments):
+            continue
+        enrollment = row.enrollment
+        assert enrollment is not None
+        if enrollment.graduated_on is None:
+            row.errors.append(
+                RowError(
+                    row.line,
+                    "email",
+                    _("is not a graduate: the enrollment in cohort %(cohort)s has no graduation date")
+                    % {"cohort": enrollment.cohort.code},
+                )
+            )
+            continue
+        employed_on = row.values.get("employed_on")
+        if employed_on and employed_on < enrollment.admitted_on:
+            row.errors.append(
+                RowError(
+                    row.line,
+                    "employed_on",
+                    _("is before the student was admitted (%(day)s)") % {"day": enrollment.admitted_on.isoformat()},
+                )
+            )
+            continue
+        existing = placements.get(enrollment.pk)
+        stored = {
+            name: getattr(existing, name) if existing else (None if name == "employed_on" else "")
+            for name in PLACEMENT_FIELDS
+        }
+        # A column the file leaves out keeps what is stored; the service receives every field.
+        row.values = {**stored, **row.values}
+        if row.values["status"] == PlacementStatus.UNAVAILABLE and not row.values["unavailable_reason"]:
+            row.errors.append(RowError(row.line, "unavailable_reason", _("is required when the status is unavailable")))
+            continue
+        if existing is None:
+            row.action = NEW
+            continue
+        for name in PLACEMENT_FIELDS:
+            if row.values[name] != stored[name]:
+                row.changes[name] = (stored[name], row.values[name])
+        row.action = CHANGE if row.changes else UNCHANGED
+
+
+# --- Applying -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply_import(*, kind: str, program: Program, content: bytes, file_name: str, by: User | None) -> ImportPlan:
+    """Write a file's new and changed rows through the services; with any row error nothing is written.
+
+    Raises ImportRefused (a ValidationError) with the plan when a row has errors, whether planning found
+    them or a service refused the row, and ImportFileError when the file cannot be read."""
+    plan = plan_import(kind=kind, program=program, content=content, file_name=file_name)
+    if plan.errors:
+        raise ImportRefused(plan)
+    write = _write_exam_result if kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placement
+    for row in plan.rows:
+        if row.action not in (NEW, CHANGE):
+            continue
+        try:
+            with transaction.atomic():
+                write(row, by)
+        except ValidationError as refusal:
+            row.errors.extend(_row_errors(row.line, refusal))
+        except IntegrityError:
+            row.errors.append(
+                RowError(row.line, _("row"), _("this student's record changed meanwhile; check the file again"))
+            )
+        if row.errors:
+            row.action = ERROR
+    if plan.errors:
+        raise ImportRefused(plan)  # leaving the transaction undoes every row written before
+    return plan
+
+
+def _write_exam_result(row: PlannedRow, by: User | None) -> None:
+    assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
+    services.record_exam_result(
+        enrollment=row.enrollment,
+        track=row.track,
+        taken_on=row.values["taken_on"],
+        result=row.values["result"],
+        score=row.values["score"],
+        by=by,
+        source=ExamAttempt.Source.IMPORT,
+    )
+
+
+def _write_job_placement(row: PlannedRow, by: User | None) -> None:
+    assert row.enrollment is not None  # a planned row without errors has it
+    services.record_job_placement(
+        enrollment=row.enrollment, by=by, **{name: row.values[name] for name in PLACEMENT_FIELDS}
+    )
+
+
+# A service names the model's field; the file names its column.
+SERVICE_FIELD_COLUMNS = {"track": "credential", "__all__": "row"}
+
+
+def _row_errors(line: int, refusal: ValidationError) -> list[RowError]:
+    if hasattr(refusal, "error_dict"):
+        return [
+            RowError(line, SERVICE_FIELD_COLUMNS.get(name, name), message)
+            for name, errors in refusal.error_dict.items()
+            for error in errors
+            for message in error.messages
+        ]
+    return [RowError(line, _("row"), message) for message in refusal.messages]
+
+
+# --- Uploads kept for their preview -------------------------------------------------------
+
+
+def preview_result_import(
+    *, program: Program, kind: str, uploaded_by: User, file_name: str, content: bytes
+) -> tuple[ResultImport, ImportPlan]:
+    """Keep the uploaded file and return its plan: no result or outcome is written yet.
+
+    Raises ImportFileError, and keeps nothing, when the file cannot be read."""
+    plan = plan_import(kind=kind, program=program, content=content, file_name=file_name)
+    upload = ResultImport.objects.create(
+        program=program,
+        kind=kind,
+        uploaded_by=uploaded_by,
+        file_name=file_name,
+        content=content,
+        summary=plan.summary,
+    )
+    return upload, plan
+
+
+@transaction.atomic
+def apply_result_import(*, upload: ResultImport, applied_by: User) -> ImportPlan:
+    """Apply a previewed upload once; a second click finds it applied and changes nothing."""
+    upload = ResultImport.objects.select_for_update().select_related("program").get(pk=upload.pk)
+    if upload.applied_at:
+        raise ValidationError(_("This file was imported already."))
+    plan = apply_import(
+        kind=upload.kind,
+        program=upload.program,
+        content=bytes(upload.content),
+        file_name=upload.file_name,
+        by=applied_by,
+    )
+    upload.applied_at = timezone.now()
+    upload.summary = plan.summary
+    upload.save(update_fields=["applied_at", "summary"])
+    return plan

@@ -1,0 +1,581 @@
+"""Exam results and graduate outcomes imports: reading, checking and planning a file, and applying
+the plan through the certification services (certifications/imports.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import Workbook
+
+from certifications import imports
+from certifications.models import Credential, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
+from curriculum.models import Enrollment
+from tests import factories
+from tests.certification_factories import ExamAttemptFactory, JobPlacementFactory
+
+EXAM = ResultImport.Kind.EXAM_RESULTS
+OUTCOMES = ResultImport.Kind.GRADUATE_OUTCOMES
+EXAM_COLUMNS = imports.EXAM_RESULTS_FORMAT.columns
+OUTCOME_COLUMNS = imports.GRADUATE_OUTCOMES_FORMAT.columns
+
+
+def days_ago(program: Any, days: int) -> date:
+    return program.today() - timedelta(days=days)
+
+
+def to_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] | list[str]) -> bytes:
+    """A UTF-8 CSV with a header of the given columns; missing cells are empty."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(column) is None else str(row[column]) for column in columns])
+    return out.getvalue().encode()
+
+
+def to_xlsx(rows: list[dict[str, Any]], columns: tuple[str, ...] | list[str]) -> bytes:
+    """The same rows as a workbook, typed as spreadsheets save them: real dates and numbers."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([row.get(column) for column in columns])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def exam_row(student: Any, taken_on: date, /, **cells: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"email": student.email, "credential": "CMA", "taken_on": taken_on, "result": "pass"}
+    row.update(cells)
+    return row
+
+
+def outcome_row(student: Any, /, **cells: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"email": student.email, "status": "in_field"}
+    row.update(cells)
+    return row
+
+
+def plan(program: Any, kind: str, content: bytes, file_name: str = "file.csv") -> imports.ImportPlan:
+    return imports.plan_import(kind=kind, program=program, content=content, file_name=file_name)
+
+
+def apply(program: Any, kind: str, content: bytes, file_name: str = "file.csv") -> imports.ImportPlan:
+    return imports.apply_import(kind=kind, program=program, content=content, file_name=file_name, by=None)
+
+
+def written_state() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row an import may write, to compare before and after."""
+    return {
+        "attempts": list(
+            ExamAttempt.objects.order_by("pk").values_list(
+                "pk", "enrollment_id", "track_id", "taken_on", "result", "score", "source", "recorded_at"
+            )
+        ),
+        "credentials": list(Credential.objects.order_by("pk").values_list("pk", "exam_attempt_id", "issued_on")),
+        "placements": list(
+            JobPlacement.objects.order_by("pk").values_list(
+                "pk",
+                "enrollment_id",
+                "status",
+                "employed_on",
+                "employer",
+                "position",
+                "unavailable_reason",
+                "recorded_at",
+            )
+        ),
+    }
+
+
+@pytest.fixture
+def graduate(cohort):
+    """Gina, who graduated from the cohort."""
+    admitted = cohort.start_on
+    return factories.EnrollmentFactory(
+        cohort=cohort, student__first_name="Gina", admitted_on=admitted, graduated_on=admitted + timedelta(days=30)
+    )
+
+
+# --- Exam results: a good file ------------------------------------------------------------
+
+
+def test_a_pass_is_recorded_as_imported_and_issues_the_credential(program, alice, bob):
+    day = days_ago(program, 10)
+    content = to_csv(
+        [exam_row(alice, day, score="212"), exam_row(bob, day, credential="rma", result="FAIL")], EXAM_COLUMNS
+    )
+
+    result = apply(program, EXAM, content)
+
+    assert result.summary == {"rows": 2, "new": 2, "changed": 0, "unchanged": 0, "errors": 0}
+    passed = ExamAttempt.objects.get(enrollment__student=alice)
+    assert (passed.track.code, passed.taken_on, passed.result, passed.score, passed.source) == (
+        "CMA",
+        day,
+        "pass",
+        Decimal("212.0"),
+        ExamAttempt.Source.IMPORT,
+    )
+    credential = Credential.objects.get()
+    assert credential.exam_attempt == passed
+    assert credential.issued_on == day
+    assert credential.expires_on == passed.track.expiry_for(day)
+    failed = ExamAttempt.objects.get(enrollment__student=bob)
+    assert (failed.track.code, failed.result, failed.score) == ("RMA", "fail", None)
+
+
+def test_a_dry_run_plans_the_rows_and_writes_nothing(program, alice):
+    content = to_csv([exam_row(alice, days_ago(program, 10))], EXAM_COLUMNS)
+
+    result = plan(program, EXAM, content)
+
+    assert [(row.line, row.action, row.enrollment.student) for row in result.rows] == [(2, "new", alice)]
+    assert written_state() == {"attempts": [], "credentials": [], "placements": []}
+
+
+def test_importing_the_same_exam_file_again_changes_nothing(program, alice, bob):
+    day = days_ago(program, 10)
+    content = to_csv([exam_row(alice, day, score="212"), exam_row(bob, day, result="fail")], EXAM_COLUMNS)
+    apply(program, EXAM, content)
+    before = written_state()
+
+    again = plan(program, EXAM, content)
+    applied = apply(program, EXAM, content)
+
+    assert [row.action for row in again.rows] == ["unchanged", "unchanged"]
+    assert applied.summary["unchanged"] == 2
+    assert written_state() == before
+
+
+def test_a_result_entered_on_a_page_matches_the_same_row_of_a_file(program, alice):
+    enrollment = alice.enrollments.get()
+    ExamAttemptFactory(enrollment=enrollment, taken_on=days_ago(program, 10), result="pass", score=Decimal(212))
+
+    result = plan(program, EXAM, to_csv([exam_row(alice, days_ago(program, 10), score="212.0")], EXAM_COLUMNS))
+
+    assert result.rows[0].action == "unchanged"
+
+
+def test_a_corrected_result_for_the_same_day_updates_the_sitting(program, alice):
+    day = days_ago(program, 10)
+    apply(program, EXAM, to_csv([exam_row(alice, day, score="212")], EXAM_COLUMNS))
+    sitting = ExamAttempt.objects.get()
+    assert Credential.objects.filter(exam_attempt=sitting).exists()
+    corrected = to_csv([exam_row(alice, day, result="fail", score="180")], EXAM_COLUMNS)
+
+    planned = plan(program, EXAM, corrected)
+    apply(program, EXAM, corrected)
+
+    assert planned.rows[0].action == "change"
+    assert planned.rows[0].changes == {"result": ("pass", "fail"), "score": (Decimal("212.0"), Decimal(180))}
+    sitting.refresh_from_db()
+    assert (sitting.result, sitting.score) == ("fail", Decimal(180))
+    assert ExamAttempt.objects.count() == 1
+    assert not Credential.objects.exists()
+
+    apply(program, EXAM, to_csv([exam_row(alice, day, score="212")], EXAM_COLUMNS))
+    assert Credential.objects.get().exam_attempt_id == sitting.pk
+
+
+def test_a_file_without_a_score_column_keeps_the_score_on_record(program, alice):
+    day = days_ago(program, 10)
+    apply(program, EXAM, to_csv([exam_row(alice, day, score="212")], EXAM_COLUMNS))
+
+    result = apply(program, EXAM, to_csv([exam_row(alice, day)], imports.EXAM_RESULTS_FORMAT.required))
+
+    assert result.rows[0].action == "unchanged"
+    assert ExamAttempt.objects.get().score == Decimal(212)
+
+
+def test_an_empty_score_cell_clears_the_score(program, alice):
+    day = days_ago(program, 10)
+    apply(program, EXAM, to_csv([exam_row(alice, day, score="212")], EXAM_COLUMNS))
+
+    result = apply(program, EXAM, to_csv([exam_row(alice, day, score="")], EXAM_COLUMNS))
+
+    assert result.rows[0].changes == {"score": (Decimal("212.0"), None)}
+    assert ExamAttempt.objects.get().score is None
+
+
+def test_a_booking_for_the_track_is_filled_in(program, alice):
+    enrollment = alice.enrollments.get()
+    booking = ExamAttemptFactory(
+        enrollment=enrollment, taken_on=None, result="", scheduled_on=days_ago(program, 10), location="Testing center"
+    )
+
+    apply(program, EXAM, to_csv([exam_row(alice, days_ago(program, 10))], EXAM_COLUMNS))
+
+    booking.refresh_from_db()
+    assert (booking.result, booking.taken_on, booking.source) == ("pass", days_ago(program, 10), "import")
+    assert ExamAttempt.objects.count() == 1
+
+
+def test_the_current_enrollment_is_chosen_else_the_most_recent(program, cohort, other_cohort, alice):
+    first = alice.enrollments.get()
+    Enrollment.objects.filter(pk=first.pk).update(graduated_on=first.admitted_on + timedelta(days=10))
+    later = factories.EnrollmentFactory(
+        student=alice, cohort=other_cohort, admitted_on=first.admitted_on + timedelta(days=20)
+    )
+    content = to_csv([exam_row(alice, days_ago(program, 1))], EXAM_COLUMNS)
+
+    assert plan(program, EXAM, content).rows[0].enrollment == later
+
+    Enrollment.objects.filter(pk=later.pk).update(withdrawn_on=later.admitted_on)
+    assert plan(program, EXAM, content).rows[0].enrollment == later, "the most recent, with none current"
+
+    Enrollment.objects.filter(pk=first.pk).update(graduated_on=None)
+    assert plan(program, EXAM, content).rows[0].enrollment == first, "the current one, though admitted earlier"
+
+
+def test_an_xlsx_file_imports_like_the_same_csv(program, alice, bob):
+    day = days_ago(program, 10)
+    rows = [exam_row(alice, day, score=212), exam_row(bob, day, result="fail", score=180.5)]
+
+    result = apply(program, EXAM, to_xlsx(rows, EXAM_COLUMNS), "results.xlsx")
+
+    assert result.summary["new"] == 2
+    assert sorted(ExamAttempt.objects.values_list("score", "taken_on")) == [
+        (Decimal("180.5"), day),
+        (Decimal(212), day),
+    ]
+    assert [row.action for row in plan(program, EXAM, to_csv(rows, EXAM_COLUMNS)).rows] == ["unchanged"] * 2
+
+
+# --- Exam results: errors -----------------------------------------------------------------
+
+
+def test_a_file_with_an_error_anywhere_writes_nothing(program, alice, bob):
+    day = days_ago(program, 10)
+    carol = factories.EnrollmentFactory(cohort=alice.enrollments.get().cohort).student
+    content = to_csv([exam_row(alice, day), exam_row(bob, day, result="passed"), exam_row(carol, day)], EXAM_COLUMNS)
+
+    with pytest.raises(imports.ImportRefused) as refusal:
+        apply(program, EXAM, content)
+
+    assert [str(error) for error in refusal.value.plan.errors] == ["Row 3, result: “passed” is not one of: pass, fail"]
+    assert refusal.value.messages == ["Row 3, result: “passed” is not one of: pass, fail"]
+    assert written_state() == {"attempts": [], "credentials": [], "placements": []}
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "message"),
+    [
+        ({"email": "not-an-email"}, "email", "“not-an-email” is not an email address"),
+        ({"email": ""}, "email", "is required"),
+        ({"email": "nobody@school.test"}, "email", "no student with this email in"),
+        ({"credential": "CPT"}, "credential", "“CPT” is not a credential of this program (credentials: CMA, RMA"),
+        ({"credential": ""}, "credential", "is required"),
+        ({"taken_on": "06/14/2025"}, "taken_on", "“06/14/2025” is not a date; use YYYY-MM-DD"),
+        ({"taken_on": "2025-02-30"}, "taken_on", "is not a date"),
+        ({"taken_on": ""}, "taken_on", "is required"),
+        ({"result": "no_show"}, "result", "“no_show” is not one of: pass, fail"),
+        ({"result": ""}, "result", "is not one of: pass, fail"),
+        ({"score": "-1"}, "score", "“-1” is not a number from 0 to 99999.9"),
+        ({"score": "eighty"}, "score", "“eighty” is not a number"),
+        ({"score": "NaN"}, "score", "is not a number"),
+        ({"score": "100000"}, "score", "is not a number from 0"),
+        ({"score": "85.25"}, "score", "“85.25” has more than one decimal place"),
+    ],
+)
+def test_a_bad_exam_row_is_reported_with_its_row_and_column(program, alice, cells, column, message):
+    content = to_csv(
+        [exam_row(alice, days_ago(program, 5)), exam_row(alice, days_ago(program, 3), **cells)], EXAM_COLUMNS
+    )
+
+    result = plan(program, EXAM, content)
+
+    assert [(error.line, error.column) for error in result.errors] == [(3, column)]
+    assert message in result.errors[0].message
+    assert [row.action for row in result.rows] == ["new", "error"]
+
+
+def test_an_exam_day_in_the_future_is_an_error(program, alice):
+    tomorrow = program.today() + timedelta(days=1)
+
+    result = plan(program, EXAM, to_csv([exam_row(alice, tomorrow)], EXAM_COLUMNS))
+
+    assert [str(error) for error in result.errors] == [f"Row 2, taken_on: {tomorrow.isoformat()} is in the future"]
+
+
+def test_the_same_student_credential_and_day_twice_is_an_error_on_the_second_row(program, alice):
+    day = days_ago(program, 5)
+    content = to_csv(
+        [exam_row(alice, day), exam_row(alice, day, credential="RMA"), exam_row(alice, day, credential="cma")],
+        EXAM_COLUMNS,
+    )
+
+    result = plan(program, EXAM, content)
+
+    assert [str(error) for error in result.errors] == [
+        "Row 4, taken_on: the same student, credential and day are on row 2 already"
+    ]
+
+
+def test_a_student_of_another_program_is_unknown_here(program, alice):
+    stranger = factories.EnrollmentFactory().student
+
+    result = plan(program, EXAM, to_csv([exam_row(stranger, days_ago(program, 5))], EXAM_COLUMNS))
+
+    assert [(error.column, error.message) for error in result.errors] == [
+        ("email", f"no student with this email in {program.code}")
+    ]
+
+
+def test_a_row_with_more_cells_than_the_header_is_an_error(program, alice):
+    text = f"email,credential,taken_on,result\n{alice.email},CMA,{days_ago(program, 5)},pass,surprise\n"
+
+    result = plan(program, EXAM, text.encode())
+
+    assert [(error.line, error.column) for error in result.errors] == [(2, "row")]
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        (b"email,credential,taken_on,result,grade\n", ["Unknown columns: grade", "The exam results format has"]),
+        (b"email,credential,result\n", ["Missing required columns: taken_on"]),
+        (b"email,credential,taken_on,result,email\n", ["twice", "email"]),
+        (b"", ["empty"]),
+    ],
+)
+def test_an_exam_file_that_cannot_be_read_is_refused_whole(program, alice, content, names):
+    with pytest.raises(imports.ImportFileError) as refusal:
+        apply(program, EXAM, content)
+
+    for name in names:
+        assert name in str(refusal.value)
+    assert not ExamAttempt.objects.exists()
+
+
+def test_an_xlsx_with_an_unknown_column_is_refused(program):
+    content = to_xlsx([], [*imports.EXAM_RESULTS_FORMAT.required, "Proctor"])
+
+    with pytest.raises(imports.ImportFileError, match="Unknown columns: proctor"):
+        plan(program, EXAM, content, "results.xlsx")
+
+
+def test_a_service_refusal_on_apply_is_a_row_error_and_undoes_every_row(program, alice, bob, monkeypatch):
+    """Planning checks what the services check; should a service still refuse a row (a rule added there,
+    or a record changed between planning and writing), the rows written before it are undone."""
+    from certifications import services
+
+    real = services.record_exam_result
+
+    def refuse_bob(**arguments: Any) -> Any:
+        if arguments["enrollment"].student == bob:
+            raise ValidationError({"track": "Not today.", "taken_on": "Not that day either."})
+        return real(**arguments)
+
+    monkeypatch.setattr(services, "record_exam_result", refuse_bob)
+    day = days_ago(program, 5)
+
+    with pytest.raises(imports.ImportRefused) as refusal:
+        apply(program, EXAM, to_csv([exam_row(alice, day), exam_row(bob, day)], EXAM_COLUMNS))
+
+    assert refusal.value.messages == ["Row 3, credential: Not today.", "Row 3, taken_on: Not that day either."]
+    assert [row.action for row in refusal.value.plan.rows] == ["new", "error"]
+    assert written_state() == {"attempts": [], "credentials": [], "placements": []}
+
+
+# --- Graduate outcomes --------------------------------------------------------------------
+
+
+def test_graduate_outcomes_are_recorded_and_a_second_import_changes_nothing(program, graduate):
+    content = to_csv(
+        [outcome_row(graduate.student, employed_on=days_ago(program, 2), employer="Lakeside Clinic", position="MA")],
+        OUTCOME_COLUMNS,
+    )
+
+    first = apply(program, OUTCOMES, content)
+    before = written_state()
+    second = apply(program, OUTCOMES, content)
+
+    assert first.summary == {"rows": 1, "new": 1, "changed": 0, "unchanged": 0, "errors": 0}
+    placement = JobPlacement.objects.get()
+    assert (placement.enrollment, placement.status, placement.employer, placement.position) == (
+        graduate,
+        PlacementStatus.IN_FIELD,
+        "Lakeside Clinic",
+        "MA",
+    )
+    assert second.summary["unchanged"] == 1
+    assert written_state() == before
+
+
+def test_a_changed_outcome_is_planned_as_a_change_and_updated(program, graduate):
+    JobPlacementFactory(enrollment=graduate, status=PlacementStatus.NOT_EMPLOYED)
+    content = to_csv(
+        [outcome_row(graduate.student, status="unavailable", unavailable_reason="Military deployment")],
+        OUTCOME_COLUMNS,
+    )
+
+    planned = plan(program, OUTCOMES, content)
+    apply(program, OUTCOMES, content)
+
+    assert planned.rows[0].changes == {
+        "status": ("not_employed", "unavailable"),
+        "unavailable_reason": ("", "Military deployment"),
+    }
+    placement = JobPlacement.objects.get()
+    assert (placement.status, placement.unavailable_reason) == ("unavailable", "Military deployment")
+
+
+def test_a_column_left_out_of_an_outcomes_file_keeps_what_is_stored(program, graduate):
+    JobPlacementFactory(enrollment=graduate, status=PlacementStatus.IN_FIELD, employer="Lakeside Clinic")
+
+    result = apply(program, OUTCOMES, to_csv([outcome_row(graduate.student)], ("email", "status")))
+
+    assert result.rows[0].action == "unchanged"
+    assert JobPlacement.objects.get().employer == "Lakeside Clinic"
+
+
+def test_an_outcomes_xlsx_imports_with_date_cells(program, graduate):
+    employed = days_ago(program, 3)
+
+    apply(program, OUTCOMES, to_xlsx([outcome_row(graduate.student, employed_on=employed)], OUTCOME_COLUMNS), "o.xlsx")
+
+    assert JobPlacement.objects.get().employed_on == employed
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "message"),
+    [
+        ({"status": "employed"}, "status", "“employed” is not one of: in_field, related_field, not_employed"),
+        ({"status": ""}, "status", "is required"),
+        ({"status": "unavailable"}, "unavailable_reason", "is required when the status is unavailable"),
+        ({"employed_on": "2025/01/02"}, "employed_on", "is not a date; use YYYY-MM-DD"),
+        ({"employed_on": "2000-01-01"}, "employed_on", "is before the student was admitted"),
+        ({"employer": "x" * 201}, "employer", "is longer than 200 characters"),
+        ({"email": "nobody@school.test"}, "email", "no student with this email in"),
+        ({"email": "nobody"}, "email", "is not an email address"),
+    ],
+)
+def test_a_bad_outcome_row_is_reported_with_its_row_and_column(program, graduate, cells, column, message):
+    result = plan(program, OUTCOMES, to_csv([outcome_row(graduate.student, **cells)], OUTCOME_COLUMNS))
+
+    assert [(error.line, error.column) for error in result.errors] == [(2, column)]
+    assert message in result.errors[0].message
+
+
+def test_an_employment_day_in_the_future_is_an_error(program, graduate):
+    tomorrow = program.today() + timedelta(days=1)
+
+    result = plan(program, OUTCOMES, to_csv([outcome_row(graduate.student, employed_on=tomorrow)], OUTCOME_COLUMNS))
+
+    assert [str(error) for error in result.errors] == [f"Row 2, employed_on: {tomorrow.isoformat()} is in the future"]
+
+
+def test_an_unavailable_graduate_without_the_reason_column_or_a_stored_reason_is_an_error(program, graduate):
+    result = plan(program, OUTCOMES, to_csv([outcome_row(graduate.student, status="unavailable")], ("email", "status")))
+
+    assert [(error.column, error.message) for error in result.errors] == [
+        ("unavailable_reason", "is required when the status is unavailable")
+    ]
+
+
+def test_only_graduates_have_outcomes(program, alice):
+    result = plan(program, OUTCOMES, to_csv([outcome_row(alice)], OUTCOME_COLUMNS))
+
+    assert len(result.errors) == 1
+    assert result.errors[0].column == "email"
+    assert result.errors[0].message.startswith("is not a graduate")
+
+
+def test_a_graduate_twice_in_the_file_is_an_error_on_the_second_row(program, graduate):
+    content = to_csv(
+        [outcome_row(graduate.student), outcome_row(graduate.student, status="not_employed")], OUTCOME_COLUMNS
+    )
+
+    with pytest.raises(imports.ImportRefused) as refusal:
+        apply(program, OUTCOMES, content)
+
+    assert refusal.value.messages == ["Row 3, email: appears again (first on row 2)"]
+    assert not JobPlacement.objects.exists()
+
+
+def test_an_outcomes_file_with_an_unknown_column_is_refused(program):
+    with pytest.raises(imports.ImportFileError, match="The graduate outcomes format has: email, status, employed_on"):
+        plan(program, OUTCOMES, b"email,status,salary\n")
+
+
+# --- Cost ---------------------------------------------------------------------------------
+
+
+def _graduates_file(program: Any, count: int) -> bytes:
+    cohort = factories.CohortFactory(program=program)
+    rows = []
+    for number in range(count):
+        enrollment = factories.EnrollmentFactory(cohort=cohort, graduated_on=cohort.start_on + timedelta(days=1))
+        if number % 2:
+            JobPlacementFactory(enrollment=enrollment, status=PlacementStatus.NOT_EMPLOYED)
+        rows.append(outcome_row(enrollment.student))
+    return to_csv(rows, OUTCOME_COLUMNS)
+
+
+def _sittings_file(program: Any, count: int) -> bytes:
+    cohort = factories.CohortFactory(program=program)
+    rows = []
+    for number in range(count):
+        enrollment = factories.EnrollmentFactory(cohort=cohort)
+        if number % 2:
+            ExamAttemptFactory(enrollment=enrollment, taken_on=days_ago(program, 3), result="fail")
+        rows.append(exam_row(enrollment.student, days_ago(program, 3)))
+    return to_csv(rows, EXAM_COLUMNS)
+
+
+@pytest.mark.parametrize(("kind", "make_file"), [(EXAM, _sittings_file), (OUTCOMES, _graduates_file)])
+def test_planning_costs_the_same_queries_whatever_the_number_of_rows(db, kind, make_file):
+    counts = []
+    for size in (2, 10):
+        program = factories.ProgramFactory()
+        content = make_file(program, size)
+        with CaptureQueriesContext(connection) as queries:
+            result = plan(program, kind, content)
+        assert result.errors == []
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_rows_beyond_one_lookup_batch_are_all_planned(program, alice, monkeypatch):
+    monkeypatch.setattr(imports, "LOOKUP_BATCH", 2)
+    content = to_csv([exam_row(alice, days_ago(program, day)) for day in range(1, 6)], EXAM_COLUMNS)
+
+    apply(program, EXAM, content)
+
+    assert ExamAttempt.objects.count() == 5
+    assert [row.action for row in plan(program, EXAM, content).rows] == ["unchanged"] * 5
+
+
+# --- Uploads kept for their preview -------------------------------------------------------
+
+
+def test_an_upload_is_applied_once(program, alice, dana):
+    content = to_csv([exam_row(alice, days_ago(program, 5))], EXAM_COLUMNS)
+    upload, planned = imports.preview_result_import(
+        program=program, kind=EXAM, uploaded_by=dana, file_name="results.csv", content=content
+    )
+    assert upload.summary == planned.summary
+    assert not ExamAttempt.objects.exists()
+
+    imports.apply_result_import(upload=upload, applied_by=dana)
+    first = written_state()
+    with pytest.raises(ValidationError, match="This file was imported already"):
+        imports.apply_result_import(upload=upload, applied_by=dana)
+
+    upload.refresh_from_db()
+    assert upload.applied_at is not None
+    assert upload.summary["new"] == 1
+    assert written_state() == first
+    assert ExamAttempt.objects.get().recorded_by == dana
