@@ -1,0 +1,573 @@
+"""Accreditation outcome figures (MAERB and ABHES) and exam pass rates, computed from the rows.
+
+Nothing here is stored: every figure comes from enrollment dates, exam attempts and job placements,
+so a corrected date changes the report at once, and every number can be traced to its students.
+
+A report costs a fixed number of queries whatever the number of students. Each enrollment is
+described by a few features (admission year, withdrawn or not, graduation year, placement status,
+sat and passed a counted exam…); one grouped query counts the enrollments of each combination of
+features, and the few rows that come back are folded into figures here. `students_behind` filters
+enrollments on the same features, so a list always holds exactly the figure's count.
+
+Thresholds and which placement statuses count come from the OutcomeMeasure rows, never from code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, When
+from django.db.models.expressions import Combinable
+from django.db.models.functions import ExtractYear
+
+from certifications.models import Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
+from curriculum.models import Enrollment, Program
+
+# The measures computed, by accreditor, in the order of the accreditors' forms. The survey measures
+# (graduate and employer satisfaction) have no data in the app and are left out.
+COMPUTED_MEASURES = {
+    Accreditor.MAERB.value: (
+        "retention",
+        "job_placement",
+        "credentialing_exam_participation",
+        "credentialing_exam_passage",
+    ),
+    Accreditor.ABHES.value: ("retention", "placement", "credentialing"),
+}
+# Program.accreditor names the accrediting body; MAERB is the committee that reports for CAAHEP.
+PROGRAM_ACCREDITOR = {"caahep": Accreditor.MAERB.value, "abhes": Accreditor.ABHES.value}
+PARTS = ("numerator", "denominator", "excluded")
+# The parts of an ABHES formula, each a list of its own (BE, NS, RE, EE, G; G and U; GT and GP).
+ABHES_TERMS = {
+    "retention": ("BE", "NS", "RE", "EE", "G"),
+    "placement": ("G", "U"),
+    "credentialing": ("GT", "GP"),
+}
+AVERAGE_YEARS = 5
+ONE_DECIMAL = Decimal("0.1")
+
+
+def percent(numerator: int, denominator: int) -> Decimal | None:
+    """A share as a percentage with one decimal, rounded half up as a person would; None for 0/0."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One measure for one year (None: MAERB's 5-year weighted average) of one program."""
+
+    program_code: str
+    accreditor: str
+    measure: str
+    year: int | None
+    numerator: int
+    denominator: int
+    threshold: Decimal | None
+    # Placement only: graduates whose status leaves the denominator (ABHES's U).
+    excluded: int = 0
+    # ABHES only: the formula's terms, e.g. (("BE", 12), ("NS", 30), …).
+    terms: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def rate(self) -> Decimal | None:
+        return percent(self.numerator, self.denominator)
+
+    @property
+    def meets_threshold(self) -> bool | None:
+        """Compared as shown: the rate with one decimal against the threshold in force."""
+        rate = self.rate
+        if rate is None or self.threshold is None:
+            return None
+        return rate >= self.threshold
+
+    @property
+    def year_label(self) -> str:
+        return "5yr" if self.year is None else str(self.year)
+
+    def term(self, name: str) -> int:
+        return dict(self.terms).get(name, 0)
+
+
+@dataclass
+class OutcomeReport:
+    program: Program
+    accreditor: str
+    measures: list[OutcomeMeasure]
+    years: list[int]
+    figures: list[Figure]
+    _index: dict[tuple[str, int | None], Figure] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index = {(figure.measure, figure.year): figure for figure in self.figures}
+
+    def figure(self, measure: str, year: int | None) -> Figure | None:
+        return self._index.get((measure, year))
+
+    def rows(self) -> list[tuple[OutcomeMeasure, list[Figure]]]:
+        """Per measure, its figures by year ascending, the 5-year average last."""
+        return [
+            (
+                measure,
+                sorted(
+                    (figure for figure in self.figures if figure.measure == measure.key),
+                    key=lambda figure: (figure.year is None, figure.year or 0),
+                ),
+            )
+            for measure in self.measures
+        ]
+
+    @property
+    def average_years(self) -> list[int]:
+        """The years MAERB's 5-year weighted average pools (empty for ABHES or without data)."""
+        return average_window(self.years) if self.accreditor == Accreditor.MAERB else []
+
+
+def average_window(years: Iterable[int]) -> list[int]:
+    """The five most recent years up to the latest with data, whether or not each has data."""
+    latest = max(years, default=None)
+    return [] if latest is None else list(range(latest - AVERAGE_YEARS + 1, latest + 1))
+
+
+def accreditor_of(program: Program, accreditor: str | None = None) -> str:
+    """The accreditor a report is for: the one asked, or the program's own ("caahep" reports to MAERB)."""
+    chosen = accreditor or PROGRAM_ACCREDITOR.get(program.accreditor, program.accreditor)
+    if chosen not in COMPUTED_MEASURES:
+        raise ValueError(f"Unknown accreditor {chosen!r}: expected one of {', '.join(COMPUTED_MEASURES)}.")
+    return chosen
+
+
+def computed_measures(accreditor: str) -> list[OutcomeMeasure]:
+    """The accreditor's measures that are computed, in the order of its form (one query)."""
+    keys = COMPUTED_MEASURES[accreditor]
+    by_key = {measure.key: measure for measure in OutcomeMeasure.objects.filter(accreditor=accreditor, key__in=keys)}
+    return [by_key[key] for key in keys if key in by_key]
+
+
+# --- An enrollment's features ------------------------------------------------------------------
+
+
+def report_year(date_field: str) -> Case:
+    """ABHES's report year of a date: the calendar year in which its July–June year ends."""
+    return Case(
+        When(**{f"{date_field}__month__gte": 7}, then=ExtractYear(date_field) + 1),
+        default=ExtractYear(date_field),
+    )
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _counted_exam(results: tuple[str, ...]) -> Exists:
+    """The enrollment has an attempt with one of the results at an exam the accreditors count."""
+    return Exists(
+        ExamAttempt.objects.filter(enrollment=OuterRef("pk"), track__counts_for_outcomes=True, result__in=results)
+    )
+
+
+def _exam_features() -> dict[str, Combinable]:
+    return {
+        # A reverse one-to-one: a LEFT JOIN, so a graduate with no record has status None.
+        "placement_status": F("job_placement__status"),
+        "sat_exam": _counted_exam((ExamAttempt.Result.PASS, ExamAttempt.Result.FAIL)),
+        "passed_exam": _counted_exam((ExamAttempt.Result.PASS,)),
+    }
+
+
+def maerb_features(program: Program) -> dict[str, Combinable]:
+    """MAERB counts by calendar year: of admission for retention, of graduation for the rest."""
+    return {
+        "admitted_year": ExtractYear("admitted_on"),
+        # The admission cohort is those who completed the trigger course; an earlier withdrawal is not a drop.
+        "in_cohort": _flag(Q(trigger_course_completed_on__isnull=False)),
+        "withdrawn": _flag(Q(withdrawn_on__isnull=False)),
+        "graduated_year": ExtractYear("graduated_on"),
+        **_exam_features(),
+    }
+
+
+def abhes_features(program: Program) -> dict[str, Combinable]:
+    """ABHES counts by July–June report year, and tells a re-entry from a new start."""
+    # An earlier enrollment of the same student in the program, withdrawn before this one began.
+    earlier_withdrawn = Enrollment.objects.filter(
+        student=OuterRef("student"), cohort__program=program, withdrawn_on__lt=OuterRef("admitted_on")
+    )
+    return {
+        "admitted_report_year": report_year("admitted_on"),
+        "withdrawn_report_year": report_year("withdrawn_on"),
+        "graduated_report_year": report_year("graduated_on"),
+        "re_entry": Exists(earlier_withdrawn),
+        **_exam_features(),
+    }
+
+
+FEATURES = {Accreditor.MAERB.value: maerb_features, Accreditor.ABHES.value: abhes_features}
+
+
+def feature_groups(program: Program, accreditor: str) -> list[dict[str, Any]]:
+    """How many of the program's enrollments share each combination of features (one query)."""
+    features = FEATURES[accreditor](program)
+    return list(
+        Enrollment.objects.filter(cohort__program=program)
+        .annotate(**features)
+        .order_by()
+        .values(*features)
+        .annotate(n=Count("pk"))
+    )
+
+
+# --- Folding the groups into figures -------------------------------------------------------------
+
+Tally = dict[tuple[str, int, str], int]  # (measure, year, part or term) → count
+
+
+def _placement(tally: Tally, measure: OutcomeMeasure | None, year: int, status: str | None, n: int) -> None:
+    """A graduate with an excluded status leaves the denominator; with no record they stay in it."""
+    if measure is None:
+        return
+    if status in measure.excluded_statuses:
+        tally[(measure.key, year, "excluded")] += n
+        return
+    tally[(measure.key, year, "denominator")] += n
+    if status in measure.placed_statuses:
+        tally[(measure.key, year, "numerator")] += n
+
+
+def _maerb_tally(groups: list[dict[str, Any]], measures: dict[str, OutcomeMeasure]) -> Tally:
+    tally: Tally = defaultdict(int)
+    for group in groups:
+        n = group["n"]
+        if group["in_cohort"]:
+            tally[("retention", group["admitted_year"], "denominator")] += n
+            if not group["withdrawn"]:
+                tally[("retention", group["admitted_year"], "numerator")] += n
+        year = group["graduated_year"]
+        if year is None:
+            continue
+        _placement(tally, measures.get("job_placement"), year, group["placement_status"], n)
+        tally[("credentialing_exam_participation", year, "denominator")] += n
+        if group["sat_exam"]:
+            tally[("credentialing_exam_participation", year, "numerator")] += n
+            tally[("credentialing_exam_passage", year, "denominator")] += n
+            if group["passed_exam"]:
+                tally[("credentialing_exam_passage", year, "numerator")] += n
+    return tally
+
+
+def abhes_last_year(groups: list[dict[str, Any]]) -> int | None:
+    """The latest report year in which anyone was admitted, withdrew or graduated: where the report stops,
+    since a student still enrolled would otherwise be counted in every year to come."""
+    years = [
+        group[name]
+        for group in groups
+        for name in ("admitted_report_year", "withdrawn_report_year", "graduated_report_year")
+        if group[name] is not None
+    ]
+    return max(years, default=None)
+
+
+def _abhes_tally(groups: list[dict[str, Any]], measures: dict[str, OutcomeMeasure]) -> Tally:
+    tally: Tally = defaultdict(int)
+    last = abhes_last_year(groups)
+    if last is None:
+        return tally
+    for group in groups:
+        n = group["n"]
+        admitted, graduated = group["admitted_report_year"], group["graduated_report_year"]
+        left_years = [year for year in (group["withdrawn_report_year"], graduated) if year is not None]
+        # The report year in which the student left; still enrolled: beyond the report's last year.
+        left = min(left_years) if left_years else last + 1
+        # BE: enrolled on July 1 of each year after the admission year, up to the year of leaving.
+        for year in range(admitted + 1, min(left, last) + 1):
+            tally[("retention", year, "BE")] += n
+        tally[("retention", admitted, "RE" if group["re_entry"] else "NS")] += n
+        # EE: still enrolled on June 30, from the admission year until the year before leaving.
+        for year in range(admitted, min(left - 1, last) + 1):
+            tally[("retention", year, "EE")] += n
+        if graduated is None:
+            continue
+        tally[("retention", graduated, "G")] += n
+        tally[("placement", graduated, "G")] += n
+        _placement(tally, measures.get("placement"), graduated, group["placement_status"], n)
+        if group["sat_exam"]:
+            tally[("credentialing", graduated, "GT")] += n
+            tally[("credentialing", graduated, "denominator")] += n
+            if group["passed_exam"]:
+                tally[("credentialing", graduated, "GP")] += n
+                tally[("credentialing", graduated, "numerator")] += n
+    for (measure, year, part), count in list(tally.items()):
+        if measure != "retention":
+            continue
+        if part in ("BE", "NS", "RE"):
+            tally[("retention", year, "denominator")] += count
+        elif part in ("EE", "G"):
+            tally[("retention", year, "numerator")] += count
+    for (measure, year, part), count in list(tally.items()):
+        if (measure, part) == ("placement", "excluded"):
+            tally[("placement", year, "U")] += count
+    return tally
+
+
+def outcome_report(program: Program, accreditor: str | None = None) -> OutcomeReport:
+    """Every computed measure of the program for every year with data, in two queries."""
+    accreditor = accreditor_of(program, accreditor)
+    measures = computed_measures(accreditor)
+    by_key = {measure.key: measure for measure in measures}
+    groups = feature_groups(program, accreditor)
+    tally = (_maerb_tally if accreditor == Accreditor.MAERB else _abhes_tally)(groups, by_key)
+    years = sorted({year for (_measure, year, part), count in tally.items() if part == "denominator" and count > 0})
+
+    def figure(measure: OutcomeMeasure, year: int | None, in_years: list[int]) -> Figure:
+        terms = ABHES_TERMS.get(measure.key, ()) if accreditor == Accreditor.ABHES else ()
+        return Figure(
+            program_code=program.code,
+            accreditor=accreditor,
+            measure=measure.key,
+            year=year,
+            numerator=sum(tally.get((measure.key, each, "numerator"), 0) for each in in_years),
+            denominator=sum(tally.get((measure.key, each, "denominator"), 0) for each in in_years),
+            threshold=measure.threshold_percent,
+            excluded=sum(tally.get((measure.key, each, "excluded"), 0) for each in in_years),
+            terms=tuple((term, sum(tally.get((measure.key, each, term), 0) for each in in_years)) for term in terms),
+        )
+
+    figures = []
+    for measure in measures:
+        figures += [figure(measure, year, [year]) for year in years]
+        if accreditor == Accreditor.MAERB:
+            figures.append(figure(measure, None, average_window(years)))
+    return OutcomeReport(program=program, accreditor=accreditor, measures=measures, years=years, figures=figures)
+
+
+# --- The students behind a figure ----------------------------------------------------------------
+
+
+def _either_null_or(name: str, lookup: str, year: int) -> Q:
+    return Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__{lookup}": year})
+
+
+def _placement_q(measure: OutcomeMeasure, graduates: Q, part: str) -> Q:
+    """The same rule as `_placement`, as a filter."""
+    excluded = Q(placement_status__in=measure.excluded_statuses)
+    if part == "excluded":
+        return graduates & excluded
+    counted = graduates & (Q(placement_status__isnull=True) | ~excluded)
+    if part == "denominator":
+        return counted
+    return counted & Q(placement_status__in=measure.placed_statuses)
+
+
+def _maerb_q(measure: OutcomeMeasure, years: list[int], part: str) -> Q:
+    """The same rules as `_maerb_tally`, as a filter over the MAERB features."""
+    if measure.key == "job_placement":
+        return _placement_q(measure, Q(graduated_year__in=years), part)
+    if part == "excluded":
+        raise ValueError(f"{measure.key} excludes no one: only a placement measure has an excluded part.")
+    if measure.key == "retention":
+        cohort = Q(admitted_year__in=years, in_cohort=True)
+        return cohort if part == "denominator" else cohort & Q(withdrawn=False)
+    graduates = Q(graduated_year__in=years)
+    sat = graduates & Q(sat_exam=True)
+    if measure.key == "credentialing_exam_participation":
+        return graduates if part == "denominator" else sat
+    return sat if part == "denominator" else sat & Q(passed_exam=True)
+
+
+def _abhes_term_q(term: str, year: int) -> Q:
+    """One term of an ABHES formula for report year `year`, as a filter over the ABHES features."""
+    if term == "BE":
+        return (
+            Q(admitted_report_year__lt=year)
+            & _either_null_or("withdrawn_report_year", "gte", year)
+            & _either_null_or("graduated_report_year", "gte", year)
+        )
+    if term == "NS":
+        return Q(admitted_report_year=year, re_entry=False)
+    if term == "RE":
+        return Q(admitted_report_year=year, re_entry=True)
+    if term == "EE":
+        return (
+            Q(admitted_report_year__lte=year)
+            & _either_null_or("withdrawn_report_year", "gt", year)
+            & _either_null_or("graduated_report_year", "gt", year)
+        )
+    if term == "G":
+        return Q(graduated_report_year=year)
+    if term == "GT":
+        return Q(graduated_report_year=year, sat_exam=True)
+    if term == "GP":
+        return Q(graduated_report_year=year, sat_exam=True, passed_exam=True)
+    raise ValueError(f"Unknown ABHES term {term!r}.")
+
+
+def _abhes_q(measure: OutcomeMeasure, year: int, part: str) -> Q:
+    """The same rules as `_abhes_tally`, as a filter over the ABHES features."""
+    if part in ABHES_TERMS[measure.key] and part != "U":
+        return _abhes_term_q(part, year)
+    if measure.key == "placement":
+        return _placement_q(measure, _abhes_term_q("G", year), "excluded" if part == "U" else part)
+    if part == "excluded":
+        raise ValueError(f"{measure.key} excludes no one: only a placement measure has an excluded part.")
+    if measure.key == "retention":
+        if part == "denominator":
+            return _abhes_term_q("BE", year) | Q(admitted_report_year=year)  # BE + NS + RE
+        return _abhes_term_q("EE", year) | _abhes_term_q("G", year)
+    return _abhes_term_q("GP" if part == "numerator" else "GT", year)
+
+
+def students_behind(
+    program: Program, accreditor: str, measure: str, year: int | None, part: str
+) -> QuerySet[Enrollment]:
+    """Exactly the enrollments counted in a figure's numerator, denominator or excluded graduates.
+
+    For year None (MAERB's 5-year average) the union over the five years. An ABHES figure also lists
+    each term of its formula by name (part "BE", "NS", "RE", "EE", "G", "U", "GT", "GP")."""
+    accreditor = accreditor_of(program, accreditor)
+    if measure not in COMPUTED_MEASURES[accreditor]:
+        raise ValueError(f"Unknown {accreditor} measure {measure!r}.")
+    terms = ABHES_TERMS.get(measure, ()) if accreditor == Accreditor.ABHES else ()
+    if part not in PARTS and part not in terms:
+        raise ValueError(f"Unknown part {part!r}: expected one of {', '.join(PARTS + terms)}.")
+    outcome_measure = OutcomeMeasure.objects.filter(accreditor=accreditor, key=measure).first()
+    if outcome_measure is None:
+        raise ValueError(f"The {accreditor} measure {measure!r} is not defined: load the outcome measures.")
+    if accreditor == Accreditor.MAERB:
+        years = outcome_report(program, accreditor).average_years if year is None else [year]
+        condition = _maerb_q(outcome_measure, years, part)
+    else:
+        if year is None:
+            raise ValueError("ABHES has no 5-year average: name a report year.")
+        condition = _abhes_q(outcome_measure, year, part)
+    return (
+        Enrollment.objects.filter(cohort__program=program)
+        .alias(**FEATURES[accreditor](program))
+        .filter(condition)
+        .select_related("student", "cohort")
+    )
+
+
+# --- Pass rates by track -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PassRate:
+    """How the students who sat one track's exam fared, for one graduation year or one cohort."""
+
+    track_code: str
+    group: str  # "year" or "cohort"
+    key: str  # the graduation year as text ("" not yet graduated), or the cohort's code
+    taken: int
+    passed_first: int
+    passed_eventually: int
+
+    @property
+    def label(self) -> str:
+        return self.key or "—"
+
+    @property
+    def first_rate(self) -> Decimal | None:
+        return percent(self.passed_first, self.taken)
+
+    @property
+    def eventual_rate(self) -> Decimal | None:
+        return percent(self.passed_eventually, self.taken)
+
+
+PASS_RATE_GROUPS = ("year", "cohort")
+PASS_RATE_PARTS = ("taken", "passed_first", "passed_eventually")
+FIRST_SITTING_FLAGS = ("passed_first", "passed_eventually")  # annotated by first_sittings()
+
+
+def first_sittings(program: Program) -> QuerySet[ExamAttempt]:
+    """Each student's first sitting (pass or fail; a no-show is not a sitting) of each track's exam.
+
+    Two sittings of one track on one day are refused by a constraint, so "first" is never a tie."""
+    sat = ExamAttempt.objects.sat()
+    earlier = sat.filter(enrollment=OuterRef("enrollment"), track=OuterRef("track"), taken_on__lt=OuterRef("taken_on"))
+    passed = ExamAttempt.objects.filter(
+        enrollment=OuterRef("enrollment"), track=OuterRef("track"), result=ExamAttempt.Result.PASS
+    )
+    return (
+        sat.filter(track__program=program, enrollment__cohort__program=program)
+        .filter(~Exists(earlier))
+        .annotate(passed_first=_flag(Q(result=ExamAttempt.Result.PASS)), passed_eventually=Exists(passed))
+    )
+
+
+def pass_rates(program: Program) -> list[PassRate]:
+    """First-attempt and eventual pass rates per track, by graduation year and by cohort, in two queries.
+
+    Every track the program offers or someone sat, crossed with every graduation year and every cohort
+    of the students who sat any exam (zero where no one sat that track)."""
+    tracks = list(CertificationTrack.objects.filter(program=program).values("code", "order", "is_offered"))
+    groups = list(
+        first_sittings(program)
+        .order_by()
+        .values(
+            *FIRST_SITTING_FLAGS,
+            track_code=F("track__code"),
+            cohort_code=F("enrollment__cohort__code"),
+            cohort_start=F("enrollment__cohort__start_on"),
+            graduated_year=ExtractYear("enrollment__graduated_on"),
+        )
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    cohorts: dict[str, Any] = {}
+    years: set[int | None] = set()
+    attempted = set()
+    for group in groups:
+        year = group["graduated_year"]
+        years.add(year)
+        cohorts[group["cohort_code"]] = group["cohort_start"]
+        attempted.add(group["track_code"])
+        for group_key in (("year", "" if year is None else str(year)), ("cohort", group["cohort_code"])):
+            tally = counts[(group["track_code"], *group_key)]
+            tally[0] += group["n"]
+            tally[1] += group["n"] if group["passed_first"] else 0
+            tally[2] += group["n"] if group["passed_eventually"] else 0
+    year_keys = [str(year) for year in sorted(year for year in years if year is not None)]
+    if None in years:
+        year_keys.append("")
+    cohort_keys = sorted(cohorts, key=lambda code: (cohorts[code], code))
+    rates = []
+    for track in tracks:
+        if not (track["is_offered"] or track["code"] in attempted):
+            continue
+        for group_name, keys in (("year", year_keys), ("cohort", cohort_keys)):
+            for key in keys:
+                taken, first, eventually = counts.get((track["code"], group_name, key), [0, 0, 0])
+                rates.append(PassRate(track["code"], group_name, key, taken, first, eventually))
+    return rates
+
+
+def pass_rate_students(program: Program, track_code: str, group: str, key: str, part: str) -> QuerySet[Enrollment]:
+    """Exactly the enrollments counted in one pass-rate figure."""
+    if group not in PASS_RATE_GROUPS:
+        raise ValueError(f"Unknown group {group!r}: expected one of {', '.join(PASS_RATE_GROUPS)}.")
+    if part not in PASS_RATE_PARTS:
+        raise ValueError(f"Unknown part {part!r}: expected one of {', '.join(PASS_RATE_PARTS)}.")
+    sittings = first_sittings(program).filter(track__code=track_code)
+    if group == "cohort":
+        sittings = sittings.filter(enrollment__cohort__code=key)
+    elif key == "":
+        sittings = sittings.filter(enrollment__graduated_on__isnull=True)
+    elif key.isdigit():
+        sittings = sittings.filter(enrollment__graduated_on__year=int(key))
+    else:
+        raise ValueError(f"Unknown graduation year {key!r}.")
+    if part != "taken":
+        sittings = sittings.filter(**{part: True})
+    return Enrollment.objects.filter(pk__in=sittings.values("enrollment_id")).select_related("student", "cohort")
+
+
+def all_figures(programs: Iterable[Program]) -> Iterator[Figure]:
+    """Every figure of every program, each for its own accreditor."""
+    for program in programs:
+        yield from outcome_report(program).figures
