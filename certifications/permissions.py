@@ -68,3 +68,11 @@ def can_choose_target(user: User, enrollment: Enrollment) -> bool:
 def can_manage_exams(user: User, enrollment: Enrollment) -> bool:
     """Booking, moving, cancelling and recording a student's exams: never the student themselves."""
     return enrollment.student_id != user.pk and can_manage_certifications(user, enrollment.cohort.program)
+
+
+# --- Certification tracks pages (the program's copy of the credential rules) ---------------------
+
+
+def can_view_tracks(user: User, program: Program) -> bool:
+    """The track pages and the outcome thresholds in force: directors and coordinators (edits: can_edit_tracks)."""
+    return is_program_admin(user, program)
