@@ -267,6 +267,9 @@ class TestEdit:
         )
         assert snapshot(cma) == before
 
+    def test_the_form_offers_every_rule_the_service_saves(self):
+        assert list(TrackForm.base_fields) == list(services.EDITABLE_FIELDS)
+
     def test_the_service_refuses_what_the_model_refuses(self, dana, cma):
         with pytest.raises(ValidationError) as error:
             services.update_track(track=cma, by=dana, values={"max_attempts": 0})
