@@ -41,7 +41,7 @@ GRADUATE_OUTCOMES_FORMAT = roster.FileFormat(
     optional=("employed_on", "employer", "position", "unavailable_reason"),
     unknown_message=gettext_lazy("Unknown columns: %(columns)s. The graduate outcomes format has: %(known)s."),
 )
-FORMATS = {
+FORMATS: dict[str, roster.FileFormat] = {
     ResultImport.Kind.EXAM_RESULTS: EXAM_RESULTS_FORMAT,
     ResultImport.Kind.GRADUATE_OUTCOMES: GRADUATE_OUTCOMES_FORMAT,
 }
