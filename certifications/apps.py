@@ -8,3 +8,7 @@ class CertificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from certifications import signals  # noqa: F401  (a new program gets its certification tracks)
+        from certifications.home import student_section
+        from curriculum import home
+
+        home.register(student_section)
