@@ -1,0 +1,521 @@
+"""Outcome reports for a program's directors and coordinators.
+
+The page shows the accreditor's measures by year against their thresholds, pass rates by track, and
+charts of both; every number on it links to the students behind it, because an accreditor asks for
+the raw data behind any figure. The downloads carry the same figures as the page. Instructors see
+none of it (403); anyone outside the program finds nothing (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from accounts.http import AuthenticatedRequest
+from certifications import charts, outcomes, permissions
+from certifications.models import Accreditor, ExamAttempt, JobPlacement, OutcomeMeasure
+from certifications.outcomes import Figure, OutcomeReport, PassRate
+from certifications.views import program_for
+from curriculum.models import Enrollment, Program
+
+PAGE_SIZE = 50
+FIVE_YEARS = "5yr"
+PASS_RATE_PARTS = ("taken", "passed_first", "passed_eventually")
+PASS_RATE_GROUPS = ("year", "cohort")
+# MAERB's placement measure may leave some graduates out of the denominator (ABHES names them U).
+EXCLUDING_MEASURES = ("job_placement",)
+
+MEASURE_NAMES: dict[tuple[str, str], Promise] = {
+    ("maerb", "retention"): gettext_lazy("Retention"),
+    ("maerb", "job_placement"): gettext_lazy("Job placement"),
+    ("maerb", "credentialing_exam_participation"): gettext_lazy("Credentialing exam participation"),
+    ("maerb", "credentialing_exam_passage"): gettext_lazy("Credentialing exam passage"),
+    ("maerb", "graduate_survey"): gettext_lazy("Graduate survey"),
+    ("maerb", "employer_survey"): gettext_lazy("Employer survey"),
+    ("abhes", "retention"): gettext_lazy("Retention"),
+    ("abhes", "placement"): gettext_lazy("Placement"),
+    ("abhes", "credentialing"): gettext_lazy("Credentialing"),
+}
+
+# Who is behind each figure, in words; %(years)s is "2025", "2021–2025", or an ABHES July–June year.
+FIGURE_WORDS: dict[tuple[str, str, str], Promise] = {
+    ("maerb", "retention", "numerator"): gettext_lazy(
+        "Students admitted in %(years)s who completed the trigger course and did not withdraw"
+    ),
+    ("maerb", "retention", "denominator"): gettext_lazy(
+        "Students admitted in %(years)s who completed the trigger course"
+    ),
+    ("maerb", "job_placement", "numerator"): gettext_lazy("Graduates of %(years)s with a positive job placement"),
+    ("maerb", "job_placement", "denominator"): gettext_lazy("Graduates of %(years)s counted for job placement"),
+    ("maerb", "job_placement", "excluded"): gettext_lazy("Graduates of %(years)s left out of job placement"),
+    ("maerb", "credentialing_exam_participation", "numerator"): gettext_lazy(
+        "Graduates of %(years)s who sat a credentialing exam"
+    ),
+    ("maerb", "credentialing_exam_participation", "denominator"): gettext_lazy("Graduates of %(years)s"),
+    ("maerb", "credentialing_exam_passage", "numerator"): gettext_lazy(
+        "Graduates of %(years)s who passed a credentialing exam"
+    ),
+    ("maerb", "credentialing_exam_passage", "denominator"): gettext_lazy(
+        "Graduates of %(years)s who sat a credentialing exam"
+    ),
+    ("abhes", "retention", "numerator"): gettext_lazy(
+        "Students still enrolled at the end of %(years)s or graduated in it (EE + G)"
+    ),
+    ("abhes", "retention", "denominator"): gettext_lazy(
+        "Students enrolled at the start of %(years)s, started or re-entered in it (BE + NS + RE)"
+    ),
+    ("abhes", "placement", "numerator"): gettext_lazy(
+        "Graduates of %(years)s employed in the field or a related field (F + R)"
+    ),
+    ("abhes", "placement", "denominator"): gettext_lazy("Graduates of %(years)s available for employment (G − U)"),
+    ("abhes", "placement", "excluded"): gettext_lazy("Graduates of %(years)s unavailable for employment (U)"),
+    ("abhes", "credentialing", "numerator"): gettext_lazy(
+        "Graduates of %(years)s who passed a credentialing exam (GP)"
+    ),
+    ("abhes", "credentialing", "denominator"): gettext_lazy(
+        "Graduates of %(years)s who took a credentialing exam (GT)"
+    ),
+    # The terms of the ABHES formulas, each its own list.
+    ("abhes", "retention", "BE"): gettext_lazy("Students enrolled on July 1 at the start of %(years)s (BE)"),
+    ("abhes", "retention", "NS"): gettext_lazy("New starts in %(years)s (NS)"),
+    ("abhes", "retention", "RE"): gettext_lazy("Re-entries in %(years)s (RE)"),
+    ("abhes", "retention", "EE"): gettext_lazy("Students still enrolled on June 30 at the end of %(years)s (EE)"),
+    ("abhes", "retention", "G"): gettext_lazy("Graduates of %(years)s (G)"),
+    ("abhes", "placement", "G"): gettext_lazy("Graduates of %(years)s (G)"),
+    ("abhes", "placement", "U"): gettext_lazy("Graduates of %(years)s unavailable for employment (U)"),
+    ("abhes", "credentialing", "GT"): gettext_lazy("Graduates of %(years)s who took a credentialing exam (GT)"),
+    ("abhes", "credentialing", "GP"): gettext_lazy("Graduates of %(years)s who passed a credentialing exam (GP)"),
+}
+
+PASS_RATE_WORDS: dict[tuple[str, str], Promise] = {
+    ("graduates", "taken"): gettext_lazy("Graduates of %(group)s who sat the %(track)s exam"),
+    ("graduates", "passed_first"): gettext_lazy(
+        "Graduates of %(group)s who passed the %(track)s exam at their first sitting"
+    ),
+    ("graduates", "passed_eventually"): gettext_lazy(
+        "Graduates of %(group)s who passed the %(track)s exam at any sitting"
+    ),
+    ("not_graduated", "taken"): gettext_lazy("Students not yet graduated who sat the %(track)s exam"),
+    ("not_graduated", "passed_first"): gettext_lazy(
+        "Students not yet graduated who passed the %(track)s exam at their first sitting"
+    ),
+    ("not_graduated", "passed_eventually"): gettext_lazy(
+        "Students not yet graduated who passed the %(track)s exam at any sitting"
+    ),
+    ("cohort", "taken"): gettext_lazy("Students of cohort %(group)s who sat the %(track)s exam"),
+    ("cohort", "passed_first"): gettext_lazy(
+        "Students of cohort %(group)s who passed the %(track)s exam at their first sitting"
+    ),
+    ("cohort", "passed_eventually"): gettext_lazy(
+        "Students of cohort %(group)s who passed the %(track)s exam at any sitting"
+    ),
+}
+
+
+def measure_name(accreditor: str, key: str) -> str:
+    return str(MEASURE_NAMES.get((accreditor, key), key))
+
+
+def _percent(value: Decimal | None) -> str:
+    return charts.percent_text(value) if value is not None else ""
+
+
+def _report_program(request: AuthenticatedRequest, code: str) -> Program:
+    return program_for(request, code, permissions.can_view_reports)
+
+
+def _accreditor_asked(request: AuthenticatedRequest) -> str | None:
+    """The accreditor the page was switched to; none asked means the program's own."""
+    asked = request.GET.get("accreditor", "")
+    if not asked:
+        return None
+    if asked not in Accreditor.values:
+        raise Http404
+    return asked
+
+
+# --- The report page ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure as the table shows it: its numbers, each with the address of its students."""
+
+    figure: Figure
+    year_label: str
+    rate: str
+    below: bool
+    numerator_url: str
+    denominator_url: str
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """A further row of counts under a measure: MAERB's excluded graduates, or one ABHES term."""
+
+    label: str
+    explanation: str
+    counts: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class MeasureTable:
+    measure: OutcomeMeasure
+    name: str
+    threshold: str
+    year_basis: str
+    cells: list[Cell]
+    count_rows: list[CountRow]
+    chart: SafeString
+
+
+@dataclass(frozen=True)
+class PassRateRow:
+    rate: PassRate
+    label: str
+    urls: dict[str, str]
+    first_rate: str
+    eventual_rate: str
+
+
+def _year_label(accreditor: str, year: int | None) -> str:
+    """A column heading: "2025", "2024–25" for an ABHES July–June year, "5-year average"."""
+    if year is None:
+        return _("5-year weighted average")
+    if accreditor == Accreditor.ABHES:
+        return f"{year - 1}–{year % 100:02d}"
+    return str(year)
+
+
+def _year_basis(accreditor: str, key: str) -> str:
+    if accreditor == Accreditor.ABHES:
+        return _("Report year, July 1 to June 30")
+    if key == "retention":
+        return _("Admission year")
+    return _("Graduation year")
+
+
+def report_url(program: Program, accreditor: str) -> str:
+    return f"{reverse('certifications:report', args=[program.code])}?{urlencode({'accreditor': accreditor})}"
+
+
+def figure_url(program: Program, figure: Figure, part: str) -> str:
+    query = {"accreditor": figure.accreditor, "measure": figure.measure, "year": figure.year_label, "part": part}
+    return f"{reverse('certifications:report-students', args=[program.code])}?{urlencode(query)}"
+
+
+def pass_rate_url(program: Program, rate: PassRate, part: str) -> str:
+    query = {"track": rate.track_code, "group": rate.group, "key": rate.key, "part": part}
+    return f"{reverse('certifications:pass-rate-students', args=[program.code])}?{urlencode(query)}"
+
+
+def _count_rows(program: Program, measure: OutcomeMeasure, figures: list[Figure]) -> list[CountRow]:
+    """The counts a figure is made of beyond its numerator and denominator, each linked to its students."""
+    if not figures:
+        return []
+    rows = []
+    if figures[0].accreditor == Accreditor.MAERB and measure.key in EXCLUDING_MEASURES:
+        rows.append(
+            CountRow(
+                _("Left out of the denominator"),
+                _("Graduates whose placement status the measure excludes."),
+                [(figure.excluded, figure_url(program, figure, "excluded")) for figure in figures],
+            )
+        )
+    for term, _count in figures[0].terms:
+        rows.append(
+            CountRow(
+                term,
+                str((measure.terms or {}).get(term, "")),
+                [(figure.term(term), figure_url(program, figure, term)) for figure in figures],
+            )
+        )
+    return rows
+
+
+def _measure_tables(report: OutcomeReport) -> list[MeasureTable]:
+    program, accreditor = report.program, report.accreditor
+    tables = []
+    for measure, figures in report.rows():
+        name = measure_name(accreditor, measure.key)
+        cells = [
+            Cell(
+                figure=figure,
+                year_label=_year_label(accreditor, figure.year),
+                rate=_percent(figure.rate),
+                below=figure.meets_threshold is False,
+                numerator_url=figure_url(program, figure, "numerator"),
+                denominator_url=figure_url(program, figure, "denominator"),
+            )
+            for figure in figures
+        ]
+        bars = [
+            charts.Bar(cell.year_label, cell.figure.rate, cell.below) for cell in cells if cell.figure.year is not None
+        ]
+        threshold = measure.threshold_percent
+        tables.append(
+            MeasureTable(
+                measure=measure,
+                name=name,
+                threshold=charts.threshold_text(threshold) if threshold is not None else "",
+                year_basis=_year_basis(accreditor, measure.key),
+                cells=cells,
+                count_rows=_count_rows(program, measure, [cell.figure for cell in cells]),
+                chart=charts.measure_chart(
+                    chart_id=f"{accreditor}-{measure.key}",
+                    title=_("%(measure)s by year against its threshold") % {"measure": name},
+                    bars=bars,
+                    threshold=threshold,
+                ),
+            )
+        )
+    return tables
+
+
+def _pass_rate_rows(program: Program, rates: list[PassRate], group: str) -> list[PassRateRow]:
+    return [
+        PassRateRow(
+            rate=rate,
+            label=rate.key or "—",
+            urls={part: pass_rate_url(program, rate, part) for part in PASS_RATE_PARTS},
+            first_rate=_percent(rate.first_rate),
+            eventual_rate=_percent(rate.eventual_rate),
+        )
+        for rate in rates
+        if rate.group == group
+    ]
+
+
+def _pass_rate_charts(rates: list[PassRate]) -> list[tuple[str, SafeString]]:
+    """First-attempt and eventual pass rates by graduation year, a line a track."""
+    by_year = [rate for rate in rates if rate.group == "year" and rate.key]
+    years = sorted({rate.key for rate in by_year})
+    tracks = list(dict.fromkeys(rate.track_code for rate in by_year if rate.taken))
+    if not tracks:
+        return []
+    found = {(rate.track_code, rate.key): rate for rate in by_year}
+    drawn = []
+    for chart_id, title, attribute in (
+        ("pass-first", _("First-attempt pass rate by graduation year, per track"), "first_rate"),
+        ("pass-eventual", _("Eventual pass rate by graduation year, per track"), "eventual_rate"),
+    ):
+        series = [
+            charts.Series(
+                track,
+                [getattr(found[(track, year)], attribute) if (track, year) in found else None for year in years],
+            )
+            for track in tracks
+        ]
+        drawn.append((title, charts.pass_rate_chart(chart_id=chart_id, title=title, labels=years, series=series)))
+    return drawn
+
+
+@require_GET
+def report(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _report_program(request, code)
+    outcome_report = outcomes.outcome_report(program, _accreditor_asked(request))
+    rates = outcomes.pass_rates(program)
+    return render(
+        request,
+        "certifications/report.html",
+        {
+            "program": program,
+            "report": outcome_report,
+            "accreditors": Accreditor.choices,
+            "accreditor_name": Accreditor(outcome_report.accreditor).label,
+            "tables": _measure_tables(outcome_report),
+            "pass_rate_tables": [
+                (_pass_rate_rows(program, rates, "year"), _("By graduation year"), "by-year"),
+                (_pass_rate_rows(program, rates, "cohort"), _("By cohort"), "by-cohort"),
+            ],
+            "pass_rate_charts": _pass_rate_charts(rates),
+        },
+    )
+
+
+# --- The students behind a figure ----------------------------------------------------------------------
+
+
+def _year_asked(text: str) -> int | None:
+    """A year as the links write it: "2025", or "5yr" for the 5-year average (None)."""
+    if text == FIVE_YEARS:
+        return None
+    if len(text) == 4 and text.isdigit():
+        return int(text)
+    raise Http404
+
+
+def _years_in_words(report: OutcomeReport, year: int | None) -> str:
+    if year is None:
+        if not report.years:
+            return _("the last five years")
+        latest = max(report.years)
+        return f"{latest - 4}–{latest}"
+    if report.accreditor == Accreditor.ABHES:
+        return _("the year July %(start)s to June %(end)s") % {"start": year - 1, "end": year}
+    return str(year)
+
+
+def _student_rows(enrollments: QuerySet[Enrollment], page_number: str | None) -> tuple[Any, list[dict[str, Any]]]:
+    """A page of students with what a director checks against the figure: dates, job placement, exams."""
+    listed = (
+        Enrollment.objects.filter(pk__in=enrollments.values("pk"))
+        .select_related("student", "cohort", "job_placement")
+        .prefetch_related(
+            Prefetch(
+                "exam_attempts",
+                queryset=ExamAttempt.objects.select_related("track").order_by("taken_on", "scheduled_on", "pk"),
+            )
+        )
+        .order_by("student__last_name", "student__first_name", "admitted_on", "pk")
+    )
+    page = Paginator(listed, PAGE_SIZE).get_page(page_number)
+    rows = []
+    for enrollment in page:
+        try:
+            placement: JobPlacement | None = enrollment.job_placement
+        except JobPlacement.DoesNotExist:
+            placement = None
+        rows.append({"enrollment": enrollment, "placement": placement, "exams": list(enrollment.exam_attempts.all())})
+    return page, rows
+
+
+@require_GET
+def report_students(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The enrollments counted in one figure: `len(list)` is the figure's number, whatever page it came from."""
+    program = _report_program(request, code)
+    outcome_report = outcomes.outcome_report(program, _accreditor_asked(request))
+    accreditor = outcome_report.accreditor
+    measure = request.GET.get("measure", "")
+    part = request.GET.get("part", "")
+    year = _year_asked(request.GET.get("year", ""))
+    figure = outcome_report.figure(measure, year)
+    if figure is None or (accreditor, measure, part) not in FIGURE_WORDS:
+        raise Http404
+    try:
+        enrollments = outcomes.students_behind(program, accreditor, measure, year, part)
+    except ValueError as error:
+        raise Http404 from error
+    page, rows = _student_rows(enrollments, request.GET.get("page"))
+    words = FIGURE_WORDS[(accreditor, measure, part)] % {"years": _years_in_words(outcome_report, year)}
+    return render(
+        request,
+        "certifications/report_students.html",
+        {
+            "program": program,
+            "heading": _("%(figure)s: %(count)s") % {"figure": words, "count": page.paginator.count},
+            "context_line": _("%(measure)s, %(accreditor)s, %(year)s: %(numerator)s of %(denominator)s")
+            % {
+                "measure": measure_name(accreditor, measure),
+                "accreditor": Accreditor(accreditor).label,
+                "year": _year_label(accreditor, year),
+                "numerator": figure.numerator,
+                "denominator": figure.denominator,
+            },
+            "rate": _percent(figure.rate),
+            "below": figure.meets_threshold is False,
+            "back_url": report_url(program, accreditor),
+            "page": page,
+            "rows": rows,
+        },
+    )
+
+
+@require_GET
+def pass_rate_students(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The students behind one pass-rate figure: who sat a track's exam, passed it first time, or at all."""
+    program = _report_program(request, code)
+    track, group, key, part = (request.GET.get(name, "") for name in ("track", "group", "key", "part"))
+    if part not in PASS_RATE_PARTS or group not in PASS_RATE_GROUPS:
+        raise Http404
+    rate = next(
+        (
+            rate
+            for rate in outcomes.pass_rates(program)
+            if (rate.track_code, rate.group, rate.key) == (track, group, key)
+        ),
+        None,
+    )
+    if rate is None:
+        raise Http404
+    try:
+        enrollments = outcomes.pass_rate_students(program, track, group, key, part)
+    except ValueError as error:
+        raise Http404 from error
+    page, rows = _student_rows(enrollments, request.GET.get("page"))
+    kind = "cohort" if group == "cohort" else ("graduates" if key else "not_graduated")
+    words = PASS_RATE_WORDS[(kind, part)] % {"group": key, "track": track}
+    return render(
+        request,
+        "certifications/report_students.html",
+        {
+            "program": program,
+            "heading": _("%(figure)s: %(count)s") % {"figure": words, "count": page.paginator.count},
+            "context_line": _(
+                "%(track)s: %(taken)s sat the exam, %(first)s passed at the first sitting, %(eventual)s passed"
+            )
+            % {
+                "track": track,
+                "taken": rate.taken,
+                "first": rate.passed_first,
+                "eventual": rate.passed_eventually,
+            },
+            "rate": "",
+            "below": False,
+            "back_url": reverse("certifications:report", args=[program.code]),
+            "page": page,
+            "rows": rows,
+        },
+    )
+
+
+# --- Downloads -------------------------------------------------------------------------------------------
+
+
+def _download(content: str | bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+@require_GET
+def report_csv(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The outcomes export of DESIGN.md, for this program: the same rows `manage.py export_outcomes` writes."""
+    program = _report_program(request, code)
+    from certifications import exports  # TEMPORARY until exports.py lands
+
+    return _download(exports.outcomes_csv([program]), "text/csv; charset=utf-8", f"outcomes-{program.code}.csv")
+
+
+@require_GET
+def report_xlsx(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    program = _report_program(request, code)
+    from certifications import exports  # TEMPORARY until exports.py lands
+
+    return _download(
+        exports.outcomes_xlsx([program]),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"outcomes-{program.code}.xlsx",
+    )
+
+
+@require_GET
+def report_pdf(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The annual report tables as a PDF, for the accreditor's file and the advisory committee."""
+    program = _report_program(request, code)
+    from certifications import exports  # TEMPORARY until exports.py lands
+
+    return _download(exports.annual_report_pdf(program), "application/pdf", f"annual-report-{program.code}.pdf")
