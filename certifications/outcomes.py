@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import ExtractYear
+from django.utils.translation import gettext_lazy as _
 
 from certifications.models import Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
 from curriculum.models import Enrollment, Program
@@ -48,6 +49,16 @@ ABHES_TERMS = {
     "credentialing": ("GT", "GP"),
 }
 AVERAGE_YEARS = 5
+# What a person reads for each measure; the export and the URLs use the keys.
+MEASURE_NAMES = {
+    (Accreditor.MAERB.value, "retention"): _("Retention"),
+    (Accreditor.MAERB.value, "job_placement"): _("Job placement"),
+    (Accreditor.MAERB.value, "credentialing_exam_participation"): _("Credentialing exam participation"),
+    (Accreditor.MAERB.value, "credentialing_exam_passage"): _("Credentialing exam passage"),
+    (Accreditor.ABHES.value, "retention"): _("Retention"),
+    (Accreditor.ABHES.value, "placement"): _("Placement"),
+    (Accreditor.ABHES.value, "credentialing"): _("Credentialing"),
+}
 ONE_DECIMAL = Decimal("0.1")
 
 
@@ -132,6 +143,11 @@ def average_window(years: Iterable[int]) -> list[int]:
     """The five most recent years up to the latest with data, whether or not each has data."""
     latest = max(years, default=None)
     return [] if latest is None else list(range(latest - AVERAGE_YEARS + 1, latest + 1))
+
+
+def measure_name(accreditor: str, key: str) -> str:
+    """A measure's name in the active language (its key, for a measure added by an admin)."""
+    return str(MEASURE_NAMES.get((accreditor, key), key))
 
 
 def accreditor_of(program: Program, accreditor: str | None = None) -> str:

@@ -1,0 +1,163 @@
+"""The outcomes export as CSV, XLSX and from the command line, and the annual report PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import translation
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from certifications.exports import EXPORT_COLUMNS, annual_report_pdf, outcomes_csv, outcomes_xlsx
+from certifications.models import ExamAttempt, OutcomeMeasure, PlacementStatus
+from curriculum.models import Accreditor, Program
+from tests.certification_factories import ExamAttemptFactory, JobPlacementFactory, track
+from tests.factories import CohortFactory, EnrollmentFactory, ProgramFactory
+
+pytestmark = pytest.mark.django_db
+
+# The program below, figure by figure. Admitted 2023, all three completed the trigger course; one withdrew
+# after it, two graduated in 2024: one employed in the field who passed the CMA, one not employed who sat nothing.
+#   retention 2023: 2 / 3 = 66.7 ≥ 60          job placement 2024: 1 / 2 = 50.0 < 60
+#   participation 2024: 1 / 2 = 50.0 ≥ 30      passage 2024: 1 / 1 = 100.0 ≥ 60
+# Every measure has a row for each year with data (2023, 2024; 0/0 has no rate and no flag) and a 5-year row.
+EXPECTED = [
+    EXPORT_COLUMNS,
+    ["MA-DIP", "maerb", "retention", "2023", "2", "3", "66.7", "60", "yes"],
+    ["MA-DIP", "maerb", "retention", "2024", "0", "0", "", "60", ""],
+    ["MA-DIP", "maerb", "retention", "5yr", "2", "3", "66.7", "60", "yes"],
+    ["MA-DIP", "maerb", "job_placement", "2023", "0", "0", "", "60", ""],
+    ["MA-DIP", "maerb", "job_placement", "2024", "1", "2", "50.0", "60", "no"],
+    ["MA-DIP", "maerb", "job_placement", "5yr", "1", "2", "50.0", "60", "no"],
+    ["MA-DIP", "maerb", "credentialing_exam_participation", "2023", "0", "0", "", "30", ""],
+    ["MA-DIP", "maerb", "credentialing_exam_participation", "2024", "1", "2", "50.0", "30", "yes"],
+    ["MA-DIP", "maerb", "credentialing_exam_participation", "5yr", "1", "2", "50.0", "30", "yes"],
+    ["MA-DIP", "maerb", "credentialing_exam_passage", "2023", "0", "0", "", "60", ""],
+    ["MA-DIP", "maerb", "credentialing_exam_passage", "2024", "1", "1", "100.0", "60", "yes"],
+    ["MA-DIP", "maerb", "credentialing_exam_passage", "5yr", "1", "1", "100.0", "60", "yes"],
+]
+
+
+@pytest.fixture
+def diploma(db) -> Program:
+    program = ProgramFactory.create(code="MA-DIP", name="Medical Assisting Diploma", accreditor=Accreditor.CAAHEP)
+    cohort = CohortFactory.create(program=program, start_on=date(2023, 1, 9), expected_graduation_on=date(2024, 5, 20))
+    admitted, trigger = date(2023, 1, 9), date(2023, 3, 1)
+    EnrollmentFactory.create(
+        cohort=cohort, admitted_on=admitted, trigger_course_completed_on=trigger, withdrawn_on=date(2023, 6, 1)
+    )
+    employed, unemployed = (
+        EnrollmentFactory.create(
+            cohort=cohort, admitted_on=admitted, trigger_course_completed_on=trigger, graduated_on=date(2024, 5, 20)
+        )
+        for _ in range(2)
+    )
+    JobPlacementFactory.create(enrollment=employed, status=PlacementStatus.IN_FIELD)
+    JobPlacementFactory.create(enrollment=unemployed, status=PlacementStatus.NOT_EMPLOYED)
+    ExamAttemptFactory.create(
+        enrollment=employed, track=track(program, "CMA"), taken_on=date(2024, 6, 10), result=ExamAttempt.Result.PASS
+    )
+    return program
+
+
+def read_csv(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_csv_has_the_header_and_one_row_per_measure_per_year(diploma):
+    assert read_csv(outcomes_csv([diploma])) == EXPECTED
+
+
+def test_a_threshold_is_written_as_stored_without_trailing_zeros(diploma):
+    OutcomeMeasure.objects.filter(accreditor="maerb", key="retention").update(threshold_percent=Decimal("66.80"))
+    row = read_csv(outcomes_csv([diploma]))[1]
+    assert row[6:] == ["66.7", "66.8", "no"]
+
+
+def test_an_abhes_program_is_exported_by_report_year_without_an_average(db):
+    program = ProgramFactory.create(code="MA-CERT", accreditor=Accreditor.ABHES)
+    # Admitted 2024-09-01 and graduated 2025-06-30: both in report year 2025. NS 1, G 1: retention 1 / 1.
+    EnrollmentFactory.create(
+        cohort=CohortFactory.create(program=program), admitted_on=date(2024, 9, 1), graduated_on=date(2025, 6, 30)
+    )
+    rows = read_csv(outcomes_csv([program]))[1:]
+    assert [row[:4] for row in rows] == [
+        ["MA-CERT", "abhes", "retention", "2025"],
+        ["MA-CERT", "abhes", "placement", "2025"],
+        ["MA-CERT", "abhes", "credentialing", "2025"],
+    ]
+    assert rows[0][4:] == ["1", "1", "100.0", "70", "yes"]
+    assert rows[1][4:] == ["0", "1", "0.0", "70", "no"]  # a graduate with no record stays in G − U
+
+
+def rate_as_text(value: object) -> str:
+    """A rate cell as the CSV writes it: 66.7 and 50 read back as "66.7" and "50.0"."""
+    return "" if value is None else format(Decimal(str(value)), ".1f")
+
+
+def test_the_xlsx_holds_the_same_rows_with_counts_and_percentages_as_numbers(diploma):
+    sheet = load_workbook(io.BytesIO(outcomes_xlsx([diploma]))).active
+    assert sheet is not None
+    header, *rows = sheet.iter_rows(values_only=True)
+    assert list(header) == EXPORT_COLUMNS
+    assert all(isinstance(row[4], int) and isinstance(row[5], int) for row in rows)
+    assert isinstance(rows[0][6], float) and isinstance(rows[0][7], int)  # 66.7 and 60
+    as_csv = [[*row[:6], rate_as_text(row[6]), "" if row[7] is None else str(row[7]), row[8] or ""] for row in rows]
+    assert [[str(cell) for cell in row] for row in as_csv] == EXPECTED[1:]
+    assert sheet["G2"].number_format == "0.0"
+
+
+def test_the_pdf_shows_the_program_and_its_figures(diploma):
+    reader = PdfReader(io.BytesIO(annual_report_pdf(diploma)))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Medical Assisting Diploma" in text
+    assert "Annual outcomes report" in text
+    assert "66.7%" in text
+    assert "Credentialing exam passage" in text
+    assert "5-year average" in text
+    assert "Exam pass rates by track and graduation year" in text
+
+
+def test_the_pdf_speaks_the_active_language_and_keeps_the_figures(diploma):
+    with translation.override("es"):
+        content = annual_report_pdf(diploma)
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert "66.7%" in text
+    assert "Medical Assisting Diploma" in text
+
+
+def test_the_command_writes_the_same_csv_to_standard_output(diploma):
+    out = io.StringIO()
+    call_command("export_outcomes", "--program", "MA-DIP", "--format", "csv", stdout=out)
+    assert out.getvalue() == outcomes_csv([diploma])
+
+
+def test_the_command_exports_every_program_when_none_is_named(diploma):
+    other = ProgramFactory.create(code="MA-ZZ", accreditor=Accreditor.ABHES)
+    out = io.StringIO()
+    call_command("export_outcomes", stdout=out)
+    assert out.getvalue() == outcomes_csv(Program.objects.order_by("code"))
+    assert {row[0] for row in read_csv(out.getvalue())[1:]} == {"MA-DIP"}  # the other program has no students
+    assert outcomes_csv([other]) == ",".join(EXPORT_COLUMNS) + "\r\n"
+
+
+def test_the_command_names_an_unknown_program(diploma):
+    with pytest.raises(CommandError, match="NOPE"):
+        call_command("export_outcomes", "--program", "NOPE", stdout=io.StringIO())
+
+
+def test_the_command_writes_xlsx_only_to_a_file(diploma, tmp_path):
+    with pytest.raises(CommandError, match="--output"):
+        call_command("export_outcomes", "--format", "xlsx", stdout=io.StringIO())
+    target = tmp_path / "outcomes.xlsx"
+    call_command(
+        "export_outcomes", "--format", "xlsx", "--output", str(target), stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    sheet = load_workbook(target).active
+    assert sheet is not None
+    assert [cell.value for cell in sheet[2]][:4] == ["MA-DIP", "maerb", "retention", "2023"]
