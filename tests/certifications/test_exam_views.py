@@ -192,6 +192,17 @@ class TestStudentCertificationPage:
         page = client.get(page_url(enrollment)).content.decode()
         assert f"CCMA may be retaken from {allowed}." in page
 
+    def test_an_exam_already_passed_is_shown_beside_the_date(self, client, dana, enrollment, credential):
+        client.force_login(dana)
+        page = client.get(page_url(enrollment)).content.decode()
+        assert "CMA: The student has already passed this exam." in page
+        assert "RMA: may be booked." in page
+
+    def test_readiness_speaks_of_the_student(self, client, dana, enrollment, target):
+        client.force_login(dana)
+        page = client.get(page_url(enrollment)).content.decode()
+        assert "The student's achieved competencies cover 0% of the exam outline" in page
+
     def test_the_cohort_roster_links_to_it_for_the_program_office(self, client, dana, irene, enrollment, cohort):
         link = f'href="{page_url(enrollment)}"'
         client.force_login(dana)
