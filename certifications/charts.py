@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 WIDTH = 640
 PLOT_LEFT = 48
-PLOT_RIGHT = WIDTH - 24
+PLOT_RIGHT = WIDTH - 100  # room on the right for the threshold's label, clear of every bar
 PLOT_TOP = 28
 PLOT_HEIGHT = 200  # two units a percent: 0% at the bottom, 100% at the top
 PLOT_BOTTOM = PLOT_TOP + PLOT_HEIGHT
@@ -136,7 +136,7 @@ def measure_chart(*, chart_id: str, title: str, bars: Sequence[Bar], threshold: 
                     '<text class="below-label" x="{}" y="{}" text-anchor="middle" font-weight="bold" fill="{}">'
                     "{}</text>",
                     _number(centre),
-                    _number(top - 18),
+                    PLOT_BOTTOM + 34,
                     BELOW_COLOUR,
                     _("Below"),
                 )
@@ -147,15 +147,15 @@ def measure_chart(*, chart_id: str, title: str, bars: Sequence[Bar], threshold: 
             format_html(
                 '<line class="threshold" data-value="{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
                 'stroke-width="2" stroke-dasharray="6 4"/>'
-                '<text class="threshold-label" x="{}" y="{}" text-anchor="end" fill="{}">{}</text>',
+                '<text class="threshold-label" x="{}" y="{}" fill="{}">{}</text>',
                 threshold,
                 PLOT_LEFT,
                 _number(line_y),
                 PLOT_RIGHT,
                 _number(line_y),
                 INK,
-                PLOT_RIGHT,
-                _number(line_y - 4),
+                PLOT_RIGHT + 6,
+                _number(line_y + 4),
                 INK,
                 _("Threshold %(threshold)s") % {"threshold": threshold_text(threshold)},
             )

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
-from certifications import charts, outcomes, permissions
+from certifications import charts, exports, outcomes, permissions
 from certifications.models import Accreditor, ExamAttempt, JobPlacement, OutcomeMeasure
 from certifications.outcomes import Figure, OutcomeReport, PassRate
 from certifications.views import program_for
@@ -33,22 +33,8 @@ from curriculum.models import Enrollment, Program
 
 PAGE_SIZE = 50
 FIVE_YEARS = "5yr"
-PASS_RATE_PARTS = ("taken", "passed_first", "passed_eventually")
-PASS_RATE_GROUPS = ("year", "cohort")
 # MAERB's placement measure may leave some graduates out of the denominator (ABHES names them U).
 EXCLUDING_MEASURES = ("job_placement",)
-
-MEASURE_NAMES: dict[tuple[str, str], Promise] = {
-    ("maerb", "retention"): gettext_lazy("Retention"),
-    ("maerb", "job_placement"): gettext_lazy("Job placement"),
-    ("maerb", "credentialing_exam_participation"): gettext_lazy("Credentialing exam participation"),
-    ("maerb", "credentialing_exam_passage"): gettext_lazy("Credentialing exam passage"),
-    ("maerb", "graduate_survey"): gettext_lazy("Graduate survey"),
-    ("maerb", "employer_survey"): gettext_lazy("Employer survey"),
-    ("abhes", "retention"): gettext_lazy("Retention"),
-    ("abhes", "placement"): gettext_lazy("Placement"),
-    ("abhes", "credentialing"): gettext_lazy("Credentialing"),
-}
 
 # Who is behind each figure, in words; %(years)s is "2025", "2021–2025", or an ABHES July–June year.
 FIGURE_WORDS: dict[tuple[str, str, str], Promise] = {
@@ -123,10 +109,6 @@ PASS_RATE_WORDS: dict[tuple[str, str], Promise] = {
         "Students of cohort %(group)s who passed the %(track)s exam at any sitting"
     ),
 }
-
-
-def measure_name(accreditor: str, key: str) -> str:
-    return str(MEASURE_NAMES.get((accreditor, key), key))
 
 
 def _percent(value: Decimal | None) -> str:
@@ -250,7 +232,7 @@ def _measure_tables(report: OutcomeReport) -> list[MeasureTable]:
     program, accreditor = report.program, report.accreditor
     tables = []
     for measure, figures in report.rows():
-        name = measure_name(accreditor, measure.key)
+        name = outcomes.measure_name(accreditor, measure.key)
         cells = [
             Cell(
                 figure=figure,
@@ -290,7 +272,7 @@ def _pass_rate_rows(program: Program, rates: list[PassRate], group: str) -> list
         PassRateRow(
             rate=rate,
             label=rate.key or "—",
-            urls={part: pass_rate_url(program, rate, part) for part in PASS_RATE_PARTS},
+            urls={part: pass_rate_url(program, rate, part) for part in outcomes.PASS_RATE_PARTS},
             first_rate=_percent(rate.first_rate),
             eventual_rate=_percent(rate.eventual_rate),
         )
@@ -419,7 +401,7 @@ def report_students(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "heading": _("%(figure)s: %(count)s") % {"figure": words, "count": page.paginator.count},
             "context_line": _("%(measure)s, %(accreditor)s, %(year)s: %(numerator)s of %(denominator)s")
             % {
-                "measure": measure_name(accreditor, measure),
+                "measure": outcomes.measure_name(accreditor, measure),
                 "accreditor": Accreditor(accreditor).label,
                 "year": _year_label(accreditor, year),
                 "numerator": figure.numerator,
@@ -439,7 +421,7 @@ def pass_rate_students(request: AuthenticatedRequest, code: str) -> HttpResponse
     """The students behind one pass-rate figure: who sat a track's exam, passed it first time, or at all."""
     program = _report_program(request, code)
     track, group, key, part = (request.GET.get(name, "") for name in ("track", "group", "key", "part"))
-    if part not in PASS_RATE_PARTS or group not in PASS_RATE_GROUPS:
+    if part not in outcomes.PASS_RATE_PARTS or group not in outcomes.PASS_RATE_GROUPS:
         raise Http404
     rate = next(
         (
@@ -495,16 +477,12 @@ def _download(content: str | bytes, content_type: str, filename: str) -> HttpRes
 def report_csv(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The outcomes export of DESIGN.md, for this program: the same rows `manage.py export_outcomes` writes."""
     program = _report_program(request, code)
-    from certifications import exports  # TEMPORARY until exports.py lands
-
     return _download(exports.outcomes_csv([program]), "text/csv; charset=utf-8", f"outcomes-{program.code}.csv")
 
 
 @require_GET
 def report_xlsx(request: AuthenticatedRequest, code: str) -> HttpResponse:
     program = _report_program(request, code)
-    from certifications import exports  # TEMPORARY until exports.py lands
-
     return _download(
         exports.outcomes_xlsx([program]),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -516,6 +494,4 @@ def report_xlsx(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def report_pdf(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The annual report tables as a PDF, for the accreditor's file and the advisory committee."""
     program = _report_program(request, code)
-    from certifications import exports  # TEMPORARY until exports.py lands
-
     return _download(exports.annual_report_pdf(program), "application/pdf", f"annual-report-{program.code}.pdf")

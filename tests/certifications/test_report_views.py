@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import urlencode
 
-from certifications import outcomes
+from certifications import exports, outcomes
 from certifications.models import ExamAttempt, PlacementStatus
 from curriculum.models import Program
 from tests import factories
@@ -239,8 +239,6 @@ def assert_page_shows(html: str, program: Program, rows: list[dict[str, str]]) -
 
 class TestThePageMatchesTheExport:
     def test_every_figure_of_the_csv_is_on_the_page_with_the_same_numbers(self, client, dana, outcomes_program):
-        from certifications import exports  # TEMPORARY
-
         client.force_login(dana)
         response = client.get(reverse("certifications:report-csv", args=[outcomes_program.code]))
         assert response["Content-Disposition"] == f'attachment; filename="outcomes-{outcomes_program.code}.csv"'
