@@ -210,15 +210,18 @@ def maerb_features(program: Program) -> dict[str, Combinable]:
 
 def abhes_features(program: Program) -> dict[str, Combinable]:
     """ABHES counts by July–June report year, and tells a re-entry from a new start."""
-    # An earlier enrollment of the same student in the program, withdrawn before this one began.
-    earlier_withdrawn = Enrollment.objects.filter(
-        student=OuterRef("student"), cohort__program=program, withdrawn_on__lt=OuterRef("admitted_on")
-    )
+    # Enrollments whose student has an earlier one in the program, withdrawn before this one began. Not
+    # correlated: PostgreSQL computes the set once and hashes it, where an EXISTS would run per enrollment.
+    re_entries = Enrollment.objects.filter(
+        cohort__program=program,
+        student__enrollments__cohort__program=program,
+        student__enrollments__withdrawn_on__lt=F("admitted_on"),
+    ).values("pk")
     return {
         "admitted_report_year": report_year("admitted_on"),
         "withdrawn_report_year": report_year("withdrawn_on"),
         "graduated_report_year": report_year("graduated_on"),
-        "re_entry": Exists(earlier_withdrawn),
+        "re_entry": _flag(Q(pk__in=re_entries)),
         **_exam_features(),
     }
 
