@@ -133,14 +133,21 @@ class OutcomeReport:
             for measure in self.measures
         ]
 
-    @property
-    def average_years(self) -> list[int]:
-        """The years MAERB's 5-year weighted average pools (empty for ABHES or without data)."""
-        return average_window(self.years) if self.accreditor == Accreditor.MAERB else []
+    def average_years(self, measure: str) -> list[int]:
+        """The years MAERB's 5-year weighted average of a measure pools (empty for ABHES or without data).
+
+        Each measure has its own window, ending at its own latest year with data: admission years
+        (retention) run ahead of graduation years, and a graduation year nobody has reached yet must not
+        push a year of real graduates out of the placement, participation and passage averages."""
+        if self.accreditor != Accreditor.MAERB:
+            return []
+        return average_window(
+            figure.year for figure in self.figures if figure.measure == measure and figure.year and figure.denominator
+        )
 
 
 def average_window(years: Iterable[int]) -> list[int]:
-    """The five most recent years up to the latest with data, whether or not each has data."""
+    """The five most recent years up to the latest given, whether or not each has data."""
     latest = max(years, default=None)
     return [] if latest is None else list(range(latest - AVERAGE_YEARS + 1, latest + 1))
 
@@ -360,7 +367,8 @@ def outcome_report(program: Program, accreditor: str | None = None) -> OutcomeRe
     for measure in measures:
         figures += [figure(measure, year, [year]) for year in years]
         if accreditor == Accreditor.MAERB:
-            figures.append(figure(measure, None, average_window(years)))
+            measure_years = [year for year in years if tally.get((measure.key, year, "denominator"), 0) > 0]
+            figures.append(figure(measure, None, average_window(measure_years)))
     return OutcomeReport(program=program, accreditor=accreditor, measures=measures, years=years, figures=figures)
 
 
@@ -457,7 +465,7 @@ def students_behind(
     if outcome_measure is None:
         raise ValueError(f"The {accreditor} measure {measure!r} is not defined: load the outcome measures.")
     if accreditor == Accreditor.MAERB:
-        years = outcome_report(program, accreditor).average_years if year is None else [year]
+        years = outcome_report(program, accreditor).average_years(measure) if year is None else [year]
         condition = _maerb_q(outcome_measure, years, part)
     else:
         if year is None:

@@ -160,6 +160,22 @@ class TestMaerb:
 
         assert counts(figure(program, "credentialing_exam_passage", 2024)) == (1, 2, Decimal("50.0"))
 
+    def test_each_measures_average_ends_at_its_own_latest_year(self, program):
+        # Placement by graduation year: 2016 1/1 placed, 2020 0/1. Admissions run to 2022 (retention),
+        # but no one has graduated in 2021 or 2022: the placement window is 2016–2020, not 2018–2022,
+        # so the 2016 graduate stays in: (1 + 0) / (1 + 1) = 50.0.
+        graduate(program, "2016-06-01", PlacementStatus.IN_FIELD)
+        graduate(program, "2020-06-01", PlacementStatus.NOT_EMPLOYED)
+        enroll(program, "2022-01-10", trigger="2022-03-01")
+
+        report = outcome_report(program)
+        assert report.average_years("job_placement") == [2016, 2017, 2018, 2019, 2020]
+        assert report.average_years("retention")[-1] == 2022
+        average = report.figure("job_placement", None)
+        assert average is not None
+        assert (average.numerator, average.denominator, average.rate) == (1, 2, Decimal("50.0"))
+        assert students_behind(program, "maerb", "job_placement", None, "denominator").count() == 2
+
     def test_the_five_year_average_pools_numerators_and_denominators(self, program):
         # Retention by admission year (everyone completed the trigger course):
         #   2015: 1 / 1            (outside the window: the latest year is 2021, so 2017–2021)
@@ -174,7 +190,7 @@ class TestMaerb:
 
         report = outcome_report(program)
         assert report.years == [2015, 2020, 2021]
-        assert report.average_years == [2017, 2018, 2019, 2020, 2021]
+        assert report.average_years("retention") == [2017, 2018, 2019, 2020, 2021]
         average = report.figure("retention", None)
         assert average is not None
         assert (average.numerator, average.denominator, average.rate, average.year_label) == (2, 5, Decimal(40), "5yr")
