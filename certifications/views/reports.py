@@ -277,7 +277,7 @@ def _pass_rate_rows(program: Program, rates: list[PassRate], group: str) -> list
             eventual_rate=_percent(rate.eventual_rate),
         )
         for rate in rates
-        if rate.group == group
+        if rate.group == group and rate.taken  # a row of zeros for a track nobody sat says nothing
     ]
 
 
@@ -324,6 +324,11 @@ def report(request: AuthenticatedRequest, code: str) -> HttpResponse:
                 (_pass_rate_rows(program, rates, "cohort"), _("By cohort"), "by-cohort"),
             ],
             "pass_rate_charts": _pass_rate_charts(rates),
+            "tracks_nobody_sat": [
+                code
+                for code in dict.fromkeys(rate.track_code for rate in rates)
+                if not any(rate.taken for rate in rates if rate.track_code == code)
+            ],
         },
     )
 

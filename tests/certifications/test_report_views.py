@@ -384,10 +384,19 @@ class TestStudentsBehindAPassRate:
     def test_every_pass_rate_number_on_the_report_links_to_its_list(self, client, dana, outcomes_program):
         client.force_login(dana)
         html = client.get(report_url(outcomes_program)).content.decode()
-        for rate in outcomes.pass_rates(outcomes_program):
+        rates = outcomes.pass_rates(outcomes_program)
+        for rate in rates:
             for part in ("taken", "passed_first", "passed_eventually"):
                 url = pass_rate_url(outcomes_program, rate.track_code, rate.group, rate.key, part)
-                assert linked(html, url, str(getattr(rate, part))), (rate, part)
+                # A row of zeros (a track nobody of that year or cohort sat) is left off the tables.
+                assert linked(html, url, str(getattr(rate, part))) is bool(rate.taken), (rate, part)
+        nobody = [
+            code
+            for code in dict.fromkeys(r.track_code for r in rates)
+            if not any(r.taken for r in rates if r.track_code == code)
+        ]
+        assert nobody, "the program offers tracks nobody sat"
+        assert f"Offered, but nobody has sat the exam yet: {', '.join(nobody)}." in html
 
     def test_first_time_and_eventual_passes_differ_for_a_retake(self, client, dana, outcomes_program):
         client.force_login(dana)
