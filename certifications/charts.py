@@ -378,4 +378,5 @@ def _pass_rate_description(title: str, labels: Sequence[str], series: Sequence[S
             if value is not None
         )
         tracks.append(f"{line.name} ({rates})")
-    return f"{title}. {'; '.join(tracks) if tracks else _('No exams sat yet.')}"
+    described = "; ".join(tracks) if tracks else _("No exams sat yet.")
+    return f"{title}. {described}"

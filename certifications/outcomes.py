@@ -24,6 +24,7 @@ from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrappe
 from django.db.models.expressions import Combinable
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from certifications.models import Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
 from curriculum.models import Enrollment, Program
@@ -56,7 +57,7 @@ MEASURE_NAMES = {
     (Accreditor.MAERB.value, "credentialing_exam_participation"): _("Credentialing exam participation"),
     (Accreditor.MAERB.value, "credentialing_exam_passage"): _("Credentialing exam passage"),
     (Accreditor.ABHES.value, "retention"): _("Retention"),
-    (Accreditor.ABHES.value, "placement"): _("Placement"),
+    (Accreditor.ABHES.value, "placement"): pgettext_lazy("outcome measure", "Placement"),
     (Accreditor.ABHES.value, "credentialing"): _("Credentialing"),
 }
 ONE_DECIMAL = Decimal("0.1")

@@ -22,6 +22,15 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english() -> None:
+    """Each test starts in English: a request in Spanish leaves its language active in the thread,
+    and code that runs outside a request (charts, exports, mail) would otherwise inherit it."""
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _mailbox(settings, tmp_path) -> None:
     settings.DEMO_MAILBOX_DIR = tmp_path / "mail"
 
