@@ -188,19 +188,24 @@ def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def _counted_exam(results: tuple[str, ...]) -> Exists:
-    """The enrollment has an attempt with one of the results at an exam the accreditors count."""
+def _counted_exam(program: Program, results: tuple[str, ...]) -> Exists:
+    """The enrollment has an attempt with one of the results at an exam the accreditors count.
+
+    Limited to the program's tracks (an enrollment's attempts are all of its program's anyway): the
+    planner then hashes this program's attempts, not every program's."""
     return Exists(
-        ExamAttempt.objects.filter(enrollment=OuterRef("pk"), track__counts_for_outcomes=True, result__in=results)
+        ExamAttempt.objects.filter(
+            enrollment=OuterRef("pk"), track__program=program, track__counts_for_outcomes=True, result__in=results
+        )
     )
 
 
-def _exam_features() -> dict[str, Combinable]:
+def _exam_features(program: Program) -> dict[str, Combinable]:
     return {
         # A reverse one-to-one: a LEFT JOIN, so a graduate with no record has status None.
         "placement_status": F("job_placement__status"),
-        "sat_exam": _counted_exam((ExamAttempt.Result.PASS, ExamAttempt.Result.FAIL)),
-        "passed_exam": _counted_exam((ExamAttempt.Result.PASS,)),
+        "sat_exam": _counted_exam(program, (ExamAttempt.Result.PASS, ExamAttempt.Result.FAIL)),
+        "passed_exam": _counted_exam(program, (ExamAttempt.Result.PASS,)),
     }
 
 
@@ -212,7 +217,7 @@ def maerb_features(program: Program) -> dict[str, Combinable]:
         "in_cohort": _flag(Q(trigger_course_completed_on__isnull=False)),
         "withdrawn": _flag(Q(withdrawn_on__isnull=False)),
         "graduated_year": ExtractYear("graduated_on"),
-        **_exam_features(),
+        **_exam_features(program),
     }
 
 
@@ -230,7 +235,7 @@ def abhes_features(program: Program) -> dict[str, Combinable]:
         "withdrawn_report_year": report_year("withdrawn_on"),
         "graduated_report_year": report_year("graduated_on"),
         "re_entry": _flag(Q(pk__in=re_entries)),
-        **_exam_features(),
+        **_exam_features(program),
     }
 
 
@@ -509,20 +514,22 @@ class PassRate:
 
 PASS_RATE_GROUPS = ("year", "cohort")
 PASS_RATE_PARTS = ("taken", "passed_first", "passed_eventually")
-FIRST_SITTING_FLAGS = ("passed_first", "passed_eventually")  # annotated by first_sittings()
 
 
 def first_sittings(program: Program) -> QuerySet[ExamAttempt]:
     """Each student's first sitting (pass or fail; a no-show is not a sitting) of each track's exam.
 
     Two sittings of one track on one day are refused by a constraint, so "first" is never a tie."""
-    sat = ExamAttempt.objects.sat()
+    sat = ExamAttempt.objects.sat().filter(track__program=program)
     earlier = sat.filter(enrollment=OuterRef("enrollment"), track=OuterRef("track"), taken_on__lt=OuterRef("taken_on"))
     passed = ExamAttempt.objects.filter(
-        enrollment=OuterRef("enrollment"), track=OuterRef("track"), result=ExamAttempt.Result.PASS
+        track__program=program,
+        enrollment=OuterRef("enrollment"),
+        track=OuterRef("track"),
+        result=ExamAttempt.Result.PASS,
     )
     return (
-        sat.filter(track__program=program, enrollment__cohort__program=program)
+        sat.filter(enrollment__cohort__program=program)
         .filter(~Exists(earlier))
         .annotate(passed_first=_flag(Q(result=ExamAttempt.Result.PASS)), passed_eventually=Exists(passed))
     )
@@ -538,13 +545,16 @@ def pass_rates(program: Program) -> list[PassRate]:
         first_sittings(program)
         .order_by()
         .values(
-            *FIRST_SITTING_FLAGS,
             track_code=F("track__code"),
             cohort_code=F("enrollment__cohort__code"),
             cohort_start=F("enrollment__cohort__start_on"),
             graduated_year=ExtractYear("enrollment__graduated_on"),
         )
-        .annotate(n=Count("pk"))
+        .annotate(
+            n=Count("pk"),
+            first=Count("pk", filter=Q(passed_first=True)),
+            eventually=Count("pk", filter=Q(passed_eventually=True)),
+        )
     )
     counts: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     cohorts: dict[str, Any] = {}
@@ -558,8 +568,8 @@ def pass_rates(program: Program) -> list[PassRate]:
         for group_key in (("year", "" if year is None else str(year)), ("cohort", group["cohort_code"])):
             tally = counts[(group["track_code"], *group_key)]
             tally[0] += group["n"]
-            tally[1] += group["n"] if group["passed_first"] else 0
-            tally[2] += group["n"] if group["passed_eventually"] else 0
+            tally[1] += group["first"]
+            tally[2] += group["eventually"]
     year_keys = [str(year) for year in sorted(year for year in years if year is not None)]
     if None in years:
         year_keys.append("")

@@ -172,9 +172,11 @@ class TestUpload:
         assert upload(alice, mmr, completed_on=date(2010, 5, 1)).expires_on is None
 
     def test_a_document_that_has_run_out_already_is_refused(self, alice, bls):
-        old = date.today() - timedelta(days=800)
+        # The program's today, not the machine's: in the hours after midnight UTC they differ.
+        today = bls.program.today()
+        old = today - timedelta(days=800)
         assert list(refusal(lambda: upload(alice, bls, completed_on=old))) == ["completed_on"]
-        expired = date.today() - timedelta(days=1)
+        expired = today - timedelta(days=1)
         assert list(refusal(lambda: upload(alice, bls, completed_on=old, expires_on=expired))) == ["expires_on"]
 
     def test_months_are_added_to_the_end_of_a_shorter_month(self):
@@ -373,7 +375,7 @@ class TestMyCompliance:
         ],
     )
     def test_bad_input_is_named_on_its_field_and_nothing_is_kept(self, client, alice, bls, data, field):
-        sent = {"requirement": bls.pk, "document": document(), "completed_on": date.today().isoformat(), **data}
+        sent = {"requirement": bls.pk, "document": document(), "completed_on": bls.program.today().isoformat(), **data}
         response = post(client, alice, my_page(), sent)
         assert response.status_code == 200
         assert list(response.context["form"].errors) == [field]
@@ -384,7 +386,7 @@ class TestMyCompliance:
         settings.COMPLIANCE_UPLOAD_MAX_BYTES = 2 * 1024 * 1024
         big = document(content=PDF_BYTES + b"\x00" * (3 * 1024 * 1024))
         response = post(
-            client, alice, my_page(), {"requirement": bls.pk, "document": big, "completed_on": date.today()}
+            client, alice, my_page(), {"requirement": bls.pk, "document": big, "completed_on": bls.program.today()}
         )
         assert "the limit is 2 MB" in response.context["form"].errors["document"][0]
         assert not ComplianceRecord.objects.exists()
