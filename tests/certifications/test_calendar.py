@@ -22,11 +22,13 @@ def unfold(body: str) -> list[str]:
 
 
 def events(body: str) -> list[dict[str, str]]:
-    found, current = [], None
+    found: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
     for line in unfold(body):
         if line == "BEGIN:VEVENT":
             current = {}
         elif line == "END:VEVENT":
+            assert current is not None
             found.append(current)
             current = None
         elif current is not None:

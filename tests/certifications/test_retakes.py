@@ -35,7 +35,7 @@ def cma(program):
 
 
 def fail(enrollment, exam, on: date) -> ExamAttempt:
-    return ExamAttemptFactory(enrollment=enrollment, track=exam, taken_on=on, result=ExamAttempt.Result.FAIL)
+    return ExamAttemptFactory.create(enrollment=enrollment, track=exam, taken_on=on, result=ExamAttempt.Result.FAIL)
 
 
 def book(enrollment, exam, on: date) -> ExamAttempt:
