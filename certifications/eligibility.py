@@ -15,7 +15,6 @@ The checklist costs a fixed number of queries (three), whatever the student's hi
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -25,11 +24,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from certifications import services
-from certifications.models import CertificationTrack, divmod_month
+from certifications.models import CertificationTrack
 from curriculum import progress
 from curriculum.models import Enrollment
 from externships.models import Placement
 from externships.services import hours as hours_services
+from externships.services.compliance import add_months
 
 
 class Rule:
@@ -81,12 +81,6 @@ class Eligibility:
 
 def day(value: date) -> str:
     return date_format(value, "DATE_FORMAT")
-
-
-def add_months(start: date, months: int) -> date:
-    """The same day so many months later, or the month's last day when it is shorter."""
-    year, month = divmod_month(start.year, start.month + months)
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def completion_item(enrollment: Enrollment, track: CertificationTrack, on: date) -> Item:
