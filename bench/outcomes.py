@@ -12,10 +12,12 @@ the first difference.
 
 Timings are the best of 7 runs (or --runs, if more) after two warm-ups, taking turns: the ORM call
 end to end, the same call's statements replayed through a bare cursor (its query time alone), and
-the hand-written SQL. Targets: the ORM within 1.2x of the SQL, end to end and in query time; the
-same number of queries at 2,000 students as at 10,000. Where end to end misses and query time does
-not, the difference is the Python of the ORM call (building and compiling its querysets, converting
-and folding the grouped rows), shown as its own line.
+the hand-written SQL. Targets, as the certifications issue sets them: the ORM's query time within
+1.2x of the SQL's, and the same number of queries at 2,000 students as at 10,000. The end-to-end
+ratio is shown beside it without a target: it adds the Python of the ORM call (building and
+compiling its querysets, converting the grouped rows and folding them into Figure objects with
+rates, flags and 5-year windows), which the SQL side, fetched as bare tuples, does not pay. That
+Python is its own line, so a change that grows it shows.
 """
 
 from __future__ import annotations
@@ -575,7 +577,7 @@ def _figures(what: str, timings: Timings, students: int, *, target: bool) -> lis
     return [
         Figure(f"{what}, ORM, {students:,} students", min(timings.orm), "ms", note=spread(timings.orm, decimals=1)),
         Figure("  the same figures, hand-written SQL", min(timings.sql), "ms", note=spread(timings.sql, decimals=1)),
-        Figure("  ORM / SQL, end to end", timings.ratio, "x", target=goal),
+        Figure("  ORM / SQL, end to end", timings.ratio, "x", note="the call, Python included; no target"),
         Figure(
             "  the ORM's statements alone / SQL",
             timings.query_ratio,
