@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from certifications.models import Accreditor
@@ -30,7 +29,6 @@ from curriculum.pdf import (
     ALERT,
     BOLD,
     FONT,
-    FRAME_PADDING,
     HEADER_FILL,
     INK,
     MARGIN,
@@ -38,7 +36,7 @@ from curriculum.pdf import (
     RULE,
     WIDTH,
     ZEBRA,
-    plain,
+    numbered_canvas,
     printable,
 )
 
@@ -272,42 +270,6 @@ def _generated_on(program: Program) -> str:
     return date_format(timezone.localtime(timezone.now(), program.zone), _("M j, Y"))
 
 
-def _numbered_canvas(footnote: str) -> type[Canvas]:
-    """A canvas that holds its pages until the end, so every footer can say “page 2 of 5”."""
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            for number, page in enumerate(self._pages, start=1):
-                self.__dict__.update(page)
-                self._footer(number, len(self._pages))
-                super().showPage()
-            super().save()
-
-        def _footer(self, number: int, count: int) -> None:
-            width = self._pagesize[0]
-            left, right = MARGIN + FRAME_PADDING, width - MARGIN - FRAME_PADDING
-            self.saveState()
-            self.setStrokeColor(RULE)
-            self.setLineWidth(0.5)
-            self.setFillColor(MUTED)
-            self.setFont(FONT, 7.5)
-            self.line(left, MARGIN - 10, right, MARGIN - 10)
-            self.drawString(left, MARGIN - 22, plain(footnote))
-            page_label = _("Page %(number)s of %(count)s") % {"number": number, "count": count}
-            self.drawRightString(right, MARGIN - 22, plain(page_label))
-            self.restoreState()
-
-    return NumberedCanvas
-
-
 def annual_report_pdf(program: Program, accreditor: str | None = None) -> bytes:
     """The annual report's tables for the accreditor: each measure by year against its threshold, and the
     exam pass rates by track and graduation year (four queries)."""
@@ -387,5 +349,5 @@ def annual_report_pdf(program: Program, accreditor: str | None = None) -> bytes:
         "accreditor": accreditor_label,
         "date": generated,
     }
-    document.build(story, canvasmaker=_numbered_canvas(footnote))
+    document.build(story, canvasmaker=numbered_canvas(footnote))
     return buffer.getvalue()

@@ -111,38 +111,41 @@ def _text(name: str, *, rows: int = 0, max_length: int | None = None) -> forms.C
     )
 
 
+# How a track's values are grouped, on its page and in its form (which leaves out what it does not edit).
+TRACK_SECTIONS = (
+    (gettext_lazy("The credential"), ("name", "awarding_body", "focus", "is_offered")),
+    (
+        gettext_lazy("The exam"),
+        ("scored_items", "pretest_items", "total_items", "exam_minutes", "passing_score", "score_scale"),
+    ),
+    (
+        gettext_lazy("Eligibility"),
+        (
+            "eligibility_routes",
+            "completion_window_days",
+            "graduate_window_months",
+            "requires_practicum",
+            "requires_all_competencies",
+            "counts_for_outcomes",
+        ),
+    ),
+    (gettext_lazy("Retakes"), ("retake_wait_days", "max_attempts", "wait_after_max_attempts_days")),
+    (
+        gettext_lazy("Recertification"),
+        (
+            "recertification_months",
+            "ce_required",
+            "ce_breakdown",
+            "annual_fee_required",
+            "recertification_alternative",
+            "lapse_rule",
+        ),
+    ),
+)
+
+
 class TrackForm(forms.Form):
     """Every rule of a track that a director sets: exam facts, eligibility, retakes, recertification."""
-
-    SECTIONS = (
-        (gettext_lazy("Offered"), ("is_offered",)),
-        (
-            gettext_lazy("The exam"),
-            ("scored_items", "pretest_items", "total_items", "exam_minutes", "passing_score", "score_scale"),
-        ),
-        (
-            gettext_lazy("Eligibility"),
-            (
-                "eligibility_routes",
-                "completion_window_days",
-                "graduate_window_months",
-                "requires_practicum",
-                "requires_all_competencies",
-                "counts_for_outcomes",
-            ),
-        ),
-        (gettext_lazy("Retakes"), ("retake_wait_days", "max_attempts", "wait_after_max_attempts_days")),
-        (
-            gettext_lazy("Recertification"),
-            (
-                "recertification_months",
-                "ce_required",
-                "annual_fee_required",
-                "recertification_alternative",
-                "lapse_rule",
-            ),
-        ),
-    )
 
     is_offered = _yes_no("is_offered")
     scored_items = _number("scored_items")
@@ -182,7 +185,10 @@ class TrackForm(forms.Form):
         return {name: getattr(track, name) for name in cls.base_fields}
 
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(str(title), [self[name] for name in names]) for title, names in self.SECTIONS]
+        sections = [
+            (str(title), [self[name] for name in names if name in self.fields]) for title, names in TRACK_SECTIONS
+        ]
+        return [(title, fields) for title, fields in sections if fields]
 
 
 # --- The content outline ------------------------------------------------------------------------

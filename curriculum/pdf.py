@@ -309,16 +309,10 @@ def _section_table(section: ChecklistSection, zone: Any, styles: dict[str, Parag
     return table
 
 
-def _numbered_canvas(checklist: MasterChecklist) -> type[Canvas]:
-    """A canvas that holds its pages until the end, so every footer can say “page 2 of 5”."""
-    enrollment = checklist.enrollment
-    student = enrollment.student
-    running_head = " · ".join(
-        part for part in (_("Master Competency Checklist"), _person(student), enrollment.student_number) if part
-    )
-    footnote = _("Revoked signatures are excluded. Generated %(date)s by Checkoff.") % {
-        "date": _date(checklist.generated_at, enrollment.cohort.program.zone)
-    }
+def numbered_canvas(footnote: str, running_head: str = "") -> type[Canvas]:
+    """A canvas that holds its pages until the end, so every footer can say “page 2 of 5”.
+
+    Every page gets the footnote and its number; pages after the first, the running head."""
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -344,7 +338,7 @@ def _numbered_canvas(checklist: MasterChecklist) -> type[Canvas]:
             self.setFillColor(MUTED)
             self.setFont(FONT, 7.5)
             left, right = MARGIN + FRAME_PADDING, width - MARGIN - FRAME_PADDING
-            if number > 1:
+            if running_head and number > 1:
                 self.drawString(left, height - MARGIN + 14, plain(running_head))
                 self.line(left, height - MARGIN + 10, right, height - MARGIN + 10)
             self.line(left, MARGIN - 10, right, MARGIN - 10)
@@ -354,6 +348,19 @@ def _numbered_canvas(checklist: MasterChecklist) -> type[Canvas]:
             self.restoreState()
 
     return NumberedCanvas
+
+
+def _checklist_canvas(checklist: MasterChecklist) -> type[Canvas]:
+    enrollment = checklist.enrollment
+    running_head = " · ".join(
+        part
+        for part in (_("Master Competency Checklist"), _person(enrollment.student), enrollment.student_number)
+        if part
+    )
+    footnote = _("Revoked signatures are excluded. Generated %(date)s by Checkoff.") % {
+        "date": _date(checklist.generated_at, enrollment.cohort.program.zone)
+    }
+    return numbered_canvas(footnote, running_head)
 
 
 def render_master_checklist(checklist: MasterChecklist) -> bytes:
@@ -379,5 +386,5 @@ def render_master_checklist(checklist: MasterChecklist) -> bytes:
         subject=_("Psychomotor and affective competencies"),
         creator="Checkoff",
     )
-    document.build(story, canvasmaker=_numbered_canvas(checklist))
+    document.build(story, canvasmaker=_checklist_canvas(checklist))
     return buffer.getvalue()

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedRequest
 from certifications import permissions
 from certifications import services_tracks as services
-from certifications.forms_tracks import DomainForm, DomainFormSet, TrackForm, field_label
+from certifications.forms_tracks import TRACK_SECTIONS, DomainForm, DomainFormSet, TrackForm, field_label
 from certifications.models import Accreditor, CertificationTrack, ContentDomain, Focus, OutcomeMeasure
 from certifications.views import program_for
 from curriculum.models import Confidence, Program
@@ -35,37 +35,7 @@ from curriculum.views.coursework import form_errors_to
 # The program's accreditor (curriculum's choices) → the accreditor whose measures apply to it.
 PROGRAM_ACCREDITOR = {"caahep": Accreditor.MAERB, "abhes": Accreditor.ABHES}
 
-# How the track page groups its values, and what an empty value means where it means something.
-VALUE_SECTIONS = (
-    (gettext_lazy("The credential"), ("name", "awarding_body", "focus", "is_offered")),
-    (
-        gettext_lazy("The exam"),
-        ("scored_items", "pretest_items", "total_items", "exam_minutes", "passing_score", "score_scale"),
-    ),
-    (
-        gettext_lazy("Eligibility"),
-        (
-            "eligibility_routes",
-            "completion_window_days",
-            "graduate_window_months",
-            "requires_practicum",
-            "requires_all_competencies",
-            "counts_for_outcomes",
-        ),
-    ),
-    (gettext_lazy("Retakes"), ("retake_wait_days", "max_attempts", "wait_after_max_attempts_days")),
-    (
-        gettext_lazy("Recertification"),
-        (
-            "recertification_months",
-            "ce_required",
-            "ce_breakdown",
-            "annual_fee_required",
-            "recertification_alternative",
-            "lapse_rule",
-        ),
-    ),
-)
+# What an empty value means, where it means something.
 EMPTY_MEANS = {
     "completion_window_days": gettext_lazy("Only after completing the program"),
     "graduate_window_months": gettext_lazy("No limit"),
@@ -239,7 +209,7 @@ def _values(track: CertificationTrack) -> list[tuple[str, list[Value]]]:
                 for name in names
             ],
         )
-        for title, names in VALUE_SECTIONS
+        for title, names in TRACK_SECTIONS
     ]
 
 
