@@ -29,7 +29,7 @@ from certifications import services
 from certifications.models import CertificationTrack, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
 from curriculum import roster
 from curriculum.models import Enrollment, Program
-from curriculum.roster import RowError
+from curriculum.roster import RowError, RowsPlan
 
 EXAM_RESULTS_FORMAT = roster.FileFormat(
     required=("email", "credential", "taken_on", "result"),
@@ -76,16 +76,9 @@ class PlannedRow:
 
 
 @dataclass
-class ImportPlan:
+class ImportPlan(RowsPlan):
     kind: str
     rows: list[PlannedRow]
-
-    @property
-    def errors(self) -> list[RowError]:
-        return [error for row in self.rows for error in row.errors]
-
-    def count(self, action: str) -> int:
-        return sum(1 for row in self.rows if row.action == action)
 
     @property
     def summary(self) -> dict[str, int]:

@@ -72,9 +72,10 @@ class PlannedRow:
     enrollment: Enrollment | None = None
 
 
-@dataclass
-class RosterPlan:
-    rows: list[PlannedRow]
+class RowsPlan:
+    """What an import of rows would do: each row with its action and its errors."""
+
+    rows: list[Any]  # each with .action and .errors
 
     @property
     def errors(self) -> list[RowError]:
@@ -82,6 +83,11 @@ class RosterPlan:
 
     def count(self, action: str) -> int:
         return sum(1 for row in self.rows if row.action == action)
+
+
+@dataclass
+class RosterPlan(RowsPlan):
+    rows: list[PlannedRow]
 
     @property
     def summary(self) -> dict[str, int]:
