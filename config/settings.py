@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "curriculum.context_processors.navigation",
+                "notifications.context_processors.unread",
             ],
         },
     }
@@ -149,6 +150,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
     "accounts.tasks.send_invitations": {"queue": "mail"},
     "externships.tasks.send_preceptor_welcome": {"queue": "mail"},
+    "notifications.tasks.send_reminders": {"queue": "mail"},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
@@ -156,6 +158,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
+    "plan-reminders": {"task": "notifications.tasks.plan_reminders", "schedule": 900.0},
+    "dispatch-reminders": {"task": "notifications.tasks.dispatch_reminders", "schedule": 30.0},
+    "sweep-reminders": {"task": "notifications.tasks.sweep_reminders", "schedule": 120.0},
     "send-pending-invitations": {
         "task": "accounts.tasks.send_pending_invitations",
         "schedule": 300.0,
@@ -273,6 +278,17 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEMO_MAILBOX_DIR = Path(os.environ.get("DEMO_MAILBOX_DIR", BASE_DIR / ".data" / "mail"))
 # Where links in emails point: mail is sent by the worker, which has no request to ask.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Reminders (notifications/) ------------------------------------------------------------
+
+# Each domain app's reminders.py: its kinds and what is due (notifications imports no domain app).
+REMINDER_PROVIDERS = ["certifications.reminders"]
+# The planner writes what is due up to this far ahead, each row with its exact time to send.
+REMINDER_PLAN_AHEAD_SECONDS = int(os.environ.get("REMINDER_PLAN_AHEAD_SECONDS", str(6 * 3600)))
+# How many rows a dispatcher claims at once, and a send task carries.
+REMINDER_BATCH = int(os.environ.get("REMINDER_BATCH", "200"))
+# A row queued or sending this long is taken for lost (its task or its worker) and re-queued.
+REMINDER_STALE_SECONDS = int(os.environ.get("REMINDER_STALE_SECONDS", "600"))
 
 
 # --- Security -----------------------------------------------------------------------------

@@ -16,6 +16,6 @@ urlpatterns = [
     path("", include("certifications.urls")),
     # Public: a visitor on the sign-in page may switch language before signing in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    # The demo mailbox answers 404 unless DEBUG is on (notifications/permissions.py).
-    path("dev/", include("notifications.urls")),
+    # The notification centre; and the demo mailbox, which answers 404 unless DEBUG is on.
+    path("", include("notifications.urls")),
 ]

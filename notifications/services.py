@@ -1,0 +1,296 @@
+"""Delivering the outbox: claim what is due, send it once, sweep what got stuck; and the person's side
+(preferences, reading notifications).
+
+Exactly once where it can be had: a row is claimed by one dispatcher (`select_for_update(skip_locked)`),
+taken by one worker (a conditional update from queued to sending), and marked sent with its in-app
+notification in one transaction. At least once where it cannot: a worker killed after the mail left
+and before that transaction commits leaves the row "sending"; the sweeper sends it again. That window
+is one reminder per killed worker (the one in hand), since each row is marked as soon as its mail left.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from smtplib import SMTPException
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from notifications.kinds import kind_of, kinds
+from notifications.models import Notification, Preference, Reminder
+
+logger = logging.getLogger(__name__)
+
+Channel = Reminder.Channel
+State = Reminder.State
+
+
+# --- Claiming ------------------------------------------------------------------------------------
+
+
+def enqueue(reminder_ids: list[int]) -> None:
+    """Hand claimed rows to the mail queue. With the broker down, they go back to waiting: the next
+    dispatch claims them again, and the page or task that got here goes on."""
+    from notifications import tasks
+
+    try:
+        tasks.send_reminders.apply_async((reminder_ids,), queue="mail")
+    except Exception:
+        logger.warning(
+            "Could not queue %d reminders; they wait for the next dispatch", len(reminder_ids), exc_info=True
+        )
+        Reminder.objects.filter(pk__in=reminder_ids, state=State.QUEUED).update(state=State.PENDING, queued_at=None)
+
+
+def claim_due(*, now: datetime | None = None, batch: int | None = None) -> list[int]:
+    """Claim one batch of due reminders and queue it after commit. Two dispatchers never claim the
+    same row: each skips the rows the other has locked."""
+    now = now or timezone.now()
+    batch = batch or settings.REMINDER_BATCH
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.due(now)
+            .order_by("due_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:batch]
+        )
+        if ids:
+            Reminder.objects.filter(pk__in=ids).update(state=State.QUEUED, queued_at=now)
+            transaction.on_commit(lambda: enqueue(ids))
+    return ids
+
+
+def dispatch_due(*, now: datetime | None = None, limit: int = 50_000) -> int:
+    """Claim every due reminder, batch by batch, up to `limit`. Returns how many were claimed."""
+    claimed = 0
+    while claimed < limit:
+        ids = claim_due(now=now)
+        claimed += len(ids)
+        if len(ids) < settings.REMINDER_BATCH:
+            break
+    return claimed
+
+
+def sweep(*, now: datetime | None = None) -> int:
+    """Re-queue what got stuck: queued with its task lost (the broker lost it, or the enqueue was
+    never heard), or sending in a worker that died. Returns how many were re-queued."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.REMINDER_STALE_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.filter(
+                Q(state=State.QUEUED, queued_at__lt=stale) | Q(state=State.SENDING, started_at__lt=stale)
+            )
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:50_000]
+        )
+        if not ids:
+            return 0
+        Reminder.objects.filter(pk__in=ids).update(state=State.QUEUED, queued_at=now, started_at=None)
+        size = settings.REMINDER_BATCH
+        batches = [ids[start : start + size] for start in range(0, len(ids), size)]
+
+        def enqueue_all() -> None:
+            for batch in batches:
+                enqueue(batch)
+
+        transaction.on_commit(enqueue_all)
+    logger.warning("Re-queued %d stuck reminders", len(ids))
+    return len(ids)
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+
+def channel_for(user_id: int, kind: str, chosen: dict[tuple[int, str], str]) -> str:
+    """The person's choice, or email; a critical kind is never off, only in the app."""
+    channel = chosen.get((user_id, kind), Channel.EMAIL)
+    if channel == Channel.OFF and kind_of(kind).critical:
+        return Channel.IN_APP
+    return channel
+
+
+def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
+    """The email of a reminder, in its recipient's language, with a link straight to the thing to do."""
+    recipient = reminder.recipient
+    kind = kind_of(reminder.kind)
+    with translation.override(recipient.preferred_language or settings.LANGUAGE_CODE):
+        words = kind.words(reminder.context)
+        context = {
+            **words,
+            "recipient": recipient,
+            "url": settings.SITE_URL + reminder.url if reminder.url else settings.SITE_URL,
+            "preferences_url": settings.SITE_URL + reverse("notifications:preferences"),
+        }
+        text = render_to_string("emails/reminder.txt", context)
+        html = render_to_string("emails/reminder.html", context)
+    message = EmailMultiAlternatives(settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + words["title"], text, to=[recipient.email])
+    message.attach_alternative(html, "text/html")
+    message.extra_headers["X-Checkoff-Reminder"] = str(reminder.pk)
+    return message
+
+
+def _take(reminder_id: int, now: datetime) -> bool:
+    """This worker takes the row, if it is still waiting for one (safe to run twice, or in two workers)."""
+    taken = Reminder.objects.filter(pk=reminder_id, state=State.QUEUED).update(
+        state=State.SENDING, started_at=now, attempts=F("attempts") + 1
+    )
+    return taken == 1
+
+
+@transaction.atomic
+def _mark_sent(reminder: Reminder, channel: str) -> None:
+    Notification.objects.get_or_create(
+        reminder=reminder,
+        defaults={
+            "recipient_id": reminder.recipient_id,
+            "kind": reminder.kind,
+            "context": reminder.context,
+            "url": reminder.url,
+        },
+    )
+    Reminder.objects.filter(pk=reminder.pk).update(
+        state=State.SENT, sent_at=timezone.now(), channel=channel, last_error=""
+    )
+    transaction.on_commit(lambda: forget_unread_count(reminder.recipient_id))
+
+
+def send_reminders(reminder_ids: Sequence[int], *, final_try: bool = False) -> int:
+    """Send each queued reminder of the batch once, over one mail connection. Returns how many were sent.
+
+    A mail failure puts the row back to queued and raises (the task retries with backoff); on the final
+    try it marks the row failed with the reason instead, for the outbox page."""
+    chosen = {
+        (user_id, kind): channel
+        for user_id, kind, channel in Preference.objects.filter(user__reminders__pk__in=reminder_ids).values_list(
+            "user_id", "kind", "channel"
+        )
+    }
+    sent = 0
+    with get_connection() as mail:
+        for reminder_id in reminder_ids:
+            if not _take(reminder_id, timezone.now()):
+                continue
+            reminder = Reminder.objects.select_related("recipient").get(pk=reminder_id)
+            if reminder.kind not in kinds():
+                Reminder.objects.filter(pk=reminder_id).update(state=State.FAILED, last_error="unknown kind")
+                continue
+            channel = channel_for(reminder.recipient_id, reminder.kind, chosen)
+            if channel == Channel.OFF:
+                Reminder.objects.filter(pk=reminder_id).update(
+                    state=State.CANCELLED, channel=channel, last_error="turned off by the recipient"
+                )
+                continue
+            if channel == Channel.EMAIL and reminder.recipient.is_active:
+                try:
+                    mail.send_messages([reminder_email(reminder)])
+                except (SMTPException, OSError) as error:
+                    reason = f"{type(error).__name__}: {error}"[:500]
+                    state = State.FAILED if final_try else State.QUEUED
+                    Reminder.objects.filter(pk=reminder_id).update(state=state, last_error=reason, started_at=None)
+                    if final_try:
+                        continue
+                    raise
+            _mark_sent(reminder, channel)
+            sent += 1
+    return sent
+
+
+def fail_remaining(reminder_ids: Sequence[int], reason: str) -> None:
+    """After the last retry: what is still queued in the batch failed, with the reason."""
+    Reminder.objects.filter(pk__in=reminder_ids, state=State.QUEUED).update(state=State.FAILED, last_error=reason[:500])
+
+
+@transaction.atomic
+def resend(*, reminder: Reminder, by: User) -> Reminder:
+    """Send a reminder again, now: a new row beside the first, which stays as it was."""
+    if reminder.state not in (State.SENT, State.FAILED, State.CANCELLED):
+        raise ValidationError(_("This reminder has not left yet; it cannot be sent again."))
+    copies = Reminder.objects.filter(resent_from=reminder).count()
+    now = timezone.now()
+    copy = Reminder.objects.create(
+        recipient_id=reminder.recipient_id,
+        kind=reminder.kind,
+        subject=reminder.subject,
+        occasion=f"{reminder.occasion}/again-{copies + 1}"[:100],
+        program_id=reminder.program_id,
+        due_at=now,
+        context=reminder.context,
+        url=reminder.url,
+        state=State.QUEUED,
+        queued_at=now,
+        resent_from=reminder,
+        resent_by=by,
+    )
+    transaction.on_commit(lambda: enqueue([copy.pk]))
+    return copy
+
+
+# --- The person's side ---------------------------------------------------------------------------
+
+
+def unread_count_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
+def forget_unread_count(user_id: int) -> None:
+    cache.delete(unread_count_key(user_id))
+
+
+def unread_count(user: User) -> int:
+    """The navigation's badge: cached, so most pages pay no query for it."""
+    count = cache.get(unread_count_key(user.pk))
+    if count is None:
+        count = Notification.objects.filter(recipient=user).unread().count()
+        cache.set(unread_count_key(user.pk), count, timeout=3600)
+    return int(count)
+
+
+def mark_read(*, user: User, notification_ids: Sequence[int] | None = None) -> int:
+    """Mark the person's notifications read: the ones named, or all. Returns how many changed."""
+    unread = Notification.objects.filter(recipient=user).unread()
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    changed = unread.update(read_at=timezone.now())
+    transaction.on_commit(lambda: forget_unread_count(user.pk))
+    return changed
+
+
+@transaction.atomic
+def set_preferences(*, user: User, choices: dict[str, str]) -> None:
+    """The person's channel for each kind; a critical kind cannot be turned off."""
+    known = kinds()
+    errors = {}
+    for kind, channel in choices.items():
+        if kind not in known:
+            errors[kind] = _("Unknown kind of reminder.")
+        elif channel not in Channel.values:
+            errors[kind] = _("Choose email, in the app only, or off.")
+        elif channel == Channel.OFF and known[kind].critical:
+            errors[kind] = _("%(kind)s reminders cannot be turned off; choose in the app only.") % {
+                "kind": known[kind].label
+            }
+    if errors:
+        raise ValidationError(errors)
+    for kind, channel in choices.items():
+        if channel == Channel.EMAIL:
+            Preference.objects.filter(user=user, kind=kind).delete()
+        else:
+            Preference.objects.update_or_create(user=user, kind=kind, defaults={"channel": channel})
+
+
+def preferences_of(user: User) -> dict[str, str]:
+    chosen = dict(Preference.objects.filter(user=user).values_list("kind", "channel"))
+    return {key: chosen.get(key, Channel.EMAIL) for key in kinds()}
