@@ -91,6 +91,16 @@ def can_edit_program(user: User, program: Program) -> bool:
     return is_director(user, program)
 
 
+def can_view_outbox(user: User, program: Program) -> bool:
+    """The program's reminder outbox (who was sent what, what failed): directors and coordinators."""
+    return is_program_admin(user, program)
+
+
+def can_resend_reminder(user: User, program: Program) -> bool:
+    """Sending a reminder again, and the program's reminder timings: the director's."""
+    return is_director(user, program)
+
+
 def can_manage_roster(user: User, program: Program) -> bool:
     """Cohorts, courses, offerings, enrollments and roster imports: directors and coordinators."""
     return is_program_admin(user, program)

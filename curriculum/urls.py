@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curriculum.views import checkoffs, coursework, frameworks, grid, records
+from curriculum.views import checkoffs, coursework, frameworks, grid, records, reminders
 
 app_name = "curriculum"
 urlpatterns = [
@@ -8,6 +8,9 @@ urlpatterns = [
     path("programs/new/", coursework.program_create, name="program-create"),
     path("programs/<str:code>/", coursework.program_detail, name="program-detail"),
     path("programs/<str:code>/edit/", coursework.program_edit, name="program-edit"),
+    path("programs/<str:code>/reminders/", reminders.outbox, name="outbox"),
+    path("programs/<str:code>/reminders/<int:pk>/resend/", reminders.outbox_resend, name="outbox-resend"),
+    path("programs/<str:code>/reminders/timings/", reminders.reminder_timings, name="reminder-timings"),
     path("programs/<str:code>/staff/add/", coursework.staff_add, name="staff-add"),
     path("programs/<str:code>/staff/<int:pk>/remove/", coursework.staff_remove, name="staff-remove"),
     path("programs/<str:code>/cohorts/new/", coursework.cohort_create, name="cohort-create"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from smtplib import SMTPException
 
 from django.conf import settings
@@ -28,9 +28,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications.kinds import kind_of, kinds
-from notifications.models import Notification, Preference, Reminder
+from notifications.models import Notification, Preference, Reminder, ReminderTiming
 
 logger = logging.getLogger(__name__)
+
+MAX_OFFSET_DAYS = 365
+MAX_OFFSETS = 6  # the column's size
 
 Channel = Reminder.Channel
 State = Reminder.State
@@ -53,9 +56,9 @@ def enqueue(reminder_ids: list[int]) -> None:
         Reminder.objects.filter(pk__in=reminder_ids, state=State.QUEUED).update(state=State.PENDING, queued_at=None)
 
 
-def claim_due(*, now: datetime | None = None, batch: int | None = None) -> list[int]:
-    """Claim one batch of due reminders and queue it after commit. Two dispatchers never claim the
-    same row: each skips the rows the other has locked."""
+def claim_due(*, now: datetime | None = None, batch: int | None = None, enqueue_after_commit: bool = True) -> list[int]:
+    """Claim one batch of due reminders and queue it after commit (or leave the sending to the caller).
+    Two dispatchers never claim the same row: each skips the rows the other has locked."""
     now = now or timezone.now()
     batch = batch or settings.REMINDER_BATCH
     with transaction.atomic():
@@ -67,7 +70,8 @@ def claim_due(*, now: datetime | None = None, batch: int | None = None) -> list[
         )
         if ids:
             Reminder.objects.filter(pk__in=ids).update(state=State.QUEUED, queued_at=now)
-            transaction.on_commit(lambda: enqueue(ids))
+            if enqueue_after_commit:
+                transaction.on_commit(lambda: enqueue(ids))
     return ids
 
 
@@ -294,3 +298,39 @@ def set_preferences(*, user: User, choices: dict[str, str]) -> None:
 def preferences_of(user: User) -> dict[str, str]:
     chosen = dict(Preference.objects.filter(user=user).values_list("kind", "channel"))
     return {key: chosen.get(key, Channel.EMAIL) for key in kinds()}
+
+
+# --- A program's timings -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_timing(
+    *, program_id: int, kind: str, offsets: Sequence[int], send_at: time, enabled: bool, by: User
+) -> ReminderTiming:
+    """A program's own timing of one kind of reminder: the days, the local hour, on or off. A critical
+    kind cannot be turned off, nor left without a day."""
+    known = kinds()
+    if kind not in known:
+        raise ValidationError(_("Unknown kind of reminder."))
+    problems = []
+    if known[kind].critical and not enabled:
+        problems.append(_("%(kind)s reminders cannot be turned off.") % {"kind": known[kind].label})
+    if not offsets and enabled:
+        problems.append(_("Give at least one day, or turn the reminder off."))
+    if any(offset < 0 or offset > MAX_OFFSET_DAYS for offset in offsets):
+        problems.append(_("Each day must be between 0 and %(maximum)s.") % {"maximum": MAX_OFFSET_DAYS})
+    if len(offsets) > MAX_OFFSETS:
+        problems.append(_("At most %(count)s days.") % {"count": MAX_OFFSETS})
+    if problems:
+        raise ValidationError(problems)
+    timing, _created = ReminderTiming.objects.update_or_create(
+        program_id=program_id,
+        kind=kind,
+        defaults={
+            "offsets": sorted(set(offsets), reverse=True),
+            "send_at": send_at,
+            "enabled": enabled,
+            "updated_by": by,
+        },
+    )
+    return timing

@@ -1,21 +1,8 @@
-"""Certification pages, one module per part. What several parts need to look up lives here."""
+"""Certification pages, one module per part. What several parts need to look up lives in
+curriculum.views (program_for), shared with the program's other pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from curriculum.views import program_for
 
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
-
-from accounts.http import AuthenticatedRequest
-from accounts.models import User
-from curriculum.models import Program
-from curriculum.permissions import visible_programs
-
-
-def program_for(request: AuthenticatedRequest, code: str, allowed: Callable[[User, Program], bool]) -> Program:
-    """A program the person is staff of (404 for outsiders) where `allowed` lets them act (403 otherwise)."""
-    program = get_object_or_404(visible_programs(request.user), code=code)
-    if not allowed(request.user, program):
-        raise PermissionDenied
-    return program
+__all__ = ["program_for"]
