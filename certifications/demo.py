@@ -201,6 +201,7 @@ class _Demo:
         self.domain = domain
         self.random = random.Random(5)  # noqa: S311  (made-up demo data, the same every time)
         self.today = program.today()
+        self.booked_first_sittings = 0
         self.tracks = {track.code: track for track in CertificationTrack.objects.filter(program=program)}
         self.numbers: set[tuple[str, str]] = set()
 
@@ -325,7 +326,10 @@ class _Demo:
                 continue
             assert enrollment.graduated_on is not None
             if story == "booked":
-                self.book(enrollment, track, self.today + timedelta(days=self.random.randint(6, 30)))
+                # In 7 and 8 days: whatever the hour `make run` starts, one exam's 7-day reminder is due
+                # (today's 9:00 has passed, or yesterday's is less than a day late), so the demo mails one.
+                self.booked_first_sittings += 1
+                self.book(enrollment, track, self.today + timedelta(days=6 + self.booked_first_sittings))
                 continue
             if code == "CMA" and self.random.random() < 0.3:
                 day = enrollment.graduated_on - timedelta(days=self.random.randint(5, 25))  # CMA: 30 days early

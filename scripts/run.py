@@ -63,6 +63,7 @@ def main() -> int:
         manage("migrate", "--noinput")
         manage("load_framework")
         manage("seed_demo", "--if-empty")
+        manage("plan_reminders")  # beat plans every 15 minutes; the first plan should not wait for it
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         children.append(
             subprocess.Popen(
@@ -85,7 +86,8 @@ def main() -> int:
         )
         print(
             f"\nCheckoff is up on http://127.0.0.1:{port}/ — sign in as director@, coordinator@, instructor@, "
-            "student@ or preceptor@demo.checkoff.test, password checkoff-demo. Emails: /dev/mailbox/. "
+            "student@ or preceptor@demo.checkoff.test, password checkoff-demo. Emails (invitations, reminders): "
+            "/dev/mailbox/. "
             "Ctrl-C stops everything.\n",
             flush=True,
         )
