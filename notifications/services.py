@@ -156,14 +156,18 @@ def _take(reminder_id: int, now: datetime) -> bool:
 
 @transaction.atomic
 def _mark_sent(reminder: Reminder, channel: str) -> None:
-    Notification.objects.get_or_create(
-        reminder=reminder,
-        defaults={
-            "recipient_id": reminder.recipient_id,
-            "kind": reminder.kind,
-            "context": reminder.context,
-            "url": reminder.url,
-        },
+    # One statement; a second run finds the notification there (unique per reminder) and adds none.
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                reminder=reminder,
+                recipient_id=reminder.recipient_id,
+                kind=reminder.kind,
+                context=reminder.context,
+                url=reminder.url,
+            )
+        ],
+        ignore_conflicts=True,
     )
     Reminder.objects.filter(pk=reminder.pk).update(
         state=State.SENT, sent_at=timezone.now(), channel=channel, last_error=""
