@@ -115,6 +115,46 @@ def sweep(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
+def notify(
+    *,
+    recipient_id: int,
+    kind: str,
+    subject: str,
+    occasion: str,
+    program_id: int | None,
+    context: dict[str, object],
+    url: str,
+) -> Reminder | None:
+    """Tell someone of something that just happened (a document reviewed, a shift returned): a row of
+    the outbox due now, queued after the caller's transaction commits, so a rollback sends nothing.
+    The same (recipient, kind, subject, occasion) twice is one message; returns None the second time."""
+    now = timezone.now()
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                recipient_id=recipient_id,
+                kind=kind,
+                subject=subject,
+                occasion=occasion,
+                program_id=program_id,
+                due_at=now,
+                context=context,
+                url=url,
+                state=State.QUEUED,
+                queued_at=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    reminder = Reminder.objects.filter(
+        recipient_id=recipient_id, kind=kind, subject=subject, occasion=occasion, queued_at=now
+    ).first()
+    if reminder is None:  # the same message was sent before: its row has another time
+        return None
+    transaction.on_commit(lambda: enqueue([reminder.pk]))
+    return reminder
+
+
 # --- Sending -------------------------------------------------------------------------------------
 
 

@@ -175,3 +175,39 @@ def test_the_unread_count_is_cached_and_forgotten_on_change(
     with django_capture_on_commit_callbacks(execute=True):
         services.mark_read(user=alice)
     assert services.unread_count(alice) == 0
+
+
+def test_notify_queues_one_message_after_commit_and_never_twice(alice, _no_broker, django_capture_on_commit_callbacks):
+    values = {
+        "recipient_id": alice.pk,
+        "kind": "exam_upcoming",
+        "subject": "exam:1",
+        "occasion": "booked",
+        "program_id": None,
+        "context": {"track": "CMA", "exam_on": "2026-12-15", "location": "X", "days": 14},
+        "url": "/my/certification/",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        reminder = services.notify(**values)
+    assert reminder is not None and reminder.state == State.QUEUED
+    assert _no_broker == [[reminder.pk]]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.notify(**values) is None
+    assert Reminder.objects.count() == 1 and len(_no_broker) == 1
+
+
+def test_notify_inside_a_transaction_that_rolls_back_sends_nothing(
+    alice, _no_broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        services.notify(
+            recipient_id=alice.pk,
+            kind="exam_upcoming",
+            subject="exam:1",
+            occasion="booked",
+            program_id=None,
+            context={},
+            url="",
+        )
+        raise RuntimeError("the review failed")
+    assert _no_broker == [] and not Reminder.objects.exists()
