@@ -15,7 +15,7 @@ from curriculum import reminders
 from curriculum.models import Assignment, Competency, Enrollment, Program
 from curriculum.services import revoke_signature
 from notifications import planner
-from notifications.kinds import Due, Timing, Window
+from notifications.kinds import Due, Timing, Window, kind_of
 from notifications.models import Reminder, ReminderTiming
 from tests import factories
 
@@ -316,3 +316,16 @@ def test_planning_the_digest_costs_the_same_queries_for_five_times_the_students(
     assert _queries_to_plan() == once
     [digest] = _digests()
     assert (digest.context["students"], digest.context["pending"], digest.context["not_attempted"]) == (10, 10, 10)
+
+
+def test_each_kind_reads_whole_with_the_context_it_is_given(alice, irene, offering, skills):
+    _assignment(offering, datetime(2026, 6, 16, 17, 0, tzinfo=CHICAGO))
+    found = {item.kind: item for item in reminders.due(_window(MONDAY))}
+    assignment = kind_of(reminders.ASSIGNMENT).words(found[reminders.ASSIGNMENT].context)
+    assert assignment["title"] == "“Vital signs quiz” is due tomorrow"
+    assert "is due on June 16, 2026 at 17:00" in assignment["body"]
+    digest = kind_of(reminders.DIGEST).words(found[reminders.DIGEST].context)
+    assert digest["title"] == "Your students' check-offs, week of June 15, 2026"
+    assert digest["body"].startswith("Your 1 current student in Cohort")
+    assert "not attempted yet: 3." in digest["body"]
+    assert "%(" not in assignment["body"] + digest["body"]
