@@ -282,7 +282,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # --- Reminders (notifications/) ------------------------------------------------------------
 
 # Each domain app's reminders.py: its kinds and what is due (notifications imports no domain app).
-REMINDER_PROVIDERS = ["certifications.reminders", "curriculum.reminders"]
+REMINDER_PROVIDERS = ["certifications.reminders", "curriculum.reminders", "externships.reminders"]
 # The planner writes what is due up to this far ahead, each row with its exact time to send.
 REMINDER_PLAN_AHEAD_SECONDS = int(os.environ.get("REMINDER_PLAN_AHEAD_SECONDS", str(6 * 3600)))
 # How many rows a dispatcher claims at once, and a send task carries.
