@@ -1,0 +1,202 @@
+"""A local SMTP server that keeps nothing but counts: which reminders arrived, to whom, and when.
+
+The reliability tests and the send-rate bench point a real Celery worker's SMTP backend at it, so
+mail goes over a real socket, as in production, and each message is recognised by its
+`X-Checkoff-Reminder` header (the reminder's id). It runs in a thread of the process that reads it:
+
+    with MailSink() as sink:          # 127.0.0.1, a free port
+        ... EMAIL_HOST=sink.host, EMAIL_PORT=sink.port ...
+        sink.count, sink.reminder_counts(), sink.duplicates()
+
+or on its own, printing its counts as they change: `python -m notifications.mail_sink --port 2525`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from types import TracebackType
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+HEADER = "X-Checkoff-Reminder"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    reminder_id: int | None  # None: a message that is not a reminder
+    recipients: tuple[str, ...]
+    at: float  # time.monotonic() when its DATA was accepted
+
+
+class _Handler:
+    def __init__(self, sink: MailSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
+        if isinstance(content, str):
+            content = content.encode()
+        # Only the header block is parsed: the bodies are not read, and cost nothing.
+        value = _headers.parsebytes(content).get(HEADER)
+        try:
+            reminder_id = int(value) if value is not None else None
+        except ValueError:
+            reminder_id = None
+        self.sink.record(Received(reminder_id, tuple(envelope.rcpt_tos), time.monotonic()))
+        return "250 Message accepted for delivery"
+
+
+_headers = BytesHeaderParser(policy=compat32)
+
+
+class _Controller(Controller):
+    """aiosmtpd's threaded controller, taught to listen on port 0 (the system picks a free one) and
+    to say which port it got: no window between choosing a port and binding it."""
+
+    def _trigger_server(self) -> None:
+        if self.port == 0 and isinstance(self.server, asyncio.Server):
+            self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class MailSink:
+    """An SMTP server in a thread, counting what it receives. Thread-safe: the server's thread
+    records, any other thread reads."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self._requested_port = port
+        self._lock = threading.Lock()
+        self._received: list[Received] = []
+        self._per_reminder: Counter[int] = Counter()
+        self._controller: _Controller | None = None
+
+    # --- Running -------------------------------------------------------------------------------
+
+    def start(self) -> MailSink:
+        # aiosmtpd logs every SMTP command at INFO: thousands of lines a second under a bench.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
+        self._controller = _Controller(_Handler(self), hostname=self.host, port=self._requested_port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def port(self) -> int:
+        if self._controller is None:
+            raise RuntimeError("The mail sink is not running.")
+        return int(self._controller.port)
+
+    def __enter__(self) -> MailSink:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- Counting ------------------------------------------------------------------------------
+
+    def record(self, message: Received) -> None:
+        with self._lock:
+            self._received.append(message)
+            if message.reminder_id is not None:
+                self._per_reminder[message.reminder_id] += 1
+
+    @property
+    def count(self) -> int:
+        """Every message received, reminder or not."""
+        with self._lock:
+            return len(self._received)
+
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    def reminder_counts(self) -> dict[int, int]:
+        """How many times each reminder arrived, by its id."""
+        with self._lock:
+            return dict(self._per_reminder)
+
+    def reminder_ids(self) -> set[int]:
+        with self._lock:
+            return set(self._per_reminder)
+
+    def duplicates(self) -> int:
+        """Arrivals beyond the first of each reminder."""
+        with self._lock:
+            return sum(times - 1 for times in self._per_reminder.values())
+
+    def reminders_per_second(self) -> float | None:
+        """From the first reminder to the last: (arrivals - 1) over the seconds between them."""
+        with self._lock:
+            moments = [message.at for message in self._received if message.reminder_id is not None]
+        if len(moments) < 2 or moments[-1] == moments[0]:
+            return None
+        return (len(moments) - 1) / (moments[-1] - moments[0])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._received.clear()
+            self._per_reminder.clear()
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            messages = len(self._received)
+            reminders = len(self._per_reminder)
+            duplicates = sum(times - 1 for times in self._per_reminder.values())
+        return {"messages": messages, "reminders": reminders, "duplicates": duplicates}
+
+
+def _interrupt(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m notifications.mail_sink", description="A local SMTP sink that counts reminders."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2525, help="0: any free port")
+    parser.add_argument("--every", type=float, default=1.0, help="seconds between count lines")
+    arguments = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped by `kill` as by Ctrl-C: the last counts are printed
+    with MailSink(arguments.host, arguments.port) as sink:
+        print(f"Mail sink on {sink.host}:{sink.port}; Ctrl-C to stop.", flush=True)
+        shown: dict[str, Any] = {}
+        try:
+            while True:
+                time.sleep(arguments.every)
+                summary = sink.summary()
+                if summary != shown:
+                    rate = sink.reminders_per_second()
+                    per_second = f", {rate:,.0f} reminders/s first to last" if rate else ""
+                    print(
+                        f"{summary['messages']} messages, {summary['reminders']} reminders, "
+                        f"{summary['duplicates']} duplicates{per_second}",
+                        flush=True,
+                    )
+                    shown = summary
+        except KeyboardInterrupt:
+            pass
+        print(f"Stopped: {sink.summary()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
