@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import F
@@ -49,15 +48,9 @@ KINDS = [
 ]
 
 
-def _longest(window: Window, kind: str) -> int:
-    offsets = [max(timing.offsets, default=0) for (_program, key), timing in window.timings.items() if key == kind]
-    return max([*offsets, *next(k.offsets for k in KINDS if k.key == kind)])
-
-
 def exams(window: Window) -> Iterator[Due]:
     """Students booked for an exam: 30, 7 and 1 days before, at the program's hour."""
-    first = window.now.date() - timedelta(days=2)
-    last = window.horizon.date() + timedelta(days=_longest(window, EXAM) + 1)
+    first, last = window.event_dates(EXAM)
     booked = (
         ExamAttempt.objects.filter(
             result="",
@@ -98,8 +91,7 @@ def exams(window: Window) -> Iterator[Due]:
 
 def recertifications(window: Window) -> Iterator[Due]:
     """Graduates whose credential expires: 90 and 30 days before."""
-    first = window.now.date() - timedelta(days=2)
-    last = window.horizon.date() + timedelta(days=_longest(window, RECERTIFICATION) + 1)
+    first, last = window.event_dates(RECERTIFICATION)
     credentials = Credential.objects.filter(
         expires_on__range=(first, last), enrollment__student__is_active=True
     ).values(

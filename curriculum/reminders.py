@@ -71,12 +71,6 @@ KINDS = [
 ]
 
 
-def _longest(window: Window, kind: str) -> int:
-    """The longest offset any program uses for the kind, so one date range covers every program."""
-    offsets = [max(timing.offsets, default=0) for (_program, key), timing in window.timings.items() if key == kind]
-    return max([*offsets, *next(k.offsets for k in KINDS if k.key == kind)])
-
-
 # --- Assignments ----------------------------------------------------------------------------
 
 
@@ -84,7 +78,7 @@ def assignments(window: Window) -> Iterator[Due]:
     """Each current student of the offering's cohort with no grade for an assignment: the days
     before its local due date, at the program's hour, and never once it is already due."""
     first = window.now - timedelta(days=1)  # a moment is after now less a day, and before the work is due
-    last = window.horizon + timedelta(days=_longest(window, ASSIGNMENT) + 2)
+    last = window.horizon + timedelta(days=window.longest(ASSIGNMENT) + 2)
     graded = Grade.objects.filter(assignment=OuterRef("pk"), enrollment=OuterRef("enrollment_id"))
     # One filter() call: the three conditions hold for the same enrollment row of the join.
     owed = (
@@ -141,21 +135,6 @@ def assignments(window: Window) -> Iterator[Due]:
 
 
 # --- The instructors' weekly digest ---------------------------------------------------------
-
-
-def _weekly_moments(window: Window, zone: ZoneInfo, program_id: int) -> Iterator[tuple[date, datetime]]:
-    """Each local day of the window that is one of the kind's weekdays, and its moment, missed by
-    less than a day or still to come by the horizon (as `Window.offset_days` has it for dates)."""
-    timing = window.timing(program_id, DIGEST)
-    if not timing.enabled:
-        return
-    day, last = window.local_days(zone)
-    while day <= last:
-        if day.weekday() in timing.offsets:
-            moment = window.at(day, zone, program_id, DIGEST)
-            if window.now - timedelta(days=1) < moment <= window.horizon:
-                yield day, moment
-        day += timedelta(days=1)
 
 
 def _standing_competencies_per_enrollment(*, passes_only: bool) -> Coalesce:
@@ -217,7 +196,7 @@ def digests(window: Window) -> Iterator[Due]:
     moments = {
         program["pk"]: weekly
         for program in programs
-        if (weekly := list(_weekly_moments(window, ZoneInfo(program["time_zone"]), program["pk"])))
+        if (weekly := list(window.weekdays(ZoneInfo(program["time_zone"]), program["pk"], DIGEST)))
     }
     if not moments:
         return

@@ -205,45 +205,9 @@ KINDS = [
 # --- Timing helpers -----------------------------------------------------------------------------
 
 
-def _default(kind: str) -> tuple[int, ...]:
-    return next(k.offsets for k in KINDS if k.key == kind)
-
-
-def _longest(window: Window, kind: str) -> int:
-    """The largest offset any program uses for the kind: how far around today to read rows."""
-    offsets = [max(timing.offsets, default=0) for (_program, key), timing in window.timings.items() if key == kind]
-    return max([*offsets, *_default(kind)], default=0)
-
-
-def _shortest(window: Window, kind: str) -> int:
-    offsets = [min(timing.offsets, default=0) for (_program, key), timing in window.timings.items() if key == kind]
-    return min([*offsets, *_default(kind)], default=0)
-
-
-def _range(window: Window, kind: str) -> tuple[date, date]:
-    """Event dates that may have a reminder in this window, with a day's margin for time zones."""
-    return window.now.date() - timedelta(days=2), window.horizon.date() + timedelta(days=_longest(window, kind) + 1)
-
-
-def _daily(window: Window, zone: ZoneInfo, program_id: int | None, kind: str) -> tuple[date, datetime] | None:
-    """The local day, and its moment at the program's hour, of a daily reminder in this window: the
-    latest day whose moment is by the horizon. One missed by less than a day (the planner was down)
-    still goes, as in `Window.offset_days`; None when the program turned the kind off."""
-    if not window.timing(program_id, kind).enabled:
-        return None
-    first, last = window.local_days(zone)
-    day = last
-    while day >= first:
-        moment = window.at(day, zone, program_id, kind)
-        if window.now - timedelta(days=1) < moment <= window.horizon:
-            return day, moment
-        day -= timedelta(days=1)
-    return None
-
-
 @dataclass
 class _Days:
-    """`_daily` once per program and kind, however many rows a program has."""
+    """`Window.daily` once per program and kind, however many rows a program has."""
 
     window: Window
     kind: str
@@ -251,7 +215,7 @@ class _Days:
 
     def of(self, program_id: int, zone_name: str) -> tuple[date, datetime] | None:
         if program_id not in self.known:
-            self.known[program_id] = _daily(self.window, ZoneInfo(zone_name), program_id, self.kind)
+            self.known[program_id] = self.window.daily(ZoneInfo(zone_name), program_id, self.kind)
         return self.known[program_id]
 
 
@@ -290,7 +254,7 @@ def _hours(value: float) -> str:
 
 def placements_starting(window: Window) -> Iterator[Due]:
     """A planned or active placement: 7 days before its start date."""
-    first, last = _range(window, PLACEMENT_STARTING)
+    first, last = window.event_dates(PLACEMENT_STARTING)
     rows: Iterable[Mapping[str, Any]] = (
         _student_placements(*OPEN)
         .filter(start_on__range=(first, last))
@@ -324,8 +288,8 @@ def hours_not_logged(window: Window) -> Iterator[Due]:
 
     The occasion is the gap's first day, so a new shift starts a new gap (and cancels a reminder of
     the old one not sent yet); a gap that goes on is not reminded of daily."""
-    first, last = _range(window, HOURS_NOT_LOGGED)
-    longest = _longest(window, HOURS_NOT_LOGGED)
+    first, last = window.event_dates(HOURS_NOT_LOGGED)
+    longest = window.longest(HOURS_NOT_LOGGED)
     rows: Iterable[Mapping[str, Any]] = (
         _student_placements(Placement.State.ACTIVE)
         # PostgreSQL's GREATEST skips a NULL: no shift yet is the start date.
@@ -372,7 +336,7 @@ def hours_behind_pace(window: Window) -> Iterator[Due]:
         logged < required_hours × (D − start_on) / (end_on − start_on + 1)   (days; both ends counted),
     and the required hours are not all approved yet. Hours equal to the pace are not behind. The
     hours are those logged when planning; the pace is the check day's."""
-    first, last = _range(window, HOURS_BEHIND_PACE)
+    first, last = window.event_dates(HOURS_BEHIND_PACE)
     placements = (
         hours_services.with_hours(
             _student_placements(Placement.State.ACTIVE).filter(start_on__lt=last, end_on__gte=first)
@@ -395,7 +359,7 @@ def hours_behind_pace(window: Window) -> Iterator[Due]:
                 since_start > 0
                 and since_start % every == 0
                 and day <= placement.end_on
-                and window.now - timedelta(days=1) < moment <= window.horizon
+                and window.moment_is_due(moment)
             ):
                 progress = hours_services.progress_of(placement, today=day)
                 if progress.behind:
@@ -445,7 +409,7 @@ def compliance_expiring(window: Window) -> Iterator[Due]:
 
     A program-wide requirement applies while the student is enrolled (neither withdrawn nor
     graduated); a site's own requirement while they have a planned or active placement there."""
-    first, last = _range(window, COMPLIANCE_EXPIRING)
+    first, last = window.event_dates(COMPLIANCE_EXPIRING)
     enrolled = Enrollment.objects.current().filter(
         student=OuterRef("student"), cohort__program=OuterRef("requirement__program")
     )
@@ -536,8 +500,8 @@ def site_evaluations_due(window: Window) -> Iterator[Due]:
     It is due on the placement's end date, or on the day it was completed if that came first (the
     hours and the final evaluation were in early): reminded on the due day and 3 days after it, if
     still missing. The form opens once the placement is active (`services.evaluations.opening_problem`)."""
-    first, last = _range(window, SITE_EVALUATION_DUE)
-    earliest = first - timedelta(days=_longest(window, SITE_EVALUATION_DUE) + 1)
+    first, last = window.event_dates(SITE_EVALUATION_DUE)
+    earliest = first - timedelta(days=window.longest(SITE_EVALUATION_DUE) + 1)
     submitted = Evaluation.objects.filter(placement=OuterRef("pk"), kind=Kind.SITE)
     rows: Iterable[Mapping[str, Any]] = (
         Placement.objects.filter(
@@ -584,7 +548,7 @@ def hours_awaiting_approval(window: Window) -> Iterator[Due]:
 
     A shift waits from when it was logged (`created_at`; a corrected shift keeps its first date).
     Only the placements the preceptor reviews count: active or completed, the preceptor active."""
-    newest = window.horizon - timedelta(days=_shortest(window, HOURS_AWAITING_APPROVAL))
+    newest = window.horizon - timedelta(days=window.shortest(HOURS_AWAITING_APPROVAL))
     rows = (
         HoursEntry.objects.filter(
             state=HoursEntry.State.SUBMITTED,
@@ -634,7 +598,7 @@ def preceptor_evaluations_due(window: Window) -> Iterator[Due]:
     """The preceptor's midpoint and final evaluations (`PRECEPTOR_KINDS`) of an active placement, not
     submitted yet: on the day each is due. The midpoint is due halfway, start_on + (end_on −
     start_on) // 2 days; the final on the end date."""
-    first, last = _range(window, PRECEPTOR_EVALUATION_DUE)
+    first, last = window.event_dates(PRECEPTOR_EVALUATION_DUE)
     submitted = {
         kind: Exists(Evaluation.objects.filter(placement=OuterRef("pk"), kind=kind)) for kind in PRECEPTOR_KINDS
     }
@@ -702,7 +666,7 @@ def compliance_reviews_waiting(window: Window) -> Iterator[Due]:
     """Documents waiting for review in a program (the review queue), uploaded by the reminder's
     moment: one reminder a local day to each director and coordinator, with the count; none when
     the queue is empty. The offset is how many days a document waits before it counts (0: at once)."""
-    newest = window.horizon - timedelta(days=_shortest(window, COMPLIANCE_REVIEW_WAITING))
+    newest = window.horizon - timedelta(days=window.shortest(COMPLIANCE_REVIEW_WAITING))
     rows = (
         ComplianceRecord.objects.filter(state=ComplianceRecord.State.PENDING, uploaded_at__lte=newest)
         .values_list(
@@ -747,7 +711,7 @@ def compliance_reviews_waiting(window: Window) -> Iterator[Due]:
 def agreements_expiring(window: Window) -> Iterator[Due]:
     """A site taking students whose affiliation agreement expires: 90 and 30 days before, to every
     director and coordinator of its program."""
-    first, last = _range(window, AGREEMENT_EXPIRING)
+    first, last = window.event_dates(AGREEMENT_EXPIRING)
     rows: list[Mapping[str, Any]] = list(
         Site.objects.filter(is_active=True, agreement_expires_on__range=(first, last))
         .values("pk", "name", "agreement_expires_on", "program_id", zone=F("program__time_zone"))
@@ -781,7 +745,7 @@ def students_not_ready(window: Window) -> Iterator[Due]:
     students): every P and A competency achieved, every required document valid through the
     placement's end, the site's agreement too. Queries: one for the placements, one for their cohorts,
     the readiness list's five per cohort with such a placement, one for the staff; never per student."""
-    first, last = _range(window, STUDENTS_NOT_READY)
+    first, last = window.event_dates(STUDENTS_NOT_READY)
     rows: Iterable[Mapping[str, Any]] = (
         Placement.objects.filter(
             state=Placement.State.PLANNED,

@@ -111,6 +111,54 @@ class Window:
         """The first and last local day whose reminders may be sent by the horizon."""
         return self.now.astimezone(zone).date() - timedelta(days=1), self.horizon.astimezone(zone).date()
 
+    def _offsets_everywhere(self, kind: str) -> list[int]:
+        own = [offset for (_program, key), timing in self.timings.items() if key == kind for offset in timing.offsets]
+        return [*own, *kind_of(kind).offsets]
+
+    def longest(self, kind: str) -> int:
+        """The largest offset any program uses for the kind: how far around today to read rows."""
+        return max(self._offsets_everywhere(kind), default=0)
+
+    def shortest(self, kind: str) -> int:
+        return min(self._offsets_everywhere(kind), default=0)
+
+    def event_dates(self, kind: str) -> tuple[date, date]:
+        """Event dates that may have a reminder "days before" in this window, with margins for time
+        zones and for a moment missed by less than a day."""
+        return self.now.date() - timedelta(days=2), self.horizon.date() + timedelta(days=self.longest(kind) + 1)
+
+    def moment_is_due(self, moment: datetime) -> bool:
+        """In this window: still to come by the horizon, or missed by less than a day (the planner
+        was down); one missed by more is never sent late."""
+        return self.now - timedelta(days=1) < moment <= self.horizon
+
+    def daily(self, zone: ZoneInfo, program_id: int | None, kind: str) -> tuple[date, datetime] | None:
+        """The local day, and its moment at the program's hour, of a daily reminder in this window:
+        the latest day whose moment is due; None when the program turned the kind off."""
+        if not self.timing(program_id, kind).enabled:
+            return None
+        first, day = self.local_days(zone)
+        while day >= first:
+            moment = self.at(day, zone, program_id, kind)
+            if self.moment_is_due(moment):
+                return day, moment
+            day -= timedelta(days=1)
+        return None
+
+    def weekdays(self, zone: ZoneInfo, program_id: int | None, kind: str) -> Iterator[tuple[date, datetime]]:
+        """Each local day of the window that is one of the kind's weekdays (its offsets, Monday 0),
+        with its moment, when that moment is due."""
+        timing = self.timing(program_id, kind)
+        if not timing.enabled:
+            return
+        day, last = self.local_days(zone)
+        while day <= last:
+            if day.weekday() in timing.offsets:
+                moment = self.at(day, zone, program_id, kind)
+                if self.moment_is_due(moment):
+                    yield day, moment
+            day += timedelta(days=1)
+
     def offset_days(
         self, *, event_on: date, zone: ZoneInfo, program_id: int | None, kind: str, before: bool = True
     ) -> Iterator[tuple[int, datetime]]:
@@ -124,7 +172,7 @@ class Window:
         for offset in timing.offsets:
             day = event_on - timedelta(days=offset) if before else event_on + timedelta(days=offset)
             moment = self.at(day, zone, program_id, kind)
-            if self.now - timedelta(days=1) < moment <= self.horizon:
+            if self.moment_is_due(moment):
                 yield offset, moment
 
 
