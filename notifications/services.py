@@ -76,12 +76,16 @@ def claim_due(*, now: datetime | None = None, batch: int | None = None, enqueue_
 
 
 def dispatch_due(*, now: datetime | None = None, limit: int = 50_000) -> int:
-    """Claim every due reminder, batch by batch, up to `limit`. Returns how many were claimed."""
+    """Claim every due reminder, batch by batch, up to `limit`. Returns how many were claimed.
+
+    A batch the broker refused is back to waiting (see `enqueue`), and would be the next one claimed:
+    the run stops there rather than claim it again and again until `limit`."""
     claimed = 0
     while claimed < limit:
         ids = claim_due(now=now)
-        claimed += len(ids)
-        if len(ids) < settings.REMINDER_BATCH:
+        handed_back = Reminder.objects.filter(pk__in=ids, state=State.PENDING).count() if ids else 0
+        claimed += len(ids) - handed_back
+        if handed_back or len(ids) < settings.REMINDER_BATCH:
             break
     return claimed
 
