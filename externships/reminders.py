@@ -46,6 +46,10 @@ PRECEPTOR_EVALUATION_DUE = "preceptor_evaluation_due"
 COMPLIANCE_REVIEW_WAITING = "compliance_review_waiting"
 AGREEMENT_EXPIRING = "agreement_expiring"
 STUDENTS_NOT_READY = "students_not_ready"
+# Sent as they happen, by the services that review documents and shifts (notifications.services.notify).
+DOCUMENT_APPROVED = "document_approved"
+DOCUMENT_REJECTED = "document_rejected"
+SHIFT_RETURNED = "shift_returned"
 
 OPEN = (Placement.State.PLANNED, Placement.State.ACTIVE)
 STAFF = _("Directors and coordinators")
@@ -198,6 +202,39 @@ KINDS = [
         action=_("See who is ready"),
         offsets=(14,),
         offsets_mean=_("days ahead to look for placements starting"),
+    ),
+    ReminderKind(
+        key=DOCUMENT_APPROVED,
+        audience=_("Students"),
+        label=_("A compliance document approved"),
+        title=_("Your %(requirement)s document was approved"),
+        body=_("%(reviewer)s approved the document you sent on %(uploaded_on)s: it now counts for your placement."),
+        action=_("See your documents"),
+        offsets=(),
+        offsets_mean=_("sent when it happens"),
+        event=True,
+    ),
+    ReminderKind(
+        key=DOCUMENT_REJECTED,
+        audience=_("Students"),
+        label=_("A compliance document not accepted"),
+        title=_("Your %(requirement)s document was not accepted"),
+        body=_("%(reviewer)s gave this reason: %(reason)s Upload a corrected document."),
+        action=_("Upload it again"),
+        offsets=(),
+        offsets_mean=_("sent when it happens"),
+        event=True,
+    ),
+    ReminderKind(
+        key=SHIFT_RETURNED,
+        audience=_("Students"),
+        label=_("A shift returned for correction"),
+        title=_("Your shift of %(work_on)s at %(site)s was returned"),
+        body=_("%(preceptor)s asks you to correct it: %(reason)s"),
+        action=_("Correct the shift"),
+        offsets=(),
+        offsets_mean=_("sent when it happens"),
+        event=True,
     ),
 ]
 

@@ -34,6 +34,7 @@ class Kind:
     send_at: time = time(9, 0)  # local time in the program's zone
     critical: bool = False  # cannot be turned off entirely: always in the app at least
     weekly: bool = False  # a digest: offsets are weekdays (0 = Monday), not days
+    event: bool = False  # sent when something happens (services.notify), not planned: no timing
 
     def words(self, context: dict[str, Any]) -> dict[str, str]:
         """Title, body and action in the active language, dates in its format."""
@@ -189,6 +190,11 @@ def kinds() -> dict[str, Kind]:
 
 def kind_of(key: str) -> Kind:
     return kinds()[key]
+
+
+def timed_kinds() -> dict[str, Kind]:
+    """The kinds a program times (days, hour, on or off): all but those sent as things happen."""
+    return {key: kind for key, kind in kinds().items() if not kind.event}
 
 
 def critical_kinds() -> list[str]:

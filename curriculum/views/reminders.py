@@ -19,7 +19,7 @@ from curriculum.views import program_for
 from curriculum.views.coursework import form_errors_to
 from notifications import planner
 from notifications import services as notifications
-from notifications.kinds import kinds
+from notifications.kinds import kinds, timed_kinds
 from notifications.models import Reminder
 
 PAGE_SIZE = 50
@@ -38,9 +38,7 @@ def outbox(request: AuthenticatedRequest, code: str) -> HttpResponse:
         rows = rows.filter(state=state)
     if kind in known:
         rows = rows.filter(kind=kind)
-    counts = dict(
-        Reminder.objects.for_program(program.pk).order_by().values_list("state").annotate(n=Count("pk"))
-    )
+    counts = dict(Reminder.objects.for_program(program.pk).order_by().values_list("state").annotate(n=Count("pk")))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     items = [(reminder, known.get(reminder.kind)) for reminder in page]
     return render(
@@ -79,7 +77,7 @@ def reminder_timings(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """When each kind of reminder goes out for this program: the days, the local hour, on or off."""
     program = program_for(request, code, can_resend_reminder)
     plan_window = planner.window()
-    known = kinds()
+    known = timed_kinds()
     if request.method == "POST":
         forms = [TimingForm(request.POST, kind=kind) for kind in known.values()]
         valid = [form.is_valid() for form in forms]  # every row checked, so every problem shows

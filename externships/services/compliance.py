@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog, User
 from externships import permissions
 from externships.models import ComplianceRecord, ComplianceRequirement
+from notifications.services import notify
 
 # The first bytes of each accepted kind of file, its content type and the suffix it is stored with.
 SIGNATURES = (
@@ -150,6 +152,7 @@ def approve_record(*, record: ComplianceRecord, by: User) -> ComplianceRecord:
     locked.state = ComplianceRecord.State.APPROVED
     locked.reviewed_by, locked.reviewed_at = by, timezone.now()
     locked.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+    _tell_student(locked, by)
     return locked
 
 
@@ -164,7 +167,30 @@ def reject_record(*, record: ComplianceRecord, by: User, reason: str) -> Complia
     locked.reviewed_by, locked.reviewed_at = by, timezone.now()
     locked.rejection_reason = reason
     locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "rejection_reason"])
+    _tell_student(locked, by)
     return locked
+
+
+def _tell_student(record: ComplianceRecord, reviewer: User) -> None:
+    """The student hears of the review after commit, by their chosen channel (the reminder outbox)."""
+    from externships.reminders import DOCUMENT_APPROVED, DOCUMENT_REJECTED
+
+    approved = record.state == ComplianceRecord.State.APPROVED
+    requirement = record.requirement
+    notify(
+        recipient_id=record.student_id,
+        kind=DOCUMENT_APPROVED if approved else DOCUMENT_REJECTED,
+        subject=f"compliance-record:{record.pk}",
+        occasion="reviewed",
+        program_id=requirement.program_id,
+        context={
+            "requirement": requirement.name,
+            "reviewer": reviewer.get_full_name() or reviewer.email,
+            "uploaded_on": timezone.localtime(record.uploaded_at, requirement.program.zone).date().isoformat(),
+            "reason": record.rejection_reason,
+        },
+        url=reverse("externships:my-compliance"),
+    )
 
 
 def record_document_view(*, viewer: User, record: ComplianceRecord, request_meta: dict[str, Any] | None = None) -> None:

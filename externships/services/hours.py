@@ -17,12 +17,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import DurationField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from externships.models import MAX_SHIFT, HoursEntry, Placement
+from notifications.services import notify
 
 DURATION = ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField())
 MAX_DAY = timedelta(hours=12)
@@ -210,7 +212,29 @@ def return_entry(*, entry: HoursEntry, by: User, reason: str) -> HoursEntry:
         reason,
     )
     locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "return_reason"])
+    _tell_student_of_return(locked, by)
     return locked
+
+
+def _tell_student_of_return(entry: HoursEntry, preceptor: User) -> None:
+    """The student hears that a shift came back, after commit, by their chosen channel."""
+    from externships.reminders import SHIFT_RETURNED
+
+    placement = entry.placement
+    notify(
+        recipient_id=entry.student_id,
+        kind=SHIFT_RETURNED,
+        subject=f"shift:{entry.pk}",
+        occasion=f"returned/{entry.reviewed_at.isoformat() if entry.reviewed_at else ''}",
+        program_id=placement.site.program_id,
+        context={
+            "work_on": entry.work_date.isoformat(),
+            "site": placement.site.name,
+            "preceptor": preceptor.get_full_name() or preceptor.email,
+            "reason": entry.return_reason,
+        },
+        url=reverse("externships:my-externship"),
+    )
 
 
 # --- Progress -------------------------------------------------------------------------------
