@@ -230,12 +230,15 @@ def send_reminders(reminder_ids: Sequence[int], *, final_try: bool = False) -> i
             "user_id", "kind", "channel"
         )
     }
+    # The batch's rows in one query (a query per row cost a third of the send rate): what a queued reminder
+    # says, and to whom, no longer changes; which worker sends it is still decided row by row, by the take.
+    rows = Reminder.objects.select_related("recipient").in_bulk(list(reminder_ids))
     sent = 0
     with get_connection() as mail:
         for reminder_id in reminder_ids:
-            if not _take(reminder_id, timezone.now()):
+            reminder = rows.get(reminder_id)
+            if reminder is None or not _take(reminder_id, timezone.now()):
                 continue
-            reminder = Reminder.objects.select_related("recipient").get(pk=reminder_id)
             if reminder.kind not in kinds():
                 Reminder.objects.filter(pk=reminder_id).update(state=State.FAILED, last_error="unknown kind")
                 continue
