@@ -211,3 +211,26 @@ def test_notify_inside_a_transaction_that_rolls_back_sends_nothing(
         )
         raise RuntimeError("the review failed")
     assert _no_broker == [] and not Reminder.objects.exists()
+
+
+def test_the_connection_commits_as_usual_after_a_batch(alice):
+    from django.db import connection
+
+    reminder = _queued(ReminderFactory(recipient=alice))
+    services.send_reminders([reminder.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+
+
+def test_an_address_mail_cannot_carry_fails_that_row_and_the_rest_go_on(alice, bob):
+    bad = _queued(ReminderFactory(recipient=alice))
+    alice.email = "alice@school.test\r\nBcc: everyone@elsewhere.test"
+    alice.save()
+    good = _queued(ReminderFactory(recipient=bob))
+    assert services.send_reminders([bad.pk, good.pk]) == 1
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert bad.state == State.FAILED and "newlines" in bad.last_error
+    assert good.state == State.SENT
+    assert [message.to for message in mail.outbox] == [[bob.email]]

@@ -1,0 +1,78 @@
+"""The reminder's message written straight to MIME reads, parsed, exactly like the one Django builds."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+from django.conf import settings
+from django.core.mail.message import sanitize_address
+
+from notifications.mail import Letter, envelope_address, letter_bytes, letter_message
+
+LETTERS = [
+    Letter(
+        subject="[Checkoff] Your CMA exam is in 7 days",
+        text="Hello Ana,\n\nYour CMA exam is in 7 days.\n",
+        html="<p>Hello Ana,</p><h1>Your CMA exam is in 7 days</h1>",
+        to="ana@school.test",
+        headers={"X-Checkoff-Reminder": "42"},
+    ),
+    Letter(
+        subject="[Checkoff] «Examen final» vence mañana — ¿listo?",
+        text="Hola, Begoña:\n\nSu práctica en Clínica Núñez comienza en 7 días.\n" + "línea larga " * 40,
+        html="<p>Hola, Begoña:</p><p>Su práctica en Clínica Núñez comienza en 7 días.</p>",
+        to="begona@school.test",
+        headers={"X-Checkoff-Reminder": "7"},
+    ),
+]
+
+
+def _parsed(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("letter", LETTERS, ids=["english", "spanish"])
+def test_the_written_message_reads_like_djangos(letter):
+    from_email = sanitize_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
+    ours = _parsed(letter_bytes(letter, from_email=from_email, to=letter.to))
+    djangos = _parsed(letter_message(letter).message().as_bytes(linesep="\r\n"))
+    for header in ("Subject", "From", "To", "X-Checkoff-Reminder", "MIME-Version"):
+        assert str(ours[header]).strip() == str(djangos[header]).strip(), header
+    assert ours.get_content_type() == djangos.get_content_type() == "multipart/alternative"
+    for kind in ("plain", "html"):
+        assert ours.get_body(preferencelist=(kind,)).get_content() == djangos.get_body(
+            preferencelist=(kind,)
+        ).get_content()
+    assert ours["Message-ID"] and ours["Date"]
+
+
+def test_every_line_ends_in_crlf_and_stays_within_smtps_limit():
+    raw = letter_bytes(LETTERS[1], from_email="Checkoff <no-reply@checkoff.test>", to="begona@school.test")
+    lines = raw.split(b"\r\n")
+    assert b"\n" not in b"".join(lines)
+    assert max(len(line) for line in lines) <= 998
+    head, _blank, _body = raw.partition(b"\r\n\r\n")
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if line.startswith((b"Subject", b" =?")))
+
+
+def test_a_line_break_in_a_value_cannot_add_a_header():
+    letter = Letter(
+        subject="Hi\r\nBcc: everyone@elsewhere.test",
+        text="x",
+        html="x",
+        to="ana@school.test",
+        headers={"X-Checkoff-Reminder": "1"},
+    )
+    parsed = _parsed(letter_bytes(letter, from_email="a@b.test", to="ana@school.test"))
+    assert parsed["Bcc"] is None
+    assert str(parsed["Subject"]) == "Hi Bcc: everyone@elsewhere.test"
+
+
+def test_an_unusual_address_goes_through_djangos_sanitizing():
+    assert envelope_address("ana@school.test") == "ana@school.test"
+    encoded = envelope_address("ana@escuela-ñ.test")
+    assert encoded.startswith("ana@xn--") and encoded.isascii()
+    with pytest.raises(ValueError):
+        envelope_address("ana@school.test\r\nBcc: x@y.test")
