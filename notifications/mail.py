@@ -4,15 +4,24 @@ reminder's message written straight to MIME bytes for SMTP."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import email
 import email.policy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from smtplib import SMTPServerDisconnected
+from smtplib import (
+    SMTP,
+    SMTPDataError,
+    SMTPException,
+    SMTPRecipientsRefused,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+)
 from uuid import uuid4
 
 from django.conf import settings
@@ -101,13 +110,18 @@ def _header_value(name: str, value: str) -> str:
     return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
 
 
-def _part(content_type: str, text: str) -> bytes:
-    # Text in its canonical form (CRLF line ends, RFC 2046), then base64 in lines of 76.
-    canonical = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    body = base64.encodebytes(canonical.encode("utf-8")).replace(b"\n", b"\r\n")
+def _part(content_type: str, text: str, *, eight_bit: bool) -> bytes:
+    """One alternative, in its canonical form (CRLF line ends, RFC 2046). As it is (8bit, as Django
+    sends it) where the server takes 8-bit mail and no line passes SMTP's 998; otherwise base64."""
+    canonical = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+    if eight_bit and all(len(line) <= 998 for line in canonical.split(b"\r\n")):
+        # The line end before the next boundary is the boundary's, not the text's (RFC 2046 5.1.1).
+        encoding, body = "8bit", canonical + b"\r\n"
+    else:
+        encoding, body = "base64", base64.encodebytes(canonical).replace(b"\n", b"\r\n")
     return (
         f'Content-Type: {content_type}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\n"
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
     ).encode("ascii") + body
 
 
@@ -118,8 +132,9 @@ def envelope_address(address: str) -> str:
     return sanitize_address(address, "utf-8")
 
 
-def letter_bytes(letter: Letter, *, from_email: str, to: str) -> bytes:
-    """The letter as the bytes SMTP carries, CRLF line ends, text then HTML as alternatives."""
+def letter_bytes(letter: Letter, *, from_email: str, to: str, eight_bit: bool = False) -> bytes:
+    """The letter as the bytes SMTP carries, CRLF line ends, text then HTML as alternatives; with
+    `eight_bit` (the server said 8BITMIME) the text goes as it is, else in base64."""
     boundary = f"==checkoff-{uuid4().hex}=="
     headers = {
         "Content-Type": f'multipart/alternative; boundary="{boundary}"',
@@ -138,9 +153,9 @@ def letter_bytes(letter: Letter, *, from_email: str, to: str) -> bytes:
             head,
             b"\r\n",
             delimiter,
-            _part("text/plain", letter.text),
+            _part("text/plain", letter.text, eight_bit=eight_bit),
             delimiter,
-            _part("text/html", letter.html),
+            _part("text/html", letter.html, eight_bit=eight_bit),
             f"--{boundary}--\r\n".encode("ascii"),
         ]
     )
@@ -153,6 +168,9 @@ def letter_message(letter: Letter) -> EmailMultiAlternatives:
     return message
 
 
+Prepared = tuple[str, bytes] | EmailMultiAlternatives  # (recipient, bytes) for SMTP; else the message
+
+
 class LetterSender:
     """Sends letters through one open backend. Over SMTP a letter is prepared as bytes written here
     (`prepare` is thread-safe and does no I/O, so it can run ahead in another thread); through any other
@@ -162,20 +180,66 @@ class LetterSender:
         self.backend = backend
         self.smtp = isinstance(backend, SMTPBackend)
         self.from_email = sanitize_address(settings.DEFAULT_FROM_EMAIL, "utf-8") if self.smtp else ""
+        self.eight_bit = False
+        if self.smtp:
+            connection = self._smtp()
+            connection.ehlo_or_helo_if_needed()
+            self.eight_bit = bool(connection.has_extn("8bitmime"))
 
-    def prepare(self, letter: Letter) -> tuple[str, bytes] | EmailMultiAlternatives:
+    def prepare(self, letter: Letter) -> Prepared:
         if self.smtp:
             to = envelope_address(letter.to)
-            return to, letter_bytes(letter, from_email=self.from_email, to=to)
+            return to, letter_bytes(letter, from_email=self.from_email, to=to, eight_bit=self.eight_bit)
         return letter_message(letter)
 
-    def send(self, prepared: tuple[str, bytes] | EmailMultiAlternatives) -> None:
-        """Raises what the backend raises (SMTPException, OSError)."""
-        if isinstance(prepared, tuple):
-            connection = getattr(self.backend, "connection", None)
-            if connection is None:
-                raise SMTPServerDisconnected("The SMTP connection is not open.")
-            to, data = prepared
-            connection.sendmail(self.from_email, [to], data)
+    def _smtp(self) -> SMTP:
+        connection = getattr(self.backend, "connection", None)
+        if connection is None:
+            raise SMTPServerDisconnected("The SMTP connection is not open.")
+        return connection
+
+    def begin(self, prepared: Prepared) -> None:
+        """Over SMTP, the envelope (MAIL, RCPT, DATA): nothing is delivered until `finish`. Raises what
+        SMTP raises; after a refusal the transaction is reset, as smtplib's sendmail does."""
+        if not isinstance(prepared, tuple):
             return
-        self.backend.send_messages([prepared])
+        connection, (to, _data) = self._smtp(), prepared
+        try:
+            code, reply = connection.mail(self.from_email, ["BODY=8BITMIME"] if self.eight_bit else [])
+            if code != 250:
+                raise SMTPSenderRefused(code, reply, self.from_email)
+            code, reply = connection.rcpt(to)
+            if code not in (250, 251):
+                raise SMTPRecipientsRefused({to: (code, reply)})
+            connection.putcmd("data")
+            code, reply = connection.getreply()
+            if code != 354:
+                raise SMTPDataError(code, reply)
+        except SMTPException:
+            _reset(connection)
+            raise
+
+    def finish(self, prepared: Prepared) -> None:
+        """The content, and the server's acceptance of it: the moment the mail has left."""
+        if not isinstance(prepared, tuple):
+            self.backend.send_messages([prepared])
+            return
+        connection, (_to, data) = self._smtp(), prepared
+        connection.send(DOT_AT_LINE_START.sub(b"..", data) + b".\r\n")
+        code, reply = connection.getreply()
+        if code != 250:
+            _reset(connection)
+            raise SMTPDataError(code, reply)
+
+    def send(self, prepared: Prepared) -> None:
+        """Both at once. Raises what the backend raises (SMTPException, OSError)."""
+        self.begin(prepared)
+        self.finish(prepared)
+
+
+DOT_AT_LINE_START = re.compile(rb"(?m)^\.")  # SMTP's dot-stuffing (RFC 5321 4.5.2)
+
+
+def _reset(connection: SMTP) -> None:
+    with contextlib.suppress(SMTPServerDisconnected):
+        connection.rset()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from smtplib import SMTPException
 
@@ -235,6 +235,62 @@ def _mark_sent(cursor: CursorWrapper, reminder_id: int, channel: str) -> None:
     cursor.execute(MARK_SENT, [channel, reminder_id])
 
 
+class _Marks:
+    """Marks rows sent in a thread of their own, on its own connection, so that one reminder's mark is
+    committed while the next one's envelope goes to the SMTP server; `wait` before that next mail's
+    content is sent keeps the rule that at most one reminder is ever mailed and not yet marked.
+
+    Inside a transaction (the tests' own), a second connection could not see the rows: marks are then
+    made here, in order, on this connection."""
+
+    def __init__(self) -> None:
+        self.inline = connection.in_atomic_block
+        self.thread = (
+            None
+            if self.inline
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="marks", initializer=_commit_without_waiting)
+        )
+        self.pending: Future[None] | None = None
+        self.used = False
+
+    def submit(self, reminder_id: int, channel: str) -> None:
+        self.wait()
+        if self.thread is None:
+            with connection.cursor() as cursor:
+                _mark_sent(cursor, reminder_id, channel)
+            return
+        self.used = True
+        self.pending = self.thread.submit(_mark_in_this_thread, reminder_id, channel)
+
+    def wait(self) -> None:
+        """The last mark committed (or its error raised here)."""
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            if self.used:
+                self.thread.submit(_close_this_threads_connection).result()
+            self.thread.shutdown(wait=True)
+
+
+def _commit_without_waiting() -> None:
+    """This thread's connection commits without waiting for the disk, as the batch's own does (see
+    `send_reminders`); it is closed with the batch."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+
+
+def _close_this_threads_connection() -> None:
+    connection.close()  # looked up in the marks' thread: its own connection, not the caller's
+
+
+def _mark_in_this_thread(reminder_id: int, channel: str) -> None:
+    with connection.cursor() as cursor:
+        _mark_sent(cursor, reminder_id, channel)
+
+
 def _give_back(reminder_ids: Sequence[int], *, failed: int, reason: str, final_try: bool) -> None:
     """A mail failed: that row gets the reason (and fails, on the last try); the rows taken and not yet
     sent wait for the retry."""
@@ -269,6 +325,7 @@ def send_reminders(reminder_ids: Sequence[int], *, final_try: bool = False) -> i
     sent = 0
     sent_to: set[int] = set()
     builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="letters")
+    marks = _Marks()
     try:
         with get_connection() as mail, connection.cursor() as cursor:
             # This session's commits (the take, each mark) do not wait for the WAL to reach the disk: a
@@ -307,27 +364,36 @@ def send_reminders(reminder_ids: Sequence[int], *, final_try: bool = False) -> i
                     continue
                 if reminder_id in letters:
                     try:
-                        sender.send(letters[reminder_id].result())
+                        prepared = letters[reminder_id].result()
+                        sender.begin(prepared)
+                        marks.wait()  # the previous reminder is marked before this one's content leaves
+                        sender.finish(prepared)
                     except ValueError as error:  # an address or header mail cannot carry: no retry will help
+                        marks.wait()
                         Reminder.objects.filter(pk=reminder_id).update(
                             state=State.FAILED, last_error=f"{type(error).__name__}: {error}"[:500]
                         )
                         continue
                     except (SMTPException, OSError) as error:
+                        marks.wait()
                         reason = f"{type(error).__name__}: {error}"[:500]
                         _give_back(list(taken), failed=reminder_id, reason=reason, final_try=final_try)
                         if final_try:
                             continue
                         raise
-                _mark_sent(cursor, reminder_id, channel)
+                marks.submit(reminder_id, channel)
                 sent += 1
                 sent_to.add(reminder.recipient_id)
     finally:
-        builder.shutdown(wait=True, cancel_futures=True)
-        _reset_commit_mode()
-        # After the rows are marked (each its own commit): the badges count again on their next page.
-        if sent_to:
-            cache.delete_many([unread_count_key(user_id) for user_id in sent_to])
+        try:
+            marks.wait()
+        finally:
+            marks.close()
+            builder.shutdown(wait=True, cancel_futures=True)
+            _reset_commit_mode()
+            # After the rows are marked (each its own commit): the badges count again on their next page.
+            if sent_to:
+                cache.delete_many([unread_count_key(user_id) for user_id in sent_to])
     return sent
 
 

@@ -33,10 +33,11 @@ def _parsed(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
 
 
+@pytest.mark.parametrize("eight_bit", [True, False], ids=["8bit", "base64"])
 @pytest.mark.parametrize("letter", LETTERS, ids=["english", "spanish"])
-def test_the_written_message_reads_like_djangos(letter):
+def test_the_written_message_reads_like_djangos(letter, eight_bit):
     from_email = sanitize_address(settings.DEFAULT_FROM_EMAIL, "utf-8")
-    ours = _parsed(letter_bytes(letter, from_email=from_email, to=letter.to))
+    ours = _parsed(letter_bytes(letter, from_email=from_email, to=letter.to, eight_bit=eight_bit))
     djangos = _parsed(letter_message(letter).message().as_bytes(linesep="\r\n"))
     for header in ("Subject", "From", "To", "X-Checkoff-Reminder", "MIME-Version"):
         assert str(ours[header]).strip() == str(djangos[header]).strip(), header
@@ -76,3 +77,11 @@ def test_an_unusual_address_goes_through_djangos_sanitizing():
     assert encoded.startswith("ana@xn--") and encoded.isascii()
     with pytest.raises(ValueError):
         envelope_address("ana@school.test\r\nBcc: x@y.test")
+
+
+def test_a_line_too_long_for_smtp_goes_in_base64_even_where_8bit_is_taken():
+    letter = Letter(subject="s", text="a" * 1200, html="<p>short</p>", to="ana@school.test", headers={})
+    raw = letter_bytes(letter, from_email="a@b.test", to="ana@school.test", eight_bit=True)
+    assert raw.count(b"Content-Transfer-Encoding: base64") == 1
+    assert raw.count(b"Content-Transfer-Encoding: 8bit") == 1
+    assert _parsed(raw).get_body(preferencelist=("plain",)).get_content() == "a" * 1200

@@ -234,3 +234,15 @@ def test_an_address_mail_cannot_carry_fails_that_row_and_the_rest_go_on(alice, b
     assert bad.state == State.FAILED and "newlines" in bad.last_error
     assert good.state == State.SENT
     assert [message.to for message in mail.outbox] == [[bob.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_marks_are_made_beside_the_mails_on_their_own_connection(alice, bob):
+    """Production's path: each mark committed by a second thread while the next envelope is sent."""
+    ids = [_queued(ReminderFactory(recipient=person)).pk for person in (alice, bob, alice)]
+    assert services.send_reminders(ids) == 3
+    assert set(Reminder.objects.values_list("state", flat=True)) == {State.SENT}
+    assert Notification.objects.count() == 3
+    assert len(mail.outbox) == 3
+    assert services.send_reminders(ids) == 0  # run twice: nothing more
+    assert len(mail.outbox) == 3
