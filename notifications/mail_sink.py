@@ -43,6 +43,14 @@ class _Handler:
     def __init__(self, sink: MailSink) -> None:
         self.sink = sink
 
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """Say PIPELINING (RFC 2920), as mail servers in production do: aiosmtpd answers commands in
+        the order they come, whether a client waits for each reply or sends them together."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):

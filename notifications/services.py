@@ -11,6 +11,7 @@ is one reminder per killed worker (the one in hand), since each row is marked as
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, time, timedelta
@@ -240,18 +241,13 @@ class _Marks:
     committed while the next one's envelope goes to the SMTP server; `wait` before that next mail's
     content is sent keeps the rule that at most one reminder is ever mailed and not yet marked.
 
-    Inside a transaction (the tests' own), a second connection could not see the rows: marks are then
-    made here, in order, on this connection."""
+    The thread and its connection live as long as the worker process (opening a connection for each
+    batch cost a tenth of the send rate); `stop_marking` closes them. Inside a transaction (the tests'
+    own), a second connection could not see the rows: marks are then made here, in order."""
 
     def __init__(self) -> None:
-        self.inline = connection.in_atomic_block
-        self.thread = (
-            None
-            if self.inline
-            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="marks", initializer=_commit_without_waiting)
-        )
+        self.thread = None if connection.in_atomic_block else _marking_thread()
         self.pending: Future[None] | None = None
-        self.used = False
 
     def submit(self, reminder_id: int, channel: str) -> None:
         self.wait()
@@ -259,7 +255,6 @@ class _Marks:
             with connection.cursor() as cursor:
                 _mark_sent(cursor, reminder_id, channel)
             return
-        self.used = True
         self.pending = self.thread.submit(_mark_in_this_thread, reminder_id, channel)
 
     def wait(self) -> None:
@@ -268,27 +263,44 @@ class _Marks:
         if pending is not None:
             pending.result()
 
-    def close(self) -> None:
-        if self.thread is not None:
-            if self.used:
-                self.thread.submit(_close_this_threads_connection).result()
-            self.thread.shutdown(wait=True)
+
+_marking: ThreadPoolExecutor | None = None
+_marking_lock = threading.Lock()
 
 
-def _commit_without_waiting() -> None:
-    """This thread's connection commits without waiting for the disk, as the batch's own does (see
-    `send_reminders`); it is closed with the batch."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
+def _marking_thread() -> ThreadPoolExecutor:
+    global _marking
+    with _marking_lock:
+        if _marking is None:
+            _marking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-marks")
+        return _marking
+
+
+def stop_marking() -> None:
+    """Close the marking thread's connection and end the thread (a worker shutting down, a test)."""
+    global _marking
+    with _marking_lock:
+        thread, _marking = _marking, None
+    if thread is not None:
+        thread.submit(_close_this_threads_connection).result()
+        thread.shutdown(wait=True)
 
 
 def _close_this_threads_connection() -> None:
-    connection.close()  # looked up in the marks' thread: its own connection, not the caller's
+    connection.close()  # looked up in the marking thread: its own connection, not the caller's
 
 
 def _mark_in_this_thread(reminder_id: int, channel: str) -> None:
-    with connection.cursor() as cursor:
-        _mark_sent(cursor, reminder_id, channel)
+    fresh = connection.connection is None
+    try:
+        with connection.cursor() as cursor:
+            if fresh:
+                # Commits without waiting for the disk, as the batch's own connection (see send_reminders).
+                cursor.execute("SET synchronous_commit TO off")
+            _mark_sent(cursor, reminder_id, channel)
+    except DatabaseError:
+        connection.close()  # the next mark opens a new connection
+        raise
 
 
 def _give_back(reminder_ids: Sequence[int], *, failed: int, reason: str, final_try: bool) -> None:
@@ -388,7 +400,6 @@ def send_reminders(reminder_ids: Sequence[int], *, final_try: bool = False) -> i
         try:
             marks.wait()
         finally:
-            marks.close()
             builder.shutdown(wait=True, cancel_futures=True)
             _reset_commit_mode()
             # After the rows are marked (each its own commit): the badges count again on their next page.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from smtplib import SMTPException
+from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 MAX_RETRIES = 8
 
@@ -42,3 +44,12 @@ def send_reminders(self: Task, reminder_ids: list[int]) -> int:
         return services.send_reminders(reminder_ids, final_try=final_try)
     except (SMTPException, OSError) as error:
         raise self.retry(exc=error, countdown=min(600, 5 * 2**self.request.retries)) from error
+
+
+@worker_shutdown.connect
+@worker_process_shutdown.connect
+def close_marking_connection(**kwargs: Any) -> None:
+    """The sender's marking thread keeps a connection for the life of the worker: closed with it."""
+    from notifications import services
+
+    services.stop_marking()

@@ -43,9 +43,10 @@ def test_the_written_message_reads_like_djangos(letter, eight_bit):
         assert str(ours[header]).strip() == str(djangos[header]).strip(), header
     assert ours.get_content_type() == djangos.get_content_type() == "multipart/alternative"
     for kind in ("plain", "html"):
-        assert ours.get_body(preferencelist=(kind,)).get_content() == djangos.get_body(
-            preferencelist=(kind,)
-        ).get_content()
+        assert (
+            ours.get_body(preferencelist=(kind,)).get_content()
+            == djangos.get_body(preferencelist=(kind,)).get_content()
+        )
     assert ours["Message-ID"] and ours["Date"]
 
 
@@ -85,3 +86,22 @@ def test_a_line_too_long_for_smtp_goes_in_base64_even_where_8bit_is_taken():
     assert raw.count(b"Content-Transfer-Encoding: base64") == 1
     assert raw.count(b"Content-Transfer-Encoding: 8bit") == 1
     assert _parsed(raw).get_body(preferencelist=("plain",)).get_content() == "a" * 1200
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_letters_reach_a_real_smtp_server_whole(pipelining):
+    from django.core.mail.backends.smtp import EmailBackend
+
+    from notifications.mail import LetterSender
+    from notifications.mail_sink import MailSink
+
+    with MailSink() as sink:
+        backend = EmailBackend(host=sink.host, port=sink.port, use_tls=False, use_ssl=False)
+        with backend:
+            sender = LetterSender(backend)
+            assert sender.eight_bit and sender.pipelining  # what the sink, like production servers, says
+            sender.pipelining = pipelining
+            for letter in LETTERS:
+                sender.send(sender.prepare(letter))
+        assert sink.reminder_counts() == {42: 1, 7: 1}
+        assert [message.recipients for message in sink.received()] == [("ana@school.test",), ("begona@school.test",)]
