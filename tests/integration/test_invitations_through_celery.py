@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,37 +17,10 @@ from django.db import connection
 
 from accounts import services
 from accounts.models import Invitation, User
-from config.celery import app as celery_app
+from tests.integration.celery_helpers import broker_at, celery_setting, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@contextmanager
-def celery_setting(name: str, value: object):
-    before = celery_app.conf[name]
-    celery_app.conf[name] = value
-    try:
-        yield
-    finally:
-        celery_app.conf[name] = before
-
-
-def _forget_broker_connections() -> None:
-    """Drop this app's references to its pools (kombu keeps one per broker URL, shared, still open)."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@contextmanager
-def broker_at(url: str):
-    """Point this process's Celery at another broker, with no connection kept from before."""
-    with celery_setting("broker_url", url):
-        _forget_broker_connections()
-        try:
-            yield
-        finally:
-            _forget_broker_connections()
 
 
 @pytest.fixture
@@ -85,15 +57,6 @@ def worker(tmp_path):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-
-
-def wait_for(condition, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_an_invitation_is_delivered_by_the_worker_after_commit(not_eager, worker):

@@ -22,8 +22,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,12 +39,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from certifications.models import ExamAttempt
-from config.celery import app as celery_app
 from curriculum.models import Cohort, Enrollment, Program
 from notifications import planner, services, tasks
 from notifications.mail_sink import MailSink
 from notifications.models import Notification, Reminder, ReminderTiming
 from tests.certification_factories import track
+from tests.integration.celery_helpers import broker_at, celery_setting, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 STALE_SECONDS = 3
@@ -54,15 +53,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 # --- The outside world: a broker, a worker, a mail sink -----------------------------------------
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 30, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
 
 
 def _free_port() -> int:
@@ -127,33 +117,6 @@ def broker(tmp_path) -> Iterator[PrivateRedis]:
     with celery_setting("task_always_eager", False), broker_at(server.url):
         yield server
     server.stop()
-
-
-@contextmanager
-def celery_setting(name: str, value: object) -> Iterator[None]:
-    before = celery_app.conf[name]
-    celery_app.conf[name] = value
-    try:
-        yield
-    finally:
-        celery_app.conf[name] = before
-
-
-def _forget_broker_connections() -> None:
-    """Drop this app's references to its pools (kombu keeps one per broker URL, shared, still open)."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@contextmanager
-def broker_at(url: str) -> Iterator[None]:
-    """Point this process's Celery at another broker, with no connection kept from before."""
-    with celery_setting("broker_url", url):
-        _forget_broker_connections()
-        try:
-            yield
-        finally:
-            _forget_broker_connections()
 
 
 def _database_url() -> str:
