@@ -602,7 +602,14 @@ def pass_rate_students(program: Program, track_code: str, group: str, key: str, 
         raise ValueError(f"Unknown graduation year {key!r}.")
     if part != "taken":
         sittings = sittings.filter(**{part: True})
-    return Enrollment.objects.filter(pk__in=sittings.values("enrollment_id")).select_related("student", "cohort")
+    # A correlated EXISTS (each enrollment's own few attempts, by the enrollment index), not an IN over
+    # every sitting: with statistics not yet gathered (a table just filled), PostgreSQL 18 turned the IN
+    # into nested loops over every attempt and the page took minutes.
+    return (
+        Enrollment.objects.filter(cohort__program=program)
+        .filter(Exists(sittings.filter(enrollment=OuterRef("pk"))))
+        .select_related("student", "cohort")
+    )
 
 
 def all_figures(programs: Iterable[Program]) -> Iterator[Figure]:

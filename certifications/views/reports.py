@@ -359,8 +359,7 @@ def _years_in_words(report: OutcomeReport, year: int | None) -> str:
 def _student_rows(enrollments: QuerySet[Enrollment], page_number: str | None) -> tuple[Any, list[dict[str, Any]]]:
     """A page of students with what a director checks against the figure: dates, job placement, exams."""
     listed = (
-        Enrollment.objects.filter(pk__in=enrollments.values("pk"))
-        .select_related("student", "cohort", "job_placement")
+        enrollments.select_related("student", "cohort", "job_placement")
         .prefetch_related(
             Prefetch(
                 "exam_attempts",
