@@ -35,6 +35,16 @@ def _mailbox(settings, tmp_path) -> None:
     settings.DEMO_MAILBOX_DIR = tmp_path / "mail"
 
 
+@pytest.fixture(autouse=True)
+def _no_marking_connection_left():
+    """Reminders sent outside a transaction (a live server, an eager task) keep a marking thread with
+    its own connection, as a worker does; closed after each test, or the test database cannot be dropped."""
+    yield
+    from notifications import services
+
+    services.stop_marking()
+
+
 @pytest.fixture
 def program(db):
     return factories.ProgramFactory()

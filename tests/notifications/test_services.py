@@ -246,4 +246,3 @@ def test_outside_a_transaction_the_marks_are_made_beside_the_mails_on_their_own_
     assert len(mail.outbox) == 3
     assert services.send_reminders(ids) == 0  # run twice: nothing more
     assert len(mail.outbox) == 3
-    services.stop_marking()  # its connection would otherwise hold the test database open
