@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def _book(alice, on: date) -> ExamAttempt:
     enrollment = alice.enrollments.get()
-    return ExamAttemptFactory(
+    return ExamAttemptFactory.create(
         enrollment=enrollment, track=track(enrollment.cohort.program), result="", taken_on=None, scheduled_on=on
     )
 
