@@ -326,10 +326,11 @@ class _Demo:
                 continue
             assert enrollment.graduated_on is not None
             if story == "booked":
-                # In 7 and 8 days: whatever the hour `make run` starts, one exam's 7-day reminder is due
-                # (today's 9:00 has passed, or yesterday's is less than a day late), so the demo mails one.
+                # In 6 and 7 days: whatever the hour `make run` starts, one exam's 7-day reminder is due
+                # (the one in 7 days, once today's 9:00 has passed; before it, the one in 6 days, whose
+                # reminder was yesterday at 9:00, less than a day late), so the demo mails one.
                 self.booked_first_sittings += 1
-                self.book(enrollment, track, self.today + timedelta(days=6 + self.booked_first_sittings))
+                self.book(enrollment, track, self.today + timedelta(days=5 + self.booked_first_sittings))
                 continue
             if code == "CMA" and self.random.random() < 0.3:
                 day = enrollment.graduated_on - timedelta(days=self.random.randint(5, 25))  # CMA: 30 days early

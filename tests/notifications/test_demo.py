@@ -1,12 +1,15 @@
-"""The demo `make run` shows: reminders planned from the demo's data, some due at once whatever the
+"""The demo `make run` shows: reminders planned from the demo's data, one due at once whatever the
 hour, delivered into the demo mailbox by `send_reminders` and shown in the app."""
 
 from __future__ import annotations
+
+from datetime import datetime, time
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from curriculum.models import Program
 from notifications import planner
 from notifications.mail import kept_messages
 from notifications.models import Notification, Reminder
@@ -18,12 +21,22 @@ def seeded(settings, db, tmp_path):
     settings.EMAIL_BACKEND = "notifications.mail.DemoMailboxBackend"
     settings.DEMO_MAILBOX_DIR = tmp_path / "mail"
     call_command("seed_demo")
+    return Program.objects.get(code="MA-DIPLOMA")
 
 
-def test_the_demo_has_an_exam_reminder_due_now_and_it_reaches_the_mailbox(seeded, capsys):
+@pytest.mark.parametrize("hour", [0, 8, 10, 23])
+def test_an_exam_reminder_is_due_at_whatever_hour_the_demo_starts(seeded, hour):
+    """The demo books first sittings in 6 and 7 days: before 9:00 the first one's 7-day reminder (yesterday
+    at 9:00) is due, from 9:00 the second one's (today at 9:00)."""
+    now = datetime.combine(seeded.today(), time(hour), tzinfo=seeded.zone)
+    planner.plan(now=now)
+    assert Reminder.objects.filter(kind="exam_upcoming", occasion__endswith="/7", due_at__lte=now).exists()
+
+
+def test_the_demos_reminders_reach_the_mailbox_and_the_app(seeded, capsys):
     planner.plan()
     due = Reminder.objects.filter(kind="exam_upcoming", due_at__lte=timezone.now())
-    assert due.exists(), "the demo books exams in 7 and 8 days so that one 7-day reminder is due at any hour"
+    assert due.exists()
     call_command("send_reminders")
     assert "sent" in capsys.readouterr().out
     assert not Reminder.objects.filter(pk__in=due.values("pk")).exclude(state=Reminder.State.SENT).exists()
