@@ -197,10 +197,6 @@ def timed_kinds() -> dict[str, Kind]:
     return {key: kind for key, kind in kinds().items() if not kind.event}
 
 
-def critical_kinds() -> list[str]:
-    return [key for key, kind in kinds().items() if kind.critical]
-
-
 DueFunction = Callable[[Window], Iterable[Due]]
 
 

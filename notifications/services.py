@@ -20,7 +20,7 @@ from smtplib import SMTPException
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import get_connection
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Q
@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications.kinds import kind_of, kinds
-from notifications.mail import Letter, LetterSender, letter_message
+from notifications.mail import Letter, LetterSender
 from notifications.models import Notification, Preference, Reminder, ReminderTiming
 
 logger = logging.getLogger(__name__)
@@ -195,10 +195,6 @@ def reminder_letter(reminder: Reminder) -> Letter:
         to=recipient.email,
         headers={"X-Checkoff-Reminder": str(reminder.pk)},
     )
-
-
-def reminder_email(reminder: Reminder) -> EmailMultiAlternatives:
-    return letter_message(reminder_letter(reminder))
 
 
 # Written as SQL: at hundreds of rows a second the ORM's building of these statements was a third of the
@@ -416,11 +412,6 @@ def _reset_commit_mode() -> None:
     except DatabaseError:
         logger.warning("Could not reset synchronous_commit; closing the connection", exc_info=True)
         connection.close()
-
-
-def fail_remaining(reminder_ids: Sequence[int], reason: str) -> None:
-    """After the last retry: what is still queued in the batch failed, with the reason."""
-    Reminder.objects.filter(pk__in=reminder_ids, state=State.QUEUED).update(state=State.FAILED, last_error=reason[:500])
 
 
 @transaction.atomic
