@@ -123,7 +123,10 @@ class TestLogging:
 
 class TestReview:
     def test_the_preceptor_approves_a_week_in_one_statement(self, active, paula, django_assert_num_queries):
-        monday = hours_services.week_of(active.start_on + timedelta(days=7))[0]
+        # Two whole weeks in the past, whatever today's weekday: the next week's shift must not end in the future.
+        today = active.enrollment.cohort.program.today()
+        Placement.objects.filter(pk=active.pk).update(start_on=today - timedelta(days=28))
+        monday = hours_services.week_of(today - timedelta(days=14))[0]
         for offset in range(5):
             shift(active, monday + timedelta(days=offset))
         shift(active, monday + timedelta(days=7))  # the next week stays waiting
