@@ -117,7 +117,11 @@ if not DATABASE_URL:
     from config import embedded
 
     DATABASE_URL = embedded.postgres_url()
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))}
+# A connection kept for the next request (CONN_MAX_AGE seconds) is reused only by the thread that opened it.
+# That pays where a fixed set of threads serves every request (gunicorn's sync or gthread workers, Celery
+# workers: set CONN_MAX_AGE there); runserver starts a thread per request, and each kept connection
+# outlived its thread: 300 page views left 42 open until PostgreSQL refused more. So none is kept unless asked.
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # JIT compilation costs the app's short report queries more than it saves: the readiness list of
 # 500 students took 971 ms with it and 460 ms without (make bench). Off for our connections.
