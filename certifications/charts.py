@@ -262,7 +262,7 @@ def _svg(ident: str, title: str, description: str, content_bottom: int, parts: l
     height = content_bottom + 16
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="outcome-chart" id="{}" viewBox="0 0 {} {}" width="{}" '
-        'height="{}" style="max-width: 100%; height: auto" role="img" aria-label="{}" aria-describedby="{}-desc" '
+        'height="{}" role="img" aria-label="{}" aria-describedby="{}-desc" '
         'font-family="system-ui, sans-serif" font-size="12">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
         ident,

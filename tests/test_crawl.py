@@ -1,4 +1,5 @@
-"""Every page a demo person can reach by following links answers without a server error.
+"""Every page a demo person can reach by following links answers without a server error, and holds
+nothing the Content-Security-Policy would refuse (inline script, handlers, style attributes).
 
 A crawl over the demo program, as each demo account: the cheapest net for the rule that no
 page, for anyone, ever answers 500."""
@@ -13,6 +14,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from tests.test_content_security_policy import inline_code
 
 LINK = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/", "/accounts/logout", "/i18n/", "/admin/", "/dev/")
@@ -39,6 +41,7 @@ def crawl(client, person: User) -> None:
     seen: set[str] = set()
     queue = deque(["/"])
     failures = []
+    refused_by_policy = {}
     while queue and len(seen) < PAGES_PER_PERSON:
         url = queue.popleft()
         if url in seen:
@@ -50,12 +53,15 @@ def crawl(client, person: User) -> None:
             continue
         if response.status_code != 200 or not response.get("Content-Type", "").startswith("text/html"):
             continue
+        if found := inline_code(response.content.decode()):
+            refused_by_policy[url] = found
         for link in LINK.findall(response.content.decode()):
             link = urldefrag(link.replace("&amp;", "&")).url
             path = urlsplit(link).path
             if link not in seen and not path.startswith(SKIP):
                 queue.append(link)
     assert failures == [], f"as {person.email} in {person.preferred_language}"
+    assert refused_by_policy == {}, f"as {person.email} in {person.preferred_language}"
     # A preceptor reaches only their students' placements and evaluations; everyone else, far more.
     least = 5 if person.email.startswith("preceptor@") else 20
     assert len(seen) > least, f"as {person.email}, the crawl found only {len(seen)} pages"
