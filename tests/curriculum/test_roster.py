@@ -19,7 +19,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from accounts.models import Invitation, User
-from curriculum import roster, services
+from curriculum import roster, services, spreadsheets
 from curriculum.models import Enrollment, RosterImport, StaffRole
 from tests import factories
 
@@ -431,7 +431,7 @@ def test_an_empty_language_or_student_number_keeps_what_is_stored(cohort, alice)
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_whole(cohort, content, file_name, names):
-    with pytest.raises(roster.RosterFileError) as refusal:
+    with pytest.raises(spreadsheets.UnreadableFile) as refusal:
         apply(cohort.program, content, file_name)
 
     for name in names:
@@ -448,7 +448,7 @@ def test_an_xlsx_with_an_unknown_column_is_refused(cohort):
     out = io.BytesIO()
     workbook.save(out)
 
-    with pytest.raises(roster.RosterFileError, match="Unknown columns: middle_name"):
+    with pytest.raises(spreadsheets.UnreadableFile, match="Unknown columns: middle_name"):
         plan(cohort.program, out.getvalue(), "roster.xlsx")
 
 
