@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.contrib import messages
@@ -30,6 +31,7 @@ from certifications.views import program_for
 from curriculum import spreadsheets
 from curriculum.models import Program
 from curriculum.permissions import visible_programs
+from curriculum.spreadsheets import RowError
 
 PAGE_SIZE = 50
 EXAM = ResultImport.Kind.EXAM_RESULTS
@@ -265,15 +267,14 @@ def _cells(kind: str, row: imports.PlannedRow) -> list[dict[str, str]]:
 def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The dry run: what the file would change, row by row, before anything is written."""
     upload = _result_import_for(request, pk)
-    plan = None
-    file_error = ""
-    if upload.preview_is_current():
-        assert upload.plan is not None
-        plan = imports.ImportPlan.from_json(upload.kind, upload.plan)
-    elif not upload.applied_at:
-        file_error = spreadsheets.preview_expired_message()
-    errors = plan.errors if plan else []
-    page = Paginator(plan.rows if plan else [], PAGE_SIZE).get_page(request.GET.get("page"))
+    previewed = upload.preview_is_current()
+    stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
+    file_error = "" if previewed or upload.applied_at else spreadsheets.preview_expired_message()
+    # Only the rows shown become objects: a file has up to 20,000 of them.
+    errors = (error for row in stored for error in row["errors"])
+    error_count = sum(len(row["errors"]) for row in stored)
+    page = Paginator(stored, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = [imports.PlannedRow.from_json(row) for row in page]
     return render(
         request,
         "certifications/import_detail.html",
@@ -282,13 +283,13 @@ def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
             "program": upload.program,
             "title": _title(upload.kind),
             "upload_url": UPLOAD_URL[upload.kind],
-            "plan": plan,
-            "summary": plan.summary if plan else upload.summary,
+            "previewed": previewed,
+            "summary": upload.summary,
             "page": page,
-            "rows": [(row, _cells(upload.kind, row)) for row in page],
+            "rows": [(row, _cells(upload.kind, row)) for row in shown],
             "file_error": file_error,
-            "errors": errors[:ERRORS_SHOWN],
-            "errors_not_shown": max(len(errors) - ERRORS_SHOWN, 0),
+            "errors": [RowError.from_json(error) for error in islice(errors, ERRORS_SHOWN)],
+            "errors_not_shown": max(error_count - ERRORS_SHOWN, 0),
         },
     )
 

@@ -696,23 +696,21 @@ def _roster_import_for(request: AuthenticatedRequest, pk: int) -> RosterImport:
 def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The dry run: what the file would change, row by row, before anything is written."""
     upload = _roster_import_for(request, pk)
-    plan = None
-    file_error = ""
-    if upload.preview_is_current():
-        assert upload.plan is not None
-        plan = roster.RosterPlan.from_json(upload.plan)
-    elif not upload.applied_at:
-        file_error = spreadsheets.preview_expired_message()
-    changed = [row for row in plan.rows if row.action != "unchanged"] if plan else []
+    previewed = upload.preview_is_current()
+    stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
+    file_error = "" if previewed or upload.applied_at else spreadsheets.preview_expired_message()
+    page = _page(request, [row for row in stored if row["action"] != "unchanged"], 50)
+    # Only the rows shown become objects: a file has up to 20,000 of them.
+    page.object_list = [roster.PlannedRow.from_json(row) for row in page.object_list]
     return render(
         request,
         "curriculum/roster_import_detail.html",
         {
             "upload": upload,
             "program": upload.program,
-            "plan": plan,
-            "summary": plan.summary if plan else upload.summary,
-            "page": _page(request, changed, 50),
+            "previewed": previewed,
+            "summary": upload.summary,
+            "page": page,
             "file_error": file_error,
             "form": ApplyRosterForm(),
         },
