@@ -5,18 +5,22 @@ preview page and `--dry-run` say exactly what applying would do, and a file impo
 change the second time. Applying plans again inside one transaction and writes each row through
 `certifications.services`, so a result from a file follows the same rules as one typed on a page (a
 pass issues the credential); with any row error, found by planning or refused by a service, nothing
-is written. Files are read by the roster's reader (`curriculum.roster`), so every format is held to
-the same rules: CSV (UTF-8) or XLSX, a header row, unknown columns refused.
+is written. Files are read by the reader every import shares (`curriculum.spreadsheets`), so every
+format is held to the same rules: CSV (UTF-8) or XLSX, a header row, unknown columns refused, and the
+same limits on size, rows and cells. An upload keeps its rows as read and its plan as JSON: the
+preview shows the stored plan, and applying plans the stored rows again and writes them only if
+nothing changed since the preview.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -27,21 +31,21 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from certifications import services
 from certifications.models import CertificationTrack, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
-from curriculum import roster
+from curriculum import roster, spreadsheets
 from curriculum.models import Enrollment, Program
-from curriculum.roster import RowError, RowsPlan
+from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted
 
-EXAM_RESULTS_FORMAT = roster.FileFormat(
+EXAM_RESULTS_FORMAT = FileFormat(
     required=("email", "credential", "taken_on", "result"),
     optional=("score",),
     unknown_message=gettext_lazy("Unknown columns: %(columns)s. The exam results format has: %(known)s."),
 )
-GRADUATE_OUTCOMES_FORMAT = roster.FileFormat(
+GRADUATE_OUTCOMES_FORMAT = FileFormat(
     required=("email", "status"),
     optional=("employed_on", "employer", "position", "unavailable_reason"),
     unknown_message=gettext_lazy("Unknown columns: %(columns)s. The graduate outcomes format has: %(known)s."),
 )
-FORMATS: dict[str, roster.FileFormat] = {
+FORMATS: dict[str, FileFormat] = {
     ResultImport.Kind.EXAM_RESULTS: EXAM_RESULTS_FORMAT,
     ResultImport.Kind.GRADUATE_OUTCOMES: GRADUATE_OUTCOMES_FORMAT,
 }
@@ -51,8 +55,8 @@ TEXT_LIMIT = 200  # JobPlacement.employer and .position
 LOOKUP_BATCH = 2000
 PLACEMENT_FIELDS = ("status", "employed_on", "employer", "position", "unavailable_reason")
 
-# Unreadable files raise the roster reader's error: one kind of refusal for every interchange file.
-ImportFileError = roster.RosterFileError
+# Unreadable files raise the shared reader's error: one kind of refusal for every interchange file.
+ImportFileError = spreadsheets.UnreadableFile
 
 NEW, CHANGE, UNCHANGED, ERROR = "new", "change", "unchanged", "error"
 
@@ -69,10 +73,40 @@ class PlannedRow:
     errors: list[RowError] = field(default_factory=list)
     enrollment: Enrollment | None = None
     track: CertificationTrack | None = None
+    student_name: str = ""  # what the preview shows of the student the email found
+    cohort_code: str = ""
 
     @property
     def student(self) -> User | None:
         return self.enrollment.student if self.enrollment else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "email": self.email,
+            "values": {column: _json_value(value) for column, value in self.values.items()},
+            "action": self.action,
+            "changes": {column: [_json_value(old), _json_value(new)] for column, (old, new) in self.changes.items()},
+            "errors": [error.as_json() for error in self.errors],
+            "student_name": self.student_name,
+            "cohort_code": self.cohort_code,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedRow:
+        """A row as the preview shows it, without the enrollment and track behind it."""
+        return cls(
+            line=data["line"],
+            email=data["email"],
+            values={column: _typed(column, value) for column, value in data["values"].items()},
+            action=data["action"],
+            changes={
+                column: (_typed(column, old), _typed(column, new)) for column, (old, new) in data["changes"].items()
+            },
+            errors=[RowError.from_json(error) for error in data["errors"]],
+            student_name=data["student_name"],
+            cohort_code=data["cohort_code"],
+        )
 
 
 @dataclass
@@ -89,6 +123,34 @@ class ImportPlan(RowsPlan):
             "unchanged": self.count(UNCHANGED),
             "errors": self.count(ERROR),
         }
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [row.as_json() for row in self.rows]
+
+    @classmethod
+    def from_json(cls, kind: str, data: list[dict[str, Any]]) -> ImportPlan:
+        return cls(kind=kind, rows=[PlannedRow.from_json(row) for row in data])
+
+
+DATE_COLUMNS = ("taken_on", "employed_on")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _typed(column: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if column in DATE_COLUMNS:
+        return date.fromisoformat(value)
+    if column == "score":
+        return Decimal(value)
+    return value
 
 
 class ImportRefused(ValidationError):
@@ -110,7 +172,7 @@ def _email(line: int, raw: dict[str, Any], errors: list[RowError]) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        errors.append(RowError(line, "email", _("“%(value)s” is not an email address") % {"value": email}))
+        errors.append(RowError(line, "email", _("“%(value)s” is not an email address") % {"value": quoted(email)}))
     return email
 
 
@@ -121,7 +183,9 @@ def _day(line: int, raw: dict[str, Any], column: str, today: date, errors: list[
     except ValueError:
         errors.append(
             RowError(
-                line, column, _("“%(value)s” is not a date; use YYYY-MM-DD") % {"value": roster._text(raw[column])}
+                line,
+                column,
+                _("“%(value)s” is not a date; use YYYY-MM-DD") % {"value": quoted(roster._text(raw[column]))},
             )
         )
         return None
@@ -132,20 +196,13 @@ def _day(line: int, raw: dict[str, Any], column: str, today: date, errors: list[
     return day
 
 
-def _extra_cells(line: int, raw: dict[str, Any]) -> list[RowError]:
-    if raw.get("__extra__"):
-        return [RowError(line, _("row"), _("has more cells than the header has columns"))]
-    return []
-
-
 def clean_exam_row(
     line: int, raw: dict[str, Any], tracks: dict[str, CertificationTrack], today: date
 ) -> tuple[dict[str, Any], list[RowError]]:
     """Typed values and every problem of one exam results row, each naming its column.
 
     A file without the score column has no "score" in `values`: a sitting on record keeps its score."""
-    if errors := _extra_cells(line, raw):
-        return {}, errors
+    errors: list[RowError] = []
     values: dict[str, Any] = {"email": _email(line, raw, errors)}
     code = roster._text(raw.get("credential")).upper()
     values["credential"] = code
@@ -157,7 +214,7 @@ def clean_exam_row(
                 line,
                 "credential",
                 _("“%(value)s” is not a credential of this program (credentials: %(codes)s)")
-                % {"value": roster._text(raw.get("credential")), "codes": ", ".join(tracks) or "—"},
+                % {"value": quoted(roster._text(raw.get("credential"))), "codes": ", ".join(tracks) or "—"},
             )
         )
     values["taken_on"] = _day(line, raw, "taken_on", today, errors)
@@ -171,7 +228,7 @@ def clean_exam_row(
                 line,
                 "result",
                 _("“%(value)s” is not one of: %(choices)s")
-                % {"value": roster._text(raw.get("result")), "choices": ", ".join(RESULTS)},
+                % {"value": quoted(roster._text(raw.get("result"))), "choices": ", ".join(RESULTS)},
             )
         )
     if "score" in raw:
@@ -190,12 +247,16 @@ def _score(line: int, raw: dict[str, Any], errors: list[RowError]) -> Decimal | 
     if score is None or not score.is_finite() or score < 0 or score > SCORE_MAX:
         errors.append(
             RowError(
-                line, "score", _("“%(value)s” is not a number from 0 to %(max)s") % {"value": text, "max": SCORE_MAX}
+                line,
+                "score",
+                _("“%(value)s” is not a number from 0 to %(max)s") % {"value": quoted(text), "max": SCORE_MAX},
             )
         )
         return None
     if score != score.quantize(Decimal("0.1")):
-        errors.append(RowError(line, "score", _("“%(value)s” has more than one decimal place") % {"value": text}))
+        errors.append(
+            RowError(line, "score", _("“%(value)s” has more than one decimal place") % {"value": quoted(text)})
+        )
         return None
     return score
 
@@ -204,8 +265,7 @@ def clean_outcome_row(line: int, raw: dict[str, Any], today: date) -> tuple[dict
     """Typed values and every problem of one graduate outcomes row, each naming its column.
 
     Only the columns the file has are in `values`: a column left out keeps what is stored."""
-    if errors := _extra_cells(line, raw):
-        return {}, errors
+    errors: list[RowError] = []
     values: dict[str, Any] = {"email": _email(line, raw, errors)}
     status = roster._text(raw.get("status")).lower()
     values["status"] = status
@@ -217,7 +277,7 @@ def clean_outcome_row(line: int, raw: dict[str, Any], today: date) -> tuple[dict
                 line,
                 "status",
                 _("“%(value)s” is not one of: %(choices)s")
-                % {"value": roster._text(raw.get("status")), "choices": ", ".join(PlacementStatus.values)},
+                % {"value": quoted(roster._text(raw.get("status"))), "choices": ", ".join(PlacementStatus.values)},
             )
         )
     if "employed_on" in raw:
@@ -241,19 +301,39 @@ def plan_import(*, kind: str, program: Program, content: bytes, file_name: str) 
     """Check every row of a file of either kind and compare it with the database. Writes nothing.
 
     Raises ImportFileError when the file as a whole cannot be read."""
+    return plan_rows(kind=kind, program=program, rows=read_rows(kind=kind, content=content, file_name=file_name))
+
+
+def read_rows(*, kind: str, content: bytes, file_name: str) -> Iterator[SheetRow]:
+    """The rows of a file of either kind, as read and checked cell by cell. Raises ImportFileError."""
+    return spreadsheets.read_rows(content, file_name, FORMATS[kind])
+
+
+def plan_rows(*, kind: str, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
+    """Check rows read from a file of either kind and compare them with the database. Writes nothing."""
     if kind == ResultImport.Kind.EXAM_RESULTS:
-        return plan_exam_results(program=program, content=content, file_name=file_name)
-    return plan_graduate_outcomes(program=program, content=content, file_name=file_name)
+        return plan_exam_results(program=program, rows=rows)
+    return plan_graduate_outcomes(program=program, rows=rows)
 
 
-def plan_exam_results(*, program: Program, content: bytes, file_name: str) -> ImportPlan:
+def _unread_row(sheet_row: SheetRow) -> PlannedRow:
+    """A row the reader refused (a cell too long, a NUL, cells past the header): its errors, nothing else."""
+    email = roster._text(sheet_row.cells.get("email")).lower()
+    return PlannedRow(line=sheet_row.line, email=email, values={}, errors=list(sheet_row.errors), action=ERROR)
+
+
+def plan_exam_results(*, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
     """Every exam results row checked; a fixed number of queries per batch of rows, whatever its size."""
     tracks = {track.code.upper(): track for track in CertificationTrack.objects.filter(program=program)}
     today = program.today()
-    rows: list[PlannedRow] = []
+    planned: list[PlannedRow] = []
     first_line: dict[tuple[str, str, date], int] = {}
-    for line, raw in roster.read_rows(content, file_name, EXAM_RESULTS_FORMAT):
-        values, errors = clean_exam_row(line, raw, tracks, today)
+    for sheet_row in rows:
+        if sheet_row.errors:
+            planned.append(_unread_row(sheet_row))
+            continue
+        line = sheet_row.line
+        values, errors = clean_exam_row(line, sheet_row.cells, tracks, today)
         email, code, taken_on = values.get("email", ""), values.get("credential", ""), values.get("taken_on")
         if email and code and taken_on:
             key = (email, code, taken_on)
@@ -268,20 +348,24 @@ def plan_exam_results(*, program: Program, content: bytes, file_name: str) -> Im
                 )
             else:
                 first_line[key] = line
-        rows.append(
+        planned.append(
             PlannedRow(line=line, email=email, values=values, errors=errors, track=tracks.get(code), action=ERROR)
         )
-    _in_batches(program, rows, _compare_exam_results)
-    return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=rows)
+    _in_batches(program, planned, _compare_exam_results)
+    return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=planned)
 
 
-def plan_graduate_outcomes(*, program: Program, content: bytes, file_name: str) -> ImportPlan:
+def plan_graduate_outcomes(*, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
     """Every graduate outcomes row checked; a fixed number of queries per batch of rows, whatever its size."""
     today = program.today()
-    rows: list[PlannedRow] = []
+    planned: list[PlannedRow] = []
     first_line: dict[str, int] = {}
-    for line, raw in roster.read_rows(content, file_name, GRADUATE_OUTCOMES_FORMAT):
-        values, errors = clean_outcome_row(line, raw, today)
+    for sheet_row in rows:
+        if sheet_row.errors:
+            planned.append(_unread_row(sheet_row))
+            continue
+        line = sheet_row.line
+        values, errors = clean_outcome_row(line, sheet_row.cells, today)
         email = values.get("email", "")
         if email and email in first_line:
             errors.append(
@@ -289,9 +373,9 @@ def plan_graduate_outcomes(*, program: Program, content: bytes, file_name: str) 
             )
         elif email:
             first_line[email] = line
-        rows.append(PlannedRow(line=line, email=email, values=values, errors=errors, action=ERROR))
-    _in_batches(program, rows, _compare_graduate_outcomes)
-    return ImportPlan(kind=ResultImport.Kind.GRADUATE_OUTCOMES, rows=rows)
+        planned.append(PlannedRow(line=line, email=email, values=values, errors=errors, action=ERROR))
+    _in_batches(program, planned, _compare_graduate_outcomes)
+    return ImportPlan(kind=ResultImport.Kind.GRADUATE_OUTCOMES, rows=planned)
 
 
 def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Program, list[PlannedRow]], None]) -> None:
@@ -321,7 +405,9 @@ def _is_current(enrollment: Enrollment) -> bool:
 
 def _find_enrollment(program: Program, row: PlannedRow, enrollments: dict[str, Enrollment]) -> bool:
     row.enrollment = enrollments.get(row.email)
-    if row.enrollment is None:
+    if row.enrollment is not None:
+        row.student_name, row.cohort_code = row.enrollment.student.sortable_name, row.enrollment.cohort.code
+    else:
         row.errors.append(
             RowError(
                 row.line,
@@ -422,9 +508,16 @@ def apply_import(*, kind: str, program: Program, content: bytes, file_name: str,
     Raises ImportRefused (a ValidationError) with the plan when a row has errors, whether planning found
     them or a service refused the row, and ImportFileError when the file cannot be read."""
     plan = plan_import(kind=kind, program=program, content=content, file_name=file_name)
+    _write_plan(plan, by)
+    return plan
+
+
+def _write_plan(plan: ImportPlan, by: User | None) -> None:
+    """Write every new and changed row; raise ImportRefused, for the caller's transaction to undo
+    every row written before, when a row has errors."""
     if plan.errors:
         raise ImportRefused(plan)
-    write = _write_exam_result if kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placement
+    write = _write_exam_result if plan.kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placement
     for row in plan.rows:
         if row.action not in (NEW, CHANGE):
             continue
@@ -440,8 +533,7 @@ def apply_import(*, kind: str, program: Program, content: bytes, file_name: str,
         if row.errors:
             row.action = ERROR
     if plan.errors:
-        raise ImportRefused(plan)  # leaving the transaction undoes every row written before
-    return plan
+        raise ImportRefused(plan)
 
 
 def _write_exam_result(row: PlannedRow, by: User | None) -> None:
@@ -482,13 +574,18 @@ def _row_errors(line: int, refusal: ValidationError) -> list[RowError]:
 # --- Uploads kept for their preview -------------------------------------------------------
 
 
+@transaction.atomic
 def preview_result_import(
     *, program: Program, kind: str, uploaded_by: User, file_name: str, content: bytes
 ) -> tuple[ResultImport, ImportPlan]:
-    """Keep the uploaded file and return its plan: no result or outcome is written yet.
+    """Read the uploaded file once and keep it with its rows and plan: no result or outcome is written yet.
 
     Raises ImportFileError, and keeps nothing, when the file cannot be read."""
-    plan = plan_import(kind=kind, program=program, content=content, file_name=file_name)
+    rows = list(read_rows(kind=kind, content=content, file_name=file_name))
+    plan = plan_rows(kind=kind, program=program, rows=rows)
+    cutoff = timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS)
+    # Previews nobody applied in time are never applied; their rows only take space.
+    ResultImport.objects.filter(program=program, plan__isnull=False, created_at__lt=cutoff).update(rows=None, plan=None)
     upload = ResultImport.objects.create(
         program=program,
         kind=kind,
@@ -496,24 +593,37 @@ def preview_result_import(
         file_name=file_name,
         content=content,
         summary=plan.summary,
+        rows=[row.as_json() for row in rows],
+        plan=plan.as_json(),
     )
     return upload, plan
 
 
-@transaction.atomic
 def apply_result_import(*, upload: ResultImport, applied_by: User) -> ImportPlan:
-    """Apply a previewed upload once; a second click finds it applied and changes nothing."""
-    upload = ResultImport.objects.select_for_update().select_related("program").get(pk=upload.pk)
-    if upload.applied_at:
-        raise ValidationError(_("This file was imported already."))
-    plan = apply_import(
-        kind=upload.kind,
-        program=upload.program,
-        content=bytes(upload.content),
-        file_name=upload.file_name,
-        by=applied_by,
-    )
-    upload.applied_at = timezone.now()
-    upload.summary = plan.summary
-    upload.save(update_fields=["applied_at", "summary"])
-    return plan
+    """Apply a previewed upload once, exactly as previewed, or raise PreviewChanged with a new preview.
+
+    The stored rows are planned again against the records as they are now; if that plan differs from
+    the one previewed, nothing is written and the new plan is stored for the person to check."""
+    with transaction.atomic():
+        upload = ResultImport.objects.select_for_update().select_related("program").defer("content").get(pk=upload.pk)
+        if upload.applied_at:
+            raise ValidationError(_("This file was imported already."))
+        if not upload.preview_is_current():
+            raise ValidationError(spreadsheets.preview_expired_message())
+        assert upload.rows is not None  # kept with every current preview
+        plan = plan_rows(
+            kind=upload.kind, program=upload.program, rows=[SheetRow.from_json(row) for row in upload.rows]
+        )
+        planned = plan.as_json()
+        if planned == upload.plan:
+            _write_plan(plan, applied_by)
+            upload.applied_at = timezone.now()
+            upload.summary = plan.summary
+            upload.rows = upload.plan = None  # applied: the summary says what happened
+            upload.save(update_fields=["applied_at", "summary", "rows", "plan"])
+            return plan
+        changed = spreadsheets.rows_changed(upload.plan, planned)
+        upload.plan, upload.summary = planned, plan.summary
+        upload.save(update_fields=["plan", "summary"])
+    # Raised once the new preview is committed: the refusal must not undo it.
+    raise spreadsheets.PreviewChanged(changed)

@@ -270,6 +270,8 @@ COMPLIANCE_UPLOAD_MAX_BYTES = int(os.environ.get("COMPLIANCE_UPLOAD_MAX_BYTES", 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = int(os.environ.get("ROSTER_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
+# An import's preview (its file read and planned at upload) may be applied for this long.
+IMPORT_PREVIEW_HOURS = int(os.environ.get("IMPORT_PREVIEW_HOURS", "24"))
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Checkoff <no-reply@checkoff.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -1,18 +1,18 @@
-"""The roster interchange format: read a CSV or XLSX file, check every row, and plan the changes.
+"""The roster interchange format: check every row of a file and plan the changes.
 
-Reading and planning write nothing; `services.apply_roster` writes a plan. A plan compares each
-row with what the database holds, so importing the same file twice plans no change the second time.
+Files are read by `curriculum.spreadsheets`, the reader every import shares. Reading and planning
+write nothing; `services.apply_roster` writes a plan. A plan compares each row with what the
+database holds, so importing the same file twice plans no change the second time. A plan is kept
+as JSON for the preview page (`RosterPlan.as_json`), so the preview never reads the file again.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,9 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from curriculum.models import Cohort, Enrollment, Program
-
-if TYPE_CHECKING:
-    from django_stubs_ext import StrOrPromise
+from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted, read_rows
 
 REQUIRED_COLUMNS = ("email", "first_name", "last_name", "cohort", "admitted_on")
 OPTIONAL_COLUMNS = (
@@ -41,24 +39,6 @@ LOOKUP_BATCH = 2000
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-class RosterFileError(ValueError):
-    """The file as a whole cannot be read: wrong type, bad encoding, missing or unknown columns."""
-
-
-@dataclass
-class RowError:
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return _("Row %(line)s, %(column)s: %(message)s") % {
-            "line": self.line,
-            "column": self.column,
-            "message": self.message,
-        }
-
-
 @dataclass
 class PlannedRow:
     line: int
@@ -71,18 +51,29 @@ class PlannedRow:
     cohort: Cohort | None = None
     enrollment: Enrollment | None = None
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "email": self.email,
+            "values": {column: _json_value(value) for column, value in self.values.items()},
+            "action": self.action,
+            "changes": {column: [_json_value(old), _json_value(new)] for column, (old, new) in self.changes.items()},
+            "errors": [error.as_json() for error in self.errors],
+        }
 
-class RowsPlan:
-    """What an import of rows would do: each row with its action and its errors."""
-
-    rows: list[Any]  # each with .action and .errors
-
-    @property
-    def errors(self) -> list[RowError]:
-        return [error for row in self.rows for error in row.errors]
-
-    def count(self, action: str) -> int:
-        return sum(1 for row in self.rows if row.action == action)
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedRow:
+        """A row as the preview shows it: its values and changes, without the people and cohorts behind them."""
+        return cls(
+            line=data["line"],
+            email=data["email"],
+            values={column: _typed(column, value) for column, value in data["values"].items()},
+            action=data["action"],
+            changes={
+                column: (_typed(column, old), _typed(column, new)) for column, (old, new) in data["changes"].items()
+            },
+            errors=[RowError.from_json(error) for error in data["errors"]],
+        )
 
 
 @dataclass
@@ -100,24 +91,20 @@ class RosterPlan(RowsPlan):
             "errors": self.count("error"),
         }
 
+    def as_json(self) -> list[dict[str, Any]]:
+        return [row.as_json() for row in self.rows]
 
-# --- Reading ------------------------------------------------------------------------------
+    @classmethod
+    def from_json(cls, data: list[dict[str, Any]]) -> RosterPlan:
+        return cls(rows=[PlannedRow.from_json(row) for row in data])
 
 
-@dataclass(frozen=True)
-class FileFormat:
-    """The columns of one interchange format. The other formats (certifications' exam results and
-    graduate outcomes) are read by the same functions, so every file is held to the same rules.
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
-    `unknown_message` has %(columns)s (the unknown ones) and %(known)s (every column of the format)."""
 
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
-    unknown_message: StrOrPromise
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self.required + self.optional
+def _typed(column: str, value: Any) -> Any:
+    return date.fromisoformat(value) if column in DATE_COLUMNS and value else value
 
 
 ROSTER_FORMAT = FileFormat(
@@ -127,107 +114,16 @@ ROSTER_FORMAT = FileFormat(
 )
 
 
-def read_rows(
-    content: bytes, file_name: str, file_format: FileFormat = ROSTER_FORMAT
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, values by column) for each non-empty row; the header is line 1."""
-    if file_name.lower().endswith(".xlsx"):
-        yield from _read_xlsx(content, file_format)
-    elif file_name.lower().endswith(".csv"):
-        yield from _read_csv(content, file_format)
-    else:
-        raise RosterFileError(_("The file must be a .csv or .xlsx file."))
-
-
-def _check_header(header: list[str], file_format: FileFormat = ROSTER_FORMAT) -> list[str]:
-    columns = [str(name or "").strip().lower() for name in header]
-    unknown = [name for name in columns if name and name not in file_format.columns]
-    if unknown:
-        raise RosterFileError(
-            str(file_format.unknown_message) % {"columns": ", ".join(unknown), "known": ", ".join(file_format.columns)}
-        )
-    missing = [name for name in file_format.required if name not in columns]
-    if missing:
-        raise RosterFileError(_("Missing required columns: %(columns)s.") % {"columns": ", ".join(missing)})
-    duplicated = sorted({name for name in columns if name and columns.count(name) > 1})
-    if duplicated:
-        raise RosterFileError(_("Columns appear twice: %(columns)s.") % {"columns": ", ".join(duplicated)})
-    if "" in columns:
-        raise RosterFileError(_("A column has no name in the header row."))
-    return columns
-
-
-def _read_csv(content: bytes, file_format: FileFormat = ROSTER_FORMAT) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RosterFileError(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")) from error
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise RosterFileError(_("The file is empty."))
-    while header and not header[-1].strip():
-        header.pop()  # a trailing comma is a spreadsheet's habit, not a column
-    columns = _check_header(header, file_format)
-    for line, cells in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
-        if any(cell.strip() for cell in cells[len(columns) :]):
-            yield line, {"__extra__": True}
-            continue
-        yield line, {column: cells[index] if index < len(cells) else "" for index, column in enumerate(columns)}
-
-
-def _read_xlsx(content: bytes, file_format: FileFormat = ROSTER_FORMAT) -> Iterator[tuple[int, dict[str, Any]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise RosterFileError(_("The file is not a readable .xlsx workbook.")) from error
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise RosterFileError(_("The file is empty."))
-        # Trailing empty header cells are formatting, not columns.
-        header_cells = list(header)
-        while header_cells and (header_cells[-1] is None or str(header_cells[-1]).strip() == ""):
-            header_cells.pop()
-        columns = _check_header([str(cell) if cell is not None else "" for cell in header_cells], file_format)
-        for line, cells in enumerate(rows, start=2):
-            values = list(cells)
-            if not any(cell is not None and str(cell).strip() for cell in values):
-                continue
-            if any(cell is not None and str(cell).strip() for cell in values[len(columns) :]):
-                yield line, {"__extra__": True}
-                continue
-            yield line, {column: values[index] if index < len(values) else None for index, column in enumerate(columns)}
-    finally:
-        workbook.close()
-
-
 # --- Checking -----------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+def _text(value: str | None) -> str:
+    """A cell's text without the spaces around it; a column the file lacks reads as empty."""
+    return (value or "").strip()
 
 
-def _date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+def _date(value: str | None) -> date | None:
+    """A date written YYYY-MM-DD (the reader writes a workbook's date cells so); empty is None."""
     text = _text(value)
     if not text:
         return None
@@ -236,17 +132,15 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(text)
 
 
-def clean_row(line: int, raw: dict[str, Any]) -> tuple[dict[str, Any], list[RowError]]:
+def clean_row(line: int, raw: dict[str, str]) -> tuple[dict[str, Any], list[RowError]]:
     """Typed values and every problem of one row, each naming its column."""
     errors: list[RowError] = []
-    if raw.get("__extra__"):
-        return {}, [RowError(line, _("row"), _("has more cells than the header has columns"))]
     values: dict[str, Any] = {}
     email = _text(raw.get("email")).lower()
     try:
         validate_email(email)
     except ValidationError:
-        errors.append(RowError(line, "email", _("“%(value)s” is not an email address") % {"value": email}))
+        errors.append(RowError(line, "email", _("“%(value)s” is not an email address") % {"value": quoted(email)}))
     values["email"] = email
     for column, limit in (("first_name", 150), ("last_name", 150), ("student_number", 40), ("cohort", 40)):
         text = _text(raw.get(column))
@@ -262,7 +156,7 @@ def clean_row(line: int, raw: dict[str, Any]) -> tuple[dict[str, Any], list[RowE
                 line,
                 "preferred_language",
                 _("“%(value)s” is not one of: %(choices)s")
-                % {"value": language, "choices": ", ".join(code for code, _name in settings.LANGUAGES)},
+                % {"value": quoted(language), "choices": ", ".join(code for code, _name in settings.LANGUAGES)},
             )
         )
     values["preferred_language"] = language
@@ -273,7 +167,9 @@ def clean_row(line: int, raw: dict[str, Any]) -> tuple[dict[str, Any], list[RowE
             values[column] = None
             errors.append(
                 RowError(
-                    line, column, _("“%(value)s” is not a date; use YYYY-MM-DD") % {"value": _text(raw.get(column))}
+                    line,
+                    column,
+                    _("“%(value)s” is not a date; use YYYY-MM-DD") % {"value": quoted(_text(raw.get(column)))},
                 )
             )
     if "admitted_on" not in [error.column for error in errors] and values["admitted_on"] is None:
@@ -291,12 +187,22 @@ def clean_row(line: int, raw: dict[str, Any]) -> tuple[dict[str, Any], list[RowE
 
 
 def plan_roster(*, program: Program, content: bytes, file_name: str) -> RosterPlan:
-    """Check every row and compare it with the database. Raises RosterFileError for an unreadable file."""
+    """Read a file, check every row and compare it with the database. Raises UnreadableFile."""
+    return plan_roster_rows(program=program, rows=read_rows(content, file_name, ROSTER_FORMAT))
+
+
+def plan_roster_rows(*, program: Program, rows: Iterable[SheetRow]) -> RosterPlan:
+    """Check every row read from a file and compare it with the database; writes nothing."""
     cohorts = {cohort.code.lower(): cohort for cohort in Cohort.objects.filter(program=program)}
-    rows: list[PlannedRow] = []
+    planned: list[PlannedRow] = []
     first_line_by_email: dict[str, int] = {}
-    for line, raw in read_rows(content, file_name):
-        values, errors = clean_row(line, raw)
+    for sheet_row in rows:
+        line = sheet_row.line
+        if sheet_row.errors:
+            email = _text(sheet_row.cells.get("email")).lower()
+            planned.append(PlannedRow(line=line, email=email, values={}, errors=list(sheet_row.errors)))
+            continue
+        values, errors = clean_row(line, sheet_row.cells)
         email = values.get("email", "")
         if email and email in first_line_by_email:
             errors.append(
@@ -314,16 +220,16 @@ def plan_roster(*, program: Program, content: bytes, file_name: str) -> RosterPl
                     "cohort",
                     _("no cohort “%(value)s” in %(program)s (cohorts: %(codes)s)")
                     % {
-                        "value": values["cohort"],
+                        "value": quoted(values["cohort"]),
                         "program": program.code,
                         "codes": ", ".join(sorted(c.code for c in cohorts.values())) or "—",
                     },
                 )
             )
-        rows.append(PlannedRow(line=line, email=email, values=values, errors=errors, cohort=cohort))
-    for start in range(0, len(rows), LOOKUP_BATCH):
-        _compare_with_database(program, rows[start : start + LOOKUP_BATCH])
-    return RosterPlan(rows=rows)
+        planned.append(PlannedRow(line=line, email=email, values=values, errors=errors, cohort=cohort))
+    for start in range(0, len(planned), LOOKUP_BATCH):
+        _compare_with_database(program, planned[start : start + LOOKUP_BATCH])
+    return RosterPlan(rows=planned)
 
 
 def _compare_with_database(program: Program, rows: list[PlannedRow]) -> None:

@@ -1,21 +1,23 @@
 """Exam results and graduate outcomes imports: upload a file, see what it would change, apply it.
 
-As the roster import: the upload is kept (ResultImport) and the preview plans it again on every
-visit, so it always compares the file with what the database holds now; applying writes only a
-file without errors, and only once. Directors and coordinators import; an instructor of the program
-is refused (403), anyone else does not find the program or the upload (404).
+As the roster import: the upload is read and planned once and kept with its plan (ResultImport), the
+preview shows the stored plan, and applying plans the stored rows again against the records as they
+are now, writing only if that changes nothing the preview showed, only without errors, and only once.
+Directors and coordinators import; an instructor of the program is refused (403), anyone else does not
+find the program or the upload (404), and an upload is its uploader's own: nobody else sees or applies it.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,8 +28,10 @@ from certifications import imports, permissions
 from certifications.forms_imports import ResultUploadForm
 from certifications.models import ExamAttempt, PlacementStatus, ResultImport
 from certifications.views import program_for
+from curriculum import spreadsheets
 from curriculum.models import Program
 from curriculum.permissions import visible_programs
+from curriculum.spreadsheets import RowError
 
 PAGE_SIZE = 50
 EXAM = ResultImport.Kind.EXAM_RESULTS
@@ -38,6 +42,7 @@ EXAMPLE_URL: dict[str, str] = {
     OUTCOMES: "certifications:outcomes-import-example",
 }
 MESSAGES_SHOWN = 20
+ERRORS_SHOWN = 100  # above the rows, which list every error page by page
 
 
 def _title(kind: str) -> str:
@@ -174,7 +179,9 @@ def _upload_page(request: AuthenticatedRequest, code: str, kind: str) -> HttpRes
             "title": _title(kind),
             "columns": _columns(kind, track_codes),
             "example_url": EXAMPLE_URL[kind],
-            "recent": program.result_imports.filter(kind=kind).select_related("uploaded_by").defer("content")[:5],
+            "recent": program.result_imports.filter(kind=kind)
+            .select_related("uploaded_by")
+            .defer("content", "rows", "plan")[:5],
         },
     )
 
@@ -213,15 +220,18 @@ def outcomes_import_example(request: AuthenticatedRequest, code: str) -> HttpRes
 
 
 def _result_import_for(request: AuthenticatedRequest, pk: int) -> ResultImport:
-    """An upload of a program the person is staff of (404 otherwise) and imports for (403 otherwise)."""
+    """An upload of a program the person is staff of (404 otherwise) and imports for (403 otherwise),
+    uploaded by them (404 otherwise: a preview lists students, and only its uploader applies it)."""
     upload = get_object_or_404(
-        ResultImport.objects.filter(program__in=visible_programs(request.user)).select_related(
-            "program", "uploaded_by"
-        ),
+        ResultImport.objects.filter(program__in=visible_programs(request.user))
+        .select_related("program", "uploaded_by")
+        .defer("content", "rows"),
         pk=pk,
     )
     if not permissions.can_manage_certifications(request.user, upload.program):
         raise PermissionDenied
+    if upload.uploaded_by_id != request.user.pk:
+        raise Http404
     return upload
 
 
@@ -257,16 +267,14 @@ def _cells(kind: str, row: imports.PlannedRow) -> list[dict[str, str]]:
 def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The dry run: what the file would change, row by row, before anything is written."""
     upload = _result_import_for(request, pk)
-    plan = None
-    file_error = ""
-    if not upload.applied_at:
-        try:
-            plan = imports.plan_import(
-                kind=upload.kind, program=upload.program, content=bytes(upload.content), file_name=upload.file_name
-            )
-        except imports.ImportFileError as error:
-            file_error = str(error)
-    page = Paginator(plan.rows if plan else [], PAGE_SIZE).get_page(request.GET.get("page"))
+    previewed = upload.preview_is_current()
+    stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
+    file_error = "" if previewed or upload.applied_at else spreadsheets.preview_expired_message()
+    # Only the rows shown become objects: a file has up to 20,000 of them.
+    errors = (error for row in stored for error in row["errors"])
+    error_count = sum(len(row["errors"]) for row in stored)
+    page = Paginator(stored, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = [imports.PlannedRow.from_json(row) for row in page]
     return render(
         request,
         "certifications/import_detail.html",
@@ -275,11 +283,13 @@ def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
             "program": upload.program,
             "title": _title(upload.kind),
             "upload_url": UPLOAD_URL[upload.kind],
-            "plan": plan,
-            "summary": plan.summary if plan else upload.summary,
+            "previewed": previewed,
+            "summary": upload.summary,
             "page": page,
-            "rows": [(row, _cells(upload.kind, row)) for row in page],
+            "rows": [(row, _cells(upload.kind, row)) for row in shown],
             "file_error": file_error,
+            "errors": [RowError.from_json(error) for error in islice(errors, ERRORS_SHOWN)],
+            "errors_not_shown": max(error_count - ERRORS_SHOWN, 0),
         },
     )
 
@@ -303,8 +313,8 @@ def result_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
         for error in errors[:MESSAGES_SHOWN]:
             messages.error(request, str(error))
-    except imports.ImportFileError as error:
-        messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": error})
+    except spreadsheets.PreviewChanged as change:
+        messages.warning(request, change.messages[0])
     except ValidationError as error:
         messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": error.messages[0]})
     else:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -334,7 +334,10 @@ class Grade(models.Model):
 
 
 class RosterImport(models.Model):
-    """An uploaded roster file: previewed first, applied once the director confirms."""
+    """An uploaded roster file: previewed first, applied once the person who uploaded it confirms.
+
+    The file is read once, at upload: `rows` keeps its rows as read and `plan` what applying them
+    would do, so the preview never reads the file again and applying writes what was previewed."""
 
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="roster_imports")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -344,9 +347,20 @@ class RosterImport(models.Model):
     applied_at = models.DateTimeField(null=True, blank=True)
     skip_bad_rows = models.BooleanField(default=False)
     summary = models.JSONField(default=dict, blank=True)
+    rows = models.JSONField(null=True, blank=True, editable=False)
+    plan = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.file_name
+
+    def preview_is_current(self) -> bool:
+        """A preview may be applied once, for IMPORT_PREVIEW_HOURS after the upload: later it shows a
+        picture of the records too old to act on, and its stored rows are cleared to save space."""
+        return (
+            self.plan is not None
+            and self.applied_at is None
+            and self.created_at >= timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS)
+        )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import User
-from curriculum import roster
+from curriculum import roster, spreadsheets
 from curriculum.models import (
     Assignment,
     CourseOffering,
@@ -121,13 +123,24 @@ def grade_assignment(
 # --- Roster import ------------------------------------------------------------------------
 
 
+@transaction.atomic
 def preview_roster(
     *, program: Program, uploaded_by: User, file_name: str, content: bytes
 ) -> tuple[RosterImport, roster.RosterPlan]:
-    """Keep the uploaded file and return the plan: nothing about students is written yet."""
-    plan = roster.plan_roster(program=program, content=content, file_name=file_name)
+    """Read the uploaded file once and keep it with its rows and plan: nothing about students is written yet."""
+    rows = list(spreadsheets.read_rows(content, file_name, roster.ROSTER_FORMAT))
+    plan = roster.plan_roster_rows(program=program, rows=rows)
+    cutoff = timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS)
+    # Previews nobody applied in time are never applied; their rows only take space.
+    RosterImport.objects.filter(program=program, plan__isnull=False, created_at__lt=cutoff).update(rows=None, plan=None)
     upload = RosterImport.objects.create(
-        program=program, uploaded_by=uploaded_by, file_name=file_name, content=content, summary=plan.summary
+        program=program,
+        uploaded_by=uploaded_by,
+        file_name=file_name,
+        content=content,
+        summary=plan.summary,
+        rows=[row.as_json() for row in rows],
+        plan=plan.as_json(),
     )
     return upload, plan
 
@@ -138,12 +151,16 @@ def apply_roster(
 ) -> roster.RosterPlan:
     """Write a roster file's changes; with any bad row nothing is written unless told to skip them."""
     plan = roster.plan_roster(program=program, content=content, file_name=file_name)
+    _write_plan(plan, imported_by, skip_bad_rows)
+    return plan
+
+
+def _write_plan(plan: roster.RosterPlan, imported_by: User | None, skip_bad_rows: bool) -> None:
     if plan.errors and not skip_bad_rows:
         raise ValidationError([str(error) for error in plan.errors])
     rows = [row for row in plan.rows if row.action in ("create", "enroll", "update")]
     for start in range(0, len(rows), WRITE_BATCH):
         _write_batch(rows[start : start + WRITE_BATCH], imported_by)
-    return plan
 
 
 def _unusable_password() -> str:
@@ -205,21 +222,32 @@ def _write_batch(rows: list[roster.PlannedRow], imported_by: User | None) -> Non
         account_services.invite_users(users=new_users, invited_by=imported_by)
 
 
-@transaction.atomic
 def apply_roster_import(*, upload: RosterImport, skip_bad_rows: bool, applied_by: User) -> roster.RosterPlan:
-    """Apply a previewed upload once; a second click finds it applied and changes nothing."""
-    upload = RosterImport.objects.select_for_update().get(pk=upload.pk)
-    if upload.applied_at:
-        raise ValidationError(_("This file was imported already."))
-    plan = apply_roster(
-        program=upload.program,
-        content=bytes(upload.content),
-        file_name=upload.file_name,
-        imported_by=applied_by,
-        skip_bad_rows=skip_bad_rows,
-    )
-    upload.applied_at = timezone.now()
-    upload.skip_bad_rows = skip_bad_rows
-    upload.summary = plan.summary
-    upload.save(update_fields=["applied_at", "skip_bad_rows", "summary"])
-    return plan
+    """Apply a previewed upload once, exactly as previewed, or raise PreviewChanged with a new preview.
+
+    The stored rows are planned again against the records as they are now; if that plan differs from
+    the one previewed, nothing is written and the new plan is stored for the person to check."""
+    with transaction.atomic():
+        upload = RosterImport.objects.select_for_update().select_related("program").defer("content").get(pk=upload.pk)
+        if upload.applied_at:
+            raise ValidationError(_("This file was imported already."))
+        if not upload.preview_is_current():
+            raise ValidationError(spreadsheets.preview_expired_message())
+        assert upload.rows is not None  # kept with every current preview
+        plan = roster.plan_roster_rows(
+            program=upload.program, rows=[spreadsheets.SheetRow.from_json(row) for row in upload.rows]
+        )
+        planned = plan.as_json()
+        if planned == upload.plan:
+            _write_plan(plan, applied_by, skip_bad_rows)
+            upload.applied_at = timezone.now()
+            upload.skip_bad_rows = skip_bad_rows
+            upload.summary = plan.summary
+            upload.rows = upload.plan = None  # applied: the summary says what happened
+            upload.save(update_fields=["applied_at", "skip_bad_rows", "summary", "rows", "plan"])
+            return plan
+        changed = spreadsheets.rows_changed(upload.plan, planned)
+        upload.plan, upload.summary = planned, plan.summary
+        upload.save(update_fields=["plan", "summary"])
+    # Raised once the new preview is committed: the refusal must not undo it.
+    raise spreadsheets.PreviewChanged(changed)

@@ -22,7 +22,7 @@ from accounts import services as account_services
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from curriculum import home as home_sections
-from curriculum import permissions, progress, roster, services
+from curriculum import permissions, progress, roster, services, spreadsheets
 from curriculum.forms import (
     ApplyRosterForm,
     AssignmentForm,
@@ -227,7 +227,9 @@ def program_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "cohorts": cohorts.order_by("-start_on"),
             "courses": program.courses.order_by("code") if is_admin else Course.objects.none(),
             "staff": program.staff_roles.select_related("user").order_by("role", "user__last_name") if is_admin else [],
-            "imports": program.roster_imports.select_related("uploaded_by").defer("content")[:5] if is_admin else [],
+            "imports": program.roster_imports.select_related("uploaded_by").defer("content", "rows", "plan")[:5]
+            if is_admin
+            else [],
             "can_edit": permissions.can_edit_program(user, program),
             "can_manage_roster": permissions.can_manage_roster(user, program),
         },
@@ -660,7 +662,7 @@ def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
             upload, _plan = services.preview_roster(
                 program=program, uploaded_by=request.user, file_name=upload_file.name, content=upload_file.read()
             )
-        except roster.RosterFileError as error:
+        except spreadsheets.UnreadableFile as error:
             form.add_error("file", str(error))
         else:
             return redirect("curriculum:roster-import-detail", pk=upload.pk)
@@ -678,36 +680,37 @@ def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
 
 
 def _roster_import_for(request: AuthenticatedRequest, pk: int) -> RosterImport:
-    upload = get_object_or_404(
-        RosterImport.objects.filter(program__in=permissions.administered_programs(request.user)).select_related(
-            "program"
-        ),
+    """An upload of a program the person administers, uploaded by them: a preview lists students,
+    and only its uploader applies it. Anyone else does not find it (404)."""
+    return get_object_or_404(
+        RosterImport.objects.filter(
+            program__in=permissions.administered_programs(request.user), uploaded_by=request.user
+        )
+        .select_related("program", "uploaded_by")
+        .defer("content", "rows"),
         pk=pk,
     )
-    return upload
 
 
 @require_GET
 def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The dry run: what the file would change, row by row, before anything is written."""
     upload = _roster_import_for(request, pk)
-    plan = None
-    file_error = ""
-    if not upload.applied_at:
-        try:
-            plan = roster.plan_roster(program=upload.program, content=bytes(upload.content), file_name=upload.file_name)
-        except roster.RosterFileError as error:
-            file_error = str(error)
-    changed = [row for row in plan.rows if row.action != "unchanged"] if plan else []
+    previewed = upload.preview_is_current()
+    stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
+    file_error = "" if previewed or upload.applied_at else spreadsheets.preview_expired_message()
+    page = _page(request, [row for row in stored if row["action"] != "unchanged"], 50)
+    # Only the rows shown become objects: a file has up to 20,000 of them.
+    page.object_list = [roster.PlannedRow.from_json(row) for row in page.object_list]
     return render(
         request,
         "curriculum/roster_import_detail.html",
         {
             "upload": upload,
             "program": upload.program,
-            "plan": plan,
-            "summary": plan.summary if plan else upload.summary,
-            "page": _page(request, changed, 50),
+            "previewed": previewed,
+            "summary": upload.summary,
+            "page": page,
             "file_error": file_error,
             "form": ApplyRosterForm(),
         },
@@ -731,6 +734,8 @@ def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             request, _("Nothing was imported: some of these students were changed meanwhile. Check the file again.")
         )
         return redirect("curriculum:roster-import-detail", pk=upload.pk)
+    except spreadsheets.PreviewChanged as change:
+        messages.warning(request, change.messages[0])
     except ValidationError as error:
         messages.error(
             request,

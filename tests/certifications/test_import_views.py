@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from certifications import imports
 from certifications.models import Credential, ExamAttempt, JobPlacement, ResultImport
@@ -311,3 +312,82 @@ def test_each_page_refuses_the_wrong_method(client, program, alice, dana):
     assert client.put(reverse("certifications:outcomes-import", args=[program.code])).status_code == 405
     upload.refresh_from_db()
     assert upload.applied_at is None
+
+
+# --- The stored preview -------------------------------------------------------------------
+
+
+def test_the_preview_shows_the_plan_stored_at_upload_without_reading_the_file_again(client, program, alice, dana):
+    upload = _stored(program, to_csv([exam_row(alice, days_ago(program, 3))], EXAM_COLUMNS), dana)
+    ResultImport.objects.filter(pk=upload.pk).update(content=b"no longer a file")
+    client.force_login(dana)
+
+    response = client.get(reverse("certifications:result-import-detail", args=[upload.pk]))
+
+    assert response.context["summary"] == {"rows": 1, "new": 1, "changed": 0, "unchanged": 0, "errors": 0}
+    assert alice.sortable_name in response.content.decode()
+
+
+def test_applying_after_the_records_changed_writes_nothing_and_shows_the_new_preview(client, program, alice, dana):
+    taken_on = days_ago(program, 3)
+    upload = _stored(program, to_csv([exam_row(alice, taken_on, result="pass")], EXAM_COLUMNS), dana)
+    enrollment = alice.enrollments.get()
+    ExamAttempt.objects.create(
+        enrollment=enrollment, track=program.certification_tracks.get(code="CMA"), taken_on=taken_on, result="fail"
+    )  # typed on a page meanwhile
+    client.force_login(dana)
+    apply_url = reverse("certifications:result-import-apply", args=[upload.pk])
+
+    refused = client.post(apply_url, follow=True)
+
+    assert "the records changed since the preview, and 1 row would now do something else" in (refused.content.decode())
+    assert refused.context["summary"]["changed"] == 1
+    assert list(ExamAttempt.objects.values_list("result", flat=True)) == ["fail"]
+    assert not Credential.objects.exists()
+
+    client.post(apply_url)
+
+    assert list(ExamAttempt.objects.values_list("result", flat=True)) == ["pass"]
+    upload.refresh_from_db()
+    assert upload.applied_at is not None
+    assert (upload.rows, upload.plan) == (None, None)
+
+
+def test_an_expired_preview_is_not_applied(client, program, alice, dana, settings):
+    upload = _stored(program, to_csv([exam_row(alice, days_ago(program, 3))], EXAM_COLUMNS), dana)
+    ResultImport.objects.filter(pk=upload.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS, minutes=1)
+    )
+    client.force_login(dana)
+
+    preview = client.get(reverse("certifications:result-import-detail", args=[upload.pk])).content.decode()
+    refused = client.post(reverse("certifications:result-import-apply", args=[upload.pk]), follow=True)
+
+    assert "This preview has expired" in preview
+    assert "Nothing was imported: This preview has expired" in refused.content.decode()
+    assert not ExamAttempt.objects.exists()
+
+
+def test_the_coordinator_does_not_find_the_directors_preview(client, program, alice, dana, carlos):
+    upload = _stored(program, to_csv([exam_row(alice, days_ago(program, 3))], EXAM_COLUMNS), dana)
+    client.force_login(carlos)
+
+    assert client.get(reverse("certifications:result-import-detail", args=[upload.pk])).status_code == 404
+    assert client.post(reverse("certifications:result-import-apply", args=[upload.pk])).status_code == 404
+    page = client.get(reverse("certifications:exam-import", args=[program.code])).content.decode()
+    assert upload.file_name in page
+    assert reverse("certifications:result-import-detail", args=[upload.pk]) not in page
+    assert not ExamAttempt.objects.exists()
+
+
+def test_the_preview_lists_at_most_a_hundred_errors_above_the_rows(client, program, dana):
+    rows = [
+        exam_row(factories.UserFactory.build(email=f"nobody{n}@school.test"), days_ago(program, 3)) for n in range(120)
+    ]
+    upload = _stored(program, to_csv(rows, EXAM_COLUMNS), dana)
+    client.force_login(dana)
+
+    page = client.get(reverse("certifications:result-import-detail", args=[upload.pk])).content.decode()
+
+    assert page.count("no student with this email") == 100 + 50, "a hundred above, a page of fifty rows below"
+    assert "and 20 more errors, in the rows below" in page

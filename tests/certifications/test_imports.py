@@ -13,6 +13,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from certifications import imports
@@ -579,3 +581,38 @@ def test_an_upload_is_applied_once(program, alice, dana):
     assert upload.summary["new"] == 1
     assert written_state() == first
     assert ExamAttempt.objects.get().recorded_by == dana
+
+
+# --- Any text at all ----------------------------------------------------------------------
+
+IMPORT_CELLS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["2025-01-05", "2999-01-01", "pass", "FAIL", "cma", "212.5", "-1", "1e9", "NaN", "unavailable", ""]
+    ),
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    kind=st.sampled_from([EXAM, OUTCOMES]),
+    columns=st.lists(st.sampled_from([*EXAM_COLUMNS, *OUTCOME_COLUMNS]), min_size=1, max_size=8, unique=True),
+    rows=st.lists(st.lists(IMPORT_CELLS, max_size=9), max_size=6),
+)
+def test_any_rows_plan_as_actions_and_row_errors_or_refuse_the_file(program, alice, kind, columns, rows):
+    """Planning writes nothing, so the examples share one database state."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    try:
+        result = plan(program, kind, out.getvalue().encode("utf-8", "surrogatepass"))
+    except imports.ImportFileError as refused:
+        assert str(refused)
+        return
+    for row in result.rows:
+        assert row.action in (imports.NEW, imports.CHANGE, imports.UNCHANGED, imports.ERROR)
+        assert (row.action == imports.ERROR) == bool(row.errors)
+    assert imports.ImportPlan.from_json(kind, result.as_json()).summary == result.summary

@@ -16,12 +16,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from accounts.models import Invitation, User
-from curriculum import roster, services
+from curriculum import roster, services, spreadsheets
 from curriculum.models import Enrollment, RosterImport, StaffRole
 from tests import factories
+from tests.queries import queries_for
 
 COLUMNS = (*roster.REQUIRED_COLUMNS, *roster.OPTIONAL_COLUMNS)
 
@@ -431,7 +435,7 @@ def test_an_empty_language_or_student_number_keeps_what_is_stored(cohort, alice)
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_whole(cohort, content, file_name, names):
-    with pytest.raises(roster.RosterFileError) as refusal:
+    with pytest.raises(spreadsheets.UnreadableFile) as refusal:
         apply(cohort.program, content, file_name)
 
     for name in names:
@@ -448,7 +452,7 @@ def test_an_xlsx_with_an_unknown_column_is_refused(cohort):
     out = io.BytesIO()
     workbook.save(out)
 
-    with pytest.raises(roster.RosterFileError, match="Unknown columns: middle_name"):
+    with pytest.raises(spreadsheets.UnreadableFile, match="Unknown columns: middle_name"):
         plan(cohort.program, out.getvalue(), "roster.xlsx")
 
 
@@ -642,3 +646,144 @@ def test_applying_needs_a_post(client, cohort, dana):
     assert client.get(reverse("curriculum:roster-import-apply", args=[upload.pk])).status_code == 405
     upload.refresh_from_db()
     assert upload.applied_at is None
+
+
+# --- The stored preview -------------------------------------------------------------------
+
+
+def _preview(client, program, rows: list[dict[str, Any]]) -> RosterImport:
+    response = _upload(client, program, roster_csv(rows))
+    assert response.status_code == 302
+    return RosterImport.objects.get(pk=response.url.rstrip("/").split("/")[-1])
+
+
+def test_the_preview_shows_the_plan_stored_at_upload_without_reading_the_file_again(client, cohort, dana):
+    client.force_login(dana)
+    upload = _preview(client, cohort.program, [student_row(cohort, 1), student_row(cohort, 2)])
+    RosterImport.objects.filter(pk=upload.pk).update(content=b"no longer a roster")
+
+    response = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk]))
+
+    assert response.status_code == 200
+    assert response.context["summary"]["new_students"] == 2
+    assert "student2@school.test" in response.content.decode()
+
+
+def test_applying_after_the_records_changed_writes_nothing_and_shows_the_new_preview(
+    client, cohort, dana, django_capture_on_commit_callbacks
+):
+    client.force_login(dana)
+    upload = _preview(client, cohort.program, [student_row(cohort, 1), student_row(cohort, 2)])
+    factories.UserFactory(email="student2@school.test")  # someone else added her meanwhile
+    apply_url = reverse("curriculum:roster-import-apply", args=[upload.pk])
+
+    refused = client.post(apply_url, follow=True)
+
+    assert "the records changed since the preview, and 1 row would now do something else" in (refused.content.decode())
+    assert not Enrollment.objects.exists()
+    upload.refresh_from_db()
+    assert upload.applied_at is None
+    assert [row["action"] for row in upload.plan] == ["create", "enroll"]
+    assert refused.context["summary"]["new_enrollments"] == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(apply_url)
+
+    assert Enrollment.objects.filter(cohort=cohort).count() == 2
+    upload.refresh_from_db()
+    assert upload.applied_at is not None
+    assert (upload.rows, upload.plan) == (None, None), "applied: only the summary is kept"
+
+
+def test_an_expired_preview_is_not_applied(client, cohort, dana, settings):
+    client.force_login(dana)
+    upload = _preview(client, cohort.program, [student_row(cohort, 1)])
+    RosterImport.objects.filter(pk=upload.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS, minutes=1)
+    )
+
+    preview = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
+    refused = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]), follow=True)
+
+    assert "This preview has expired (a preview can be imported for 24 hours). Upload the file again." in preview
+    assert reverse("curriculum:roster-import-apply", args=[upload.pk]) not in preview
+    assert "Nothing was imported: This preview has expired" in refused.content.decode()
+    assert not Enrollment.objects.exists()
+
+
+def test_a_new_upload_clears_the_rows_of_previews_nobody_applied_in_time(client, cohort, dana, settings):
+    client.force_login(dana)
+    old = _preview(client, cohort.program, [student_row(cohort, 1)])
+    RosterImport.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS + 1)
+    )
+
+    new = _preview(client, cohort.program, [student_row(cohort, 2)])
+
+    old.refresh_from_db()
+    assert (old.rows, old.plan) == (None, None)
+    assert old.summary["new_students"] == 1, "the summary stays"
+    assert new.plan is not None
+
+
+def test_another_director_of_the_program_does_not_find_someone_elses_preview(client, cohort, dana, carlos):
+    client.force_login(dana)
+    upload = _preview(client, cohort.program, [student_row(cohort, 1)])
+    client.force_login(carlos)
+
+    assert client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).status_code == 404
+    assert client.post(reverse("curriculum:roster-import-apply", args=[upload.pk])).status_code == 404
+    program_page = client.get(reverse("curriculum:program-detail", args=[cohort.program.code])).content.decode()
+    assert upload.file_name in program_page
+    assert reverse("curriculum:roster-import-detail", args=[upload.pk]) not in program_page
+    assert not Enrollment.objects.exists()
+
+
+def _preview_url(dana: Any, rows: int) -> str:
+    cohort = factories.CohortFactory(program=dana.staff_roles.get().program)
+    upload, _plan = services.preview_roster(
+        program=cohort.program,
+        uploaded_by=dana,
+        file_name="r.csv",
+        content=roster_csv(
+            [student_row(cohort, number, email=f"q{rows}-{number}@school.test") for number in range(rows)]
+        ),
+    )
+    return reverse("curriculum:roster-import-detail", args=[upload.pk])
+
+
+def test_the_preview_costs_the_same_queries_at_one_and_five_times_the_rows(client, dana):
+    assert queries_for(client, dana, _preview_url(dana, 4)) == queries_for(client, dana, _preview_url(dana, 20))
+
+
+# --- Any text at all ----------------------------------------------------------------------
+
+ROSTER_CELLS = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["2026-01-05", "2026-02-30", "es", "fr", "a@school.test", "A@School.Test", "x" * 151, "", " "]),
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    columns=st.lists(st.sampled_from(COLUMNS), min_size=1, max_size=10, unique=True),
+    rows=st.lists(st.lists(ROSTER_CELLS, max_size=12), max_size=6),
+)
+def test_any_rows_plan_as_actions_and_row_errors_or_refuse_the_file(cohort, columns, rows):
+    """Planning writes nothing, so the examples share one database state."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    try:
+        result = plan(cohort.program, out.getvalue().encode("utf-8", "surrogatepass"))
+    except spreadsheets.UnreadableFile as refused:
+        assert str(refused)
+        return
+    for row in result.rows:
+        assert row.action in ("create", "enroll", "update", "unchanged", "error")
+        assert (row.action == "error") == bool(row.errors)
+        assert all(error.line == row.line and error.column for error in row.errors)
+    assert roster.RosterPlan.from_json(result.as_json()).summary == result.summary

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from certifications import imports
 from certifications.models import ResultImport
+from curriculum import spreadsheets
 from curriculum.models import Program
 
 
@@ -28,9 +29,9 @@ class ResultImportCommand(BaseCommand):
             raise CommandError(f"No program with code {options['program']!r}.")
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
-        content = path.read_bytes()
         refused = False
         try:
+            content = spreadsheets.read_file(path)
             if options["dry_run"]:
                 plan = imports.plan_import(kind=self.kind, program=program, content=content, file_name=path.name)
             else:

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from curriculum import roster, services
+from curriculum import roster, services, spreadsheets
 from curriculum.models import Program
 
 
@@ -26,8 +26,8 @@ class Command(BaseCommand):
             raise CommandError(f"No program with code {options['program']!r}.")
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
-        content = path.read_bytes()
         try:
+            content = spreadsheets.read_file(path)
             if options["dry_run"]:
                 plan = roster.plan_roster(program=program, content=content, file_name=path.name)
             else:
@@ -38,7 +38,7 @@ class Command(BaseCommand):
                     imported_by=None,
                     skip_bad_rows=options["skip_bad_rows"],
                 )
-        except roster.RosterFileError as error:
+        except spreadsheets.UnreadableFile as error:
             raise CommandError(str(error)) from error
         except ValidationError as refusal:
             for message in refusal.messages:
