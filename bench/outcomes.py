@@ -250,11 +250,12 @@ TABLES = {
 }
 
 # Each enrollment of the program once, with its placement status and whether it sat, and passed, an
-# exam the accreditors count (the attempts folded per enrollment first, then joined).
+# exam the accreditor counts (the attempts folded per enrollment first, then joined); {counted} is the
+# track's flag for that accreditor.
 STUDENTS_SQL = """exams AS (
     SELECT a.enrollment_id, bool_or(a.result = 'pass') AS passed
     FROM {attempt} a JOIN {track} t ON t.id = a.track_id
-    WHERE t.program_id = %(program)s AND t.counts_for_outcomes AND a.result IN ('pass', 'fail')
+    WHERE t.program_id = %(program)s AND t.{counted} AND a.result IN ('pass', 'fail')
     GROUP BY a.enrollment_id
 ),
 students AS (
@@ -408,8 +409,11 @@ GROUP BY GROUPING SETS ((t.code, extract(year FROM e.graduated_on)), (t.code, c.
 
 
 def _sql(statement: str, program: Program) -> list[tuple[Any, ...]]:
+    counted = "counts_for_abhes" if statement is ABHES_SQL else "counts_for_maerb"
     with connection.cursor() as cursor:
-        cursor.execute(statement.replace("{students}", STUDENTS_SQL).format(**TABLES), {"program": program.pk})
+        cursor.execute(
+            statement.replace("{students}", STUDENTS_SQL).format(**TABLES, counted=counted), {"program": program.pk}
+        )
         return cursor.fetchall()
 
 

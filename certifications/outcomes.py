@@ -26,7 +26,7 @@ from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from certifications.models import Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
+from certifications.models import COUNTS_FOR, Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
 from curriculum.models import Enrollment, Program
 
 # The measures computed, by accreditor, in the order of the accreditors' forms. The survey measures
@@ -188,24 +188,27 @@ def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def _counted_exam(program: Program, results: tuple[str, ...]) -> Exists:
-    """The enrollment has an attempt with one of the results at an exam the accreditors count.
+def _counted_exam(program: Program, accreditor: str, results: tuple[str, ...]) -> Exists:
+    """The enrollment has an attempt with one of the results at an exam the accreditor counts.
 
     Limited to the program's tracks (an enrollment's attempts are all of its program's anyway): the
     planner then hashes this program's attempts, not every program's."""
     return Exists(
         ExamAttempt.objects.filter(
-            enrollment=OuterRef("pk"), track__program=program, track__counts_for_outcomes=True, result__in=results
+            enrollment=OuterRef("pk"),
+            track__program=program,
+            result__in=results,
+            **{f"track__{COUNTS_FOR[accreditor]}": True},
         )
     )
 
 
-def _exam_features(program: Program) -> dict[str, Combinable]:
+def _exam_features(program: Program, accreditor: str) -> dict[str, Combinable]:
     return {
         # A reverse one-to-one: a LEFT JOIN, so a graduate with no record has status None.
         "placement_status": F("job_placement__status"),
-        "sat_exam": _counted_exam(program, (ExamAttempt.Result.PASS, ExamAttempt.Result.FAIL)),
-        "passed_exam": _counted_exam(program, (ExamAttempt.Result.PASS,)),
+        "sat_exam": _counted_exam(program, accreditor, (ExamAttempt.Result.PASS, ExamAttempt.Result.FAIL)),
+        "passed_exam": _counted_exam(program, accreditor, (ExamAttempt.Result.PASS,)),
     }
 
 
@@ -217,7 +220,7 @@ def maerb_features(program: Program) -> dict[str, Combinable]:
         "in_cohort": _flag(Q(trigger_course_completed_on__isnull=False)),
         "withdrawn": _flag(Q(withdrawn_on__isnull=False)),
         "graduated_year": ExtractYear("graduated_on"),
-        **_exam_features(program),
+        **_exam_features(program, Accreditor.MAERB.value),
     }
 
 
@@ -235,7 +238,7 @@ def abhes_features(program: Program) -> dict[str, Combinable]:
         "withdrawn_report_year": report_year("withdrawn_on"),
         "graduated_report_year": report_year("graduated_on"),
         "re_entry": _flag(Q(pk__in=re_entries)),
-        **_exam_features(program),
+        **_exam_features(program, Accreditor.ABHES.value),
     }
 
 

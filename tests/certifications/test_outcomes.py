@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from certifications.models import ExamAttempt, OutcomeMeasure, PlacementStatus
+from certifications.models import CertificationTrack, ExamAttempt, OutcomeMeasure, PlacementStatus
 from certifications.outcomes import (
     Figure,
     outcome_report,
@@ -294,18 +294,27 @@ class TestAbhes:
         assert report.figure("retention", None) is None  # ABHES has no 5-year average
 
     def test_credentialing_counts_graduates_who_sat_and_passed_a_counted_exam(self, abhes_program):
-        # Graduated in report year 2025: passed CCMA after failing it; failed NCMA; sat nothing; passed CMAA
-        # (not counted). GP / GT = 1 / 2 = 50.0.
+        # Graduated in report year 2025: passed CCMA after failing it; failed NCMA; sat nothing; passed CMAA,
+        # which ABHES counts (every track the program offers counts for ABHES unless the director says not).
+        # GP / GT = (retaker + administrative) / (retaker + failer + administrative) = 2 / 3 = 66.666… → 66.7.
         retaker, failer = graduate(abhes_program, "2025-01-10"), graduate(abhes_program, "2025-01-10")
         graduate(abhes_program, "2025-01-10")
+        administrative = graduate(abhes_program, "2025-01-10")
         sit(retaker, "CCMA", "2025-02-01", FAIL)
         sit(retaker, "CCMA", "2025-04-01", PASS)
         sit(failer, "NCMA", "2025-02-01", FAIL)
-        sit(graduate(abhes_program, "2025-01-10"), "CMAA", "2025-02-01", PASS)
+        sit(administrative, "CMAA", "2025-02-01", PASS)
 
         credentialing = figure(abhes_program, "credentialing", 2025)
+        assert counts(credentialing) == (2, 3, Decimal("66.7"))
+        assert dict(credentialing.terms) == {"GT": 3, "GP": 2}
+        assert set(students_behind(abhes_program, "abhes", "credentialing", 2025, "GP")) == {retaker, administrative}
+
+        # The director stops counting the CMAA for ABHES: GP / GT = 1 / 2 = 50.0.
+        CertificationTrack.objects.filter(program=abhes_program, code="CMAA").update(counts_for_abhes=False)
+        credentialing = figure(abhes_program, "credentialing", 2025)
         assert counts(credentialing) == (1, 2, Decimal("50.0"))
-        assert dict(credentialing.terms) == {"GT": 2, "GP": 1}
+        assert set(students_behind(abhes_program, "abhes", "credentialing", 2025, "GT")) == {retaker, failer}
 
     def test_a_caahep_program_may_also_be_reported_the_abhes_way(self, program):
         graduate(program, "2025-06-30", PlacementStatus.CONTINUING_EDUCATION)
