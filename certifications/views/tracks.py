@@ -303,8 +303,9 @@ def _track_list_page(
     if counted_form is None:
         counted_form = CountedTracksForm(initial=CountedTracksForm.initial_for(tracks), tracks=tracks)
     # What each box shows: the director's post when it was refused, else what is stored.
+    posted = request.POST if counted_form.is_bound else None
     chosen = {
-        name: set(counted_form.data.getlist(name) if counted_form.is_bound else counted_form.initial[name])
+        name: set(posted.getlist(name) if posted is not None else counted_form.initial[name])
         for name in ("maerb", "abhes")
     }
     return render(
