@@ -1,8 +1,8 @@
 """The outcomes export (CSV and XLSX, one row per measure per year) and the annual report as a PDF.
 
-The export's columns and values are the interchange format of DESIGN.md: machine-readable, so its
-header and its values (`maerb`, `5yr`, `yes`) are never translated. The PDF is for people: its words
-follow the active language. Every number in both comes from `outcomes`, so the files say exactly
+The export's columns and values are the interchange format the README documents: machine-readable,
+so its header and its values (`maerb`, `5yr`, `yes`) are never translated. The PDF is for people: its
+words follow the active language. Every number in both comes from `outcomes`, so the files say exactly
 what the report page shows.
 """
 
