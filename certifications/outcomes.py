@@ -129,7 +129,6 @@ class OutcomeReport:
     figures: list[Figure]
     # MAERB: the years each measure's 5-year weighted average pools (the five most recent final years).
     windows: dict[str, list[int]] = field(default_factory=dict)
-    today: date | None = None
     _index: dict[tuple[str, int | None], Figure] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -535,7 +534,6 @@ def outcome_report(program: Program, accreditor: str | None = None, *, today: da
         years=years,
         figures=figures,
         windows=windows,
-        today=today,
     )
 
 
