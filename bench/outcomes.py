@@ -5,10 +5,11 @@ withdrawal and graduation dates, re-entries, exam attempts, job placements, all 
 and a second one of 2,000 in the same tables. The report page computes `outcome_report(program)`
 (MAERB, the program's accreditor) and `pass_rates(program)`; beside them, SQL written by hand
 computes the same figures over the same rows: MAERB's retention by admission year, placement, exam
-participation and passage by graduation year and their 5-year weighted averages; first-attempt and
-eventual pass rates by track and graduation year and by track and cohort; and ABHES's July–June
-retention, placement and credentialing. Every number of both is compared, and the bench stops on
-the first difference.
+participation and passage by graduation year and their 5-year weighted averages over the five most
+recent final years; first-attempt and eventual pass rates by track and graduation year and by track
+and cohort; and ABHES's July–June retention, placement and credentialing; for every year, whether it
+is final and how many are still enrolled in it while it is not. Every number of both is compared,
+and the bench stops on the first difference.
 
 Timings are the best of 7 runs (or --runs, if more) after two warm-ups, taking turns: the ORM call
 end to end, the same call's statements replayed through a bare cursor (its query time alone), and
@@ -44,7 +45,7 @@ from certifications.models import (
     OutcomeMeasure,
     PlacementStatus,
 )
-from certifications.outcomes import outcome_report, pass_rates
+from certifications.outcomes import AVERAGE_YEARS, outcome_report, pass_rates
 from curriculum.models import Accreditor, Cohort, Enrollment, Program
 
 DOMAIN = "outcomes.bench.checkoff.test"  # apart from the other benches' people, in the same database
@@ -250,16 +251,18 @@ TABLES = {
 }
 
 # Each enrollment of the program once, with its placement status and whether it sat, and passed, an
-# exam the accreditors count (the attempts folded per enrollment first, then joined).
+# exam the accreditor counts (the attempts folded per enrollment first, then joined); {counted} is the
+# track's flag for that accreditor.
 STUDENTS_SQL = """exams AS (
     SELECT a.enrollment_id, bool_or(a.result = 'pass') AS passed
     FROM {attempt} a JOIN {track} t ON t.id = a.track_id
-    WHERE t.program_id = %(program)s AND t.counts_for_outcomes AND a.result IN ('pass', 'fail')
+    WHERE t.program_id = %(program)s AND t.{counted} AND a.result IN ('pass', 'fail')
     GROUP BY a.enrollment_id
 ),
 students AS (
     SELECT e.id, e.student_id, e.admitted_on, e.trigger_course_completed_on, e.withdrawn_on, e.graduated_on,
-           p.status, x.enrollment_id IS NOT NULL AS sat, coalesce(x.passed, false) AS passed
+           p.status, x.enrollment_id IS NOT NULL AS sat, coalesce(x.passed, false) AS passed,
+           e.withdrawn_on IS NULL AND e.graduated_on IS NULL AS enrolled, c.expected_graduation_on
     FROM {enrollment} e
     JOIN {cohort} c ON c.id = e.cohort_id
     LEFT JOIN {placement} p ON p.enrollment_id = e.id
@@ -278,38 +281,77 @@ placement AS (SELECT * FROM measure WHERE key = 'job_placement'),
 graduates AS (SELECT *, extract(year FROM graduated_on)::int AS year FROM students WHERE graduated_on IS NOT NULL),
 yearly AS (
     SELECT 'retention' AS measure, extract(year FROM admitted_on)::int AS year,
-           count(*) FILTER (WHERE withdrawn_on IS NULL) AS numerator, count(*) AS denominator, 0 AS excluded
-    FROM students WHERE trigger_course_completed_on IS NOT NULL GROUP BY 2
+           count(*) FILTER (WHERE trigger_course_completed_on IS NOT NULL AND withdrawn_on IS NULL) AS numerator,
+           count(*) FILTER (WHERE trigger_course_completed_on IS NOT NULL) AS denominator, 0 AS excluded,
+           count(*) FILTER (WHERE enrolled) AS enrolled
+    FROM students GROUP BY 2
     UNION ALL
     SELECT 'job_placement', g.year,
            count(*) FILTER (WHERE g.status = ANY(m.placed_statuses) AND NOT g.status = ANY(m.excluded_statuses)),
            count(*) FILTER (WHERE g.status IS NULL OR NOT g.status = ANY(m.excluded_statuses)),
-           count(*) FILTER (WHERE g.status = ANY(m.excluded_statuses))
+           count(*) FILTER (WHERE g.status = ANY(m.excluded_statuses)), 0
     FROM graduates g CROSS JOIN placement m GROUP BY g.year
     UNION ALL
-    SELECT 'credentialing_exam_participation', year, count(*) FILTER (WHERE sat), count(*), 0
+    SELECT 'credentialing_exam_participation', year, count(*) FILTER (WHERE sat), count(*), 0, 0
     FROM graduates GROUP BY year
     UNION ALL
-    SELECT 'credentialing_exam_passage', year, count(*) FILTER (WHERE passed), count(*) FILTER (WHERE sat), 0
+    SELECT 'credentialing_exam_passage', year, count(*) FILTER (WHERE passed), count(*) FILTER (WHERE sat), 0, 0
     FROM graduates GROUP BY year
 ),
-years AS (SELECT DISTINCT year FROM yearly WHERE denominator > 0),
+-- Every year with a figure, and every admission year with students still enrolled.
+years AS (
+    SELECT DISTINCT year FROM yearly WHERE denominator > 0 OR (measure = 'retention' AND enrolled > 0)
+),
+-- Students still enrolled by the year their class is expected to graduate: they may graduate by then.
+graduating AS (
+    SELECT extract(year FROM expected_graduation_on)::int AS year, count(*) AS n
+    FROM students WHERE enrolled GROUP BY 1
+),
+-- Whether a measure's year is final, and how many are still enrolled in it; any year, for the windows.
+status AS (
+    SELECT m.key AS measure, y.year,
+           y.year < extract(year FROM %(today)s::date)
+               AND (m.key <> 'retention' OR coalesce(r.enrolled, 0) = 0) AS final,
+           CASE WHEN m.key = 'retention' THEN coalesce(r.enrolled, 0)
+                ELSE (SELECT coalesce(sum(n), 0) FROM graduating g WHERE g.year <= y.year) END AS enrolled
+    FROM measure m
+    CROSS JOIN (SELECT generate_series(min(year) - {average_years}, max(year)) AS year FROM years) y
+    LEFT JOIN yearly r ON r.measure = 'retention' AND r.year = y.year
+),
+-- The five most recent final years up to each measure's latest final year with data.
+windows AS (
+    SELECT s.measure, s.year
+    FROM (
+        SELECT s.*, row_number() OVER (PARTITION BY s.measure ORDER BY s.year DESC) AS nth
+        FROM status s
+        JOIN (
+            SELECT v.measure, max(v.year) AS latest
+            FROM yearly v JOIN status f ON f.measure = v.measure AND f.year = v.year AND f.final
+            WHERE v.denominator > 0 GROUP BY v.measure
+        ) l ON l.measure = s.measure AND s.year <= l.latest
+        WHERE s.final
+    ) s
+    WHERE s.nth <= {average_years}
+),
 figures AS (
     SELECT m.key AS measure, y.year, coalesce(v.numerator, 0) AS numerator, coalesce(v.denominator, 0) AS denominator,
-           coalesce(v.excluded, 0) AS excluded, m.threshold_percent
-    FROM measure m CROSS JOIN years y LEFT JOIN yearly v ON v.measure = m.key AND v.year = y.year
+           coalesce(v.excluded, 0) AS excluded, m.threshold_percent, s.final,
+           CASE WHEN s.final THEN 0 ELSE s.enrolled END AS enrolled
+    FROM measure m CROSS JOIN years y
+    JOIN status s ON s.measure = m.key AND s.year = y.year
+    LEFT JOIN yearly v ON v.measure = m.key AND v.year = y.year
     UNION ALL
     SELECT m.key, NULL, coalesce(sum(v.numerator), 0), coalesce(sum(v.denominator), 0), coalesce(sum(v.excluded), 0),
-           m.threshold_percent
+           m.threshold_percent, true, 0
     FROM measure m
-    LEFT JOIN (SELECT measure, max(year) AS latest FROM yearly WHERE denominator > 0 GROUP BY measure) w
-      ON w.measure = m.key
-    LEFT JOIN yearly v ON v.measure = m.key AND v.year BETWEEN w.latest - 4 AND w.latest
+    LEFT JOIN windows w ON w.measure = m.key
+    LEFT JOIN yearly v ON v.measure = m.key AND v.year = w.year
     GROUP BY m.key, m.threshold_percent
 )
 SELECT measure, year, numerator, denominator, excluded, threshold_percent,
-       round(100.0 * numerator / nullif(denominator, 0), 1) AS rate,
-       round(100.0 * numerator / nullif(denominator, 0), 1) >= threshold_percent AS meets_threshold
+       CASE WHEN final THEN round(100.0 * numerator / nullif(denominator, 0), 1) END AS rate,
+       CASE WHEN final THEN round(100.0 * numerator / nullif(denominator, 0), 1) >= threshold_percent END,
+       final, enrolled
 FROM figures
 """
 
@@ -329,6 +371,8 @@ spans AS (
                AS withdrawn,
            extract(year FROM s.graduated_on)::int + CASE WHEN extract(month FROM s.graduated_on) >= 7 THEN 1 ELSE 0 END
                AS graduated,
+           extract(year FROM s.expected_graduation_on)::int
+               + CASE WHEN extract(month FROM s.expected_graduation_on) >= 7 THEN 1 ELSE 0 END AS expected,
            EXISTS (
                SELECT 1 FROM {enrollment} o JOIN {cohort} oc ON oc.id = o.cohort_id
                WHERE o.student_id = s.student_id AND oc.program_id = %(program)s AND o.withdrawn_on < s.admitted_on
@@ -375,14 +419,27 @@ yearly AS (
            jsonb_object_agg(term, n) FILTER (WHERE term <> 'numerator') AS terms
     FROM terms GROUP BY measure, year
 ),
-years AS (SELECT DISTINCT year FROM yearly WHERE denominator > 0)
+years AS (SELECT DISTINCT year FROM yearly WHERE denominator > 0),
+-- A report year is final once it has ended: the one running today is the calendar year in which it ends.
+status AS (
+    SELECT m.key AS measure, y.year,
+           y.year < extract(year FROM %(today)s::date)::int
+               + CASE WHEN extract(month FROM %(today)s::date) >= 7 THEN 1 ELSE 0 END AS final,
+           (SELECT count(*) FROM spans s
+            WHERE s.enrolled AND CASE WHEN m.key = 'retention' THEN s.admitted ELSE s.expected END <= y.year)
+               AS enrolled
+    FROM measure m CROSS JOIN years y
+)
 SELECT m.key, y.year, coalesce(v.numerator, 0), coalesce(v.denominator, 0),
        CASE m.key WHEN 'placement' THEN coalesce((v.terms ->> 'U')::int, 0) ELSE 0 END,
        m.threshold_percent,
-       round(100.0 * v.numerator / nullif(v.denominator, 0), 1),
-       round(100.0 * v.numerator / nullif(v.denominator, 0), 1) >= m.threshold_percent,
+       CASE WHEN s.final THEN round(100.0 * v.numerator / nullif(v.denominator, 0), 1) END,
+       CASE WHEN s.final THEN round(100.0 * v.numerator / nullif(v.denominator, 0), 1) >= m.threshold_percent END,
+       s.final, CASE WHEN s.final THEN 0 ELSE s.enrolled END,
        coalesce(v.terms, '{{}}'::jsonb)
-FROM measure m CROSS JOIN years y LEFT JOIN yearly v ON v.measure = m.key AND v.year = y.year
+FROM measure m CROSS JOIN years y
+JOIN status s ON s.measure = m.key AND s.year = y.year
+LEFT JOIN yearly v ON v.measure = m.key AND v.year = y.year
 """
 
 # First sittings (pass or fail) of each student at each track, by track and graduation year, and by
@@ -408,8 +465,10 @@ GROUP BY GROUPING SETS ((t.code, extract(year FROM e.graduated_on)), (t.code, c.
 
 
 def _sql(statement: str, program: Program) -> list[tuple[Any, ...]]:
+    counted = "counts_for_abhes" if statement is ABHES_SQL else "counts_for_maerb"
+    sql = statement.replace("{students}", STUDENTS_SQL).format(**TABLES, counted=counted, average_years=AVERAGE_YEARS)
     with connection.cursor() as cursor:
-        cursor.execute(statement.replace("{students}", STUDENTS_SQL).format(**TABLES), {"program": program.pk})
+        cursor.execute(sql, {"program": program.pk, "today": program.today()})
         return cursor.fetchall()
 
 
@@ -428,6 +487,8 @@ def _orm_report(program: Program, accreditor: str | None = None) -> Numbers:
             figure.threshold,
             figure.rate,
             figure.meets_threshold,
+            figure.final,
+            figure.enrolled,
             dict(term for term in figure.terms if term[1]),
         )
         for figure in report.figures
@@ -436,10 +497,11 @@ def _orm_report(program: Program, accreditor: str | None = None) -> Numbers:
 
 def _sql_report(program: Program, statement: str) -> Numbers:
     numbers: Numbers = {}
-    for measure, year, numerator, denominator, excluded, threshold, rate, meets, *terms in _sql(statement, program):
+    for row in _sql(statement, program):
+        measure, year, numerator, denominator, excluded, threshold, rate, meets, final, enrolled, *terms = row
         # Django reads jsonb as text (its JSONField decodes); a bare cursor gets the text.
         terms_of = {name: value for name, value in json.loads(terms[0] if terms else "{}").items() if value}
-        numbers[(measure, year)] = (numerator, denominator, excluded, threshold, rate, meets, terms_of)
+        numbers[(measure, year)] = (numerator, denominator, excluded, threshold, rate, meets, final, enrolled, terms_of)
     return numbers
 
 

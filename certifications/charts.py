@@ -43,11 +43,13 @@ GRID = "#dee2e6"
 
 @dataclass(frozen=True)
 class Bar:
-    """One year of an outcome measure: its rate (None without a denominator) and whether it falls below."""
+    """One year of an outcome measure: its rate (None without a denominator, or while the year is in
+    progress) and whether it falls below."""
 
     label: str
     value: Decimal | None
     below: bool = False
+    in_progress: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,12 @@ def measure_chart(*, chart_id: str, title: str, bars: Sequence[Bar], threshold: 
         if bar.value is None:
             parts.append(
                 format_html(
-                    '<text class="no-data" x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
+                    '<text class="{}" x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
+                    "in-progress" if bar.in_progress else "no-data",
                     _number(centre),
                     _number(PLOT_BOTTOM - 6),
                     INK,
-                    _("no data"),
+                    _("in progress") if bar.in_progress else _("no data"),
                 )
             )
             continue
@@ -354,7 +357,9 @@ def _measure_description(title: str, bars: Sequence[Bar], threshold: Decimal | N
     """The chart in words: every year's rate, which fall below, and the threshold."""
     years = []
     for bar in bars:
-        if bar.value is None:
+        if bar.value is None and bar.in_progress:
+            years.append(_("%(year)s: in progress") % {"year": bar.label})
+        elif bar.value is None:
             years.append(_("%(year)s: no data") % {"year": bar.label})
         elif bar.below:
             years.append(

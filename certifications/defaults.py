@@ -43,7 +43,8 @@ TRACK_FIELDS = {
     "graduate_window_months": "graduate_window_months",
     "requires_practicum": "requires_practicum",
     "requires_all_competencies": "requires_all_competencies",
-    "counts_for_outcomes": "counts_for_outcomes",
+    "counts_for_maerb": "counts_for_maerb",
+    "counts_for_abhes": "counts_for_abhes",
 }
 KEY_LINE = re.compile(r"^\s*(?:-\s*)?(?:\{\s*)?([a-z_]+):")
 CODE_LINE = re.compile(r"^\s*-\s*code:\s*(\w+)|^  ([A-Z]+):\s*$")
@@ -249,6 +250,9 @@ def install_tracks(program: Any, *, track_model: Any = None, domain_model: Any =
 
         track_model, domain_model = CertificationTrack, ContentDomain
     existing = set(track_model.objects.filter(program_id=program.pk).values_list("code", flat=True))
+    # A historical model (an earlier migration) may lack a field added since: it is left to the
+    # migration that adds it.
+    fields = {model_field.name for model_field in track_model._meta.get_fields()}
     added = 0
     for position, row in enumerate(track_rows(), start=1):
         if row.code in existing:
@@ -257,8 +261,8 @@ def install_tracks(program: Any, *, track_model: Any = None, domain_model: Any =
             program_id=program.pk,
             code=row.code,
             order=position,
-            provenance={name: origin.as_dict() for name, origin in row.provenance.items()},
-            **row.values,
+            provenance={name: origin.as_dict() for name, origin in row.provenance.items() if name in fields},
+            **{name: value for name, value in row.values.items() if name in fields},
         )
         domain_model.objects.bulk_create([domain_model(track=track, **domain) for domain in row.domains])
         added += 1

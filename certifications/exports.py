@@ -1,8 +1,8 @@
 """The outcomes export (CSV and XLSX, one row per measure per year) and the annual report as a PDF.
 
-The export's columns and values are the interchange format of DESIGN.md: machine-readable, so its
-header and its values (`maerb`, `5yr`, `yes`) are never translated. The PDF is for people: its words
-follow the active language. Every number in both comes from `outcomes`, so the files say exactly
+The export's columns and values are the interchange format the README documents: machine-readable,
+so its header and its values (`maerb`, `5yr`, `yes`) are never translated. The PDF is for people: its
+words follow the active language. Every number in both comes from `outcomes`, so the files say exactly
 what the report page shows.
 """
 
@@ -17,13 +17,25 @@ from typing import Any
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from certifications.models import Accreditor
-from certifications.outcomes import Figure, OutcomeReport, PassRate, measure_name, outcome_report, pass_rates
+from certifications.outcomes import (
+    Figure,
+    OutcomeReport,
+    PassRate,
+    accreditor_of,
+    counted_formula,
+    counted_tracks,
+    measure_name,
+    outcome_report,
+    pass_rates,
+)
 from curriculum.models import Program
 from curriculum.pdf import (
     ALERT,
@@ -40,8 +52,11 @@ from curriculum.pdf import (
     printable,
 )
 
+# The columns of the interchange format, in order: `program_name` follows `program` (the code), and the
+# columns added since (`final`, `enrolled`) come last, so a reader by name finds every earlier one.
 EXPORT_COLUMNS = [
     "program",
+    "program_name",
     "accreditor",
     "measure",
     "year",
@@ -50,7 +65,12 @@ EXPORT_COLUMNS = [
     "rate",
     "threshold",
     "meets_threshold",
+    "final",
+    "enrolled",
 ]
+# What --accreditor and the downloads accept: one accreditor, or both ("" or None: each program's own).
+BOTH = "both"
+EXPORT_ACCREDITORS = (Accreditor.MAERB.value, Accreditor.ABHES.value, BOTH)
 
 
 def number_text(value: Decimal | None) -> str:
@@ -68,9 +88,12 @@ def meets_text(meets: bool | None) -> str:
     return "" if meets is None else ("yes" if meets else "no")
 
 
-def figure_row(figure: Figure) -> list[str]:
+def figure_row(figure: Figure, program_name: str) -> list[str]:
+    """One row of the export. A year in progress has no rate and no flag, says `final` "no" and how many
+    of its students are still enrolled; `enrolled` is empty for a final figure."""
     return [
         figure.program_code,
+        program_name,
         figure.accreditor,
         figure.measure,
         figure.year_label,
@@ -79,6 +102,8 @@ def figure_row(figure: Figure) -> list[str]:
         rate_text(figure.rate),
         number_text(figure.threshold),
         meets_text(figure.meets_threshold),
+        "yes" if figure.final else "no",
+        "" if figure.final else str(figure.enrolled),
     ]
 
 
@@ -88,18 +113,27 @@ def report_figures(report: OutcomeReport) -> Iterator[Figure]:
         yield from figures
 
 
-def export_rows(programs: Iterable[Program]) -> Iterator[list[str]]:
-    """Every figure of every program, each program reported to its own accreditor (two queries a program)."""
+def accreditors_for(program: Program, accreditor: str | None) -> list[str]:
+    """The accreditors a program's rows are for: the one asked, both (MAERB first), or the program's own."""
+    if accreditor == BOTH:
+        return [Accreditor.MAERB.value, Accreditor.ABHES.value]
+    return [accreditor_of(program, accreditor or None)]
+
+
+def export_rows(programs: Iterable[Program], accreditor: str | None = None) -> Iterator[list[str]]:
+    """Every figure of every program, for the accreditor asked (None: each program's own; "both": MAERB's
+    then ABHES's), two queries a program and accreditor."""
     for program in programs:
-        for figure in report_figures(outcome_report(program)):
-            yield figure_row(figure)
+        for each in accreditors_for(program, accreditor):
+            for figure in report_figures(outcome_report(program, each)):
+                yield figure_row(figure, program.name)
 
 
-def outcomes_csv(programs: Iterable[Program]) -> str:
+def outcomes_csv(programs: Iterable[Program], accreditor: str | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(export_rows(programs))
+    writer.writerows(export_rows(programs, accreditor))
     return buffer.getvalue()
 
 
@@ -107,24 +141,25 @@ def _cell(column: str, text: str) -> Any:
     """The export's value as a spreadsheet cell: counts and percentages as numbers, the rest as text."""
     if text == "":
         return None
-    if column in ("numerator", "denominator"):
+    if column in ("numerator", "denominator", "enrolled"):
         return int(text)
     if column in ("rate", "threshold"):
         return Decimal(text)
     return text
 
 
-def outcomes_xlsx(programs: Iterable[Program]) -> bytes:
+def outcomes_xlsx(programs: Iterable[Program], accreditor: str | None = None) -> bytes:
     """The same rows as the CSV, in one sheet."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None  # a new workbook has one sheet
     sheet.title = "outcomes"
     sheet.append(EXPORT_COLUMNS)
-    for row in export_rows(programs):
+    for row in export_rows(programs, accreditor):
         sheet.append([_cell(column, text) for column, text in zip(EXPORT_COLUMNS, row, strict=True)])
-    for column in ("G", "H"):  # rate and threshold
-        for cell in sheet[column][1:]:
+    for column in ("rate", "threshold"):
+        letter = get_column_letter(EXPORT_COLUMNS.index(column) + 1)
+        for cell in sheet[letter][1:]:
             cell.number_format = "0.0"
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
@@ -169,6 +204,15 @@ def _meets_label(figure: Figure) -> str:
     return _("Yes") if meets else _("No")
 
 
+def _rate_label(figure: Figure) -> str:
+    """The rate, or for a year in progress what stands in for it: "In progress (2 still enrolled)"."""
+    if figure.final:
+        return _rate(figure.rate)
+    return ngettext(
+        "In progress (%(count)s still enrolled)", "In progress (%(count)s still enrolled)", figure.enrolled
+    ) % {"count": figure.enrolled}
+
+
 def _table(rows: list[list[Any]], widths: list[float], alerts: Iterable[int] = ()) -> Table:
     """A table with a shaded heading row that repeats on every page, zebra rows and `alerts` in red."""
     table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT", spaceAfter=10)
@@ -186,7 +230,7 @@ def _table(rows: list[list[Any]], widths: list[float], alerts: Iterable[int] = (
     return table
 
 
-def _measure_section(report: OutcomeReport, styles: dict[str, ParagraphStyle]) -> list[Any]:
+def _measure_section(report: OutcomeReport, counted: list[str], styles: dict[str, ParagraphStyle]) -> list[Any]:
     story: list[Any] = []
     with_terms = report.accreditor == Accreditor.ABHES
     for measure, figures in report.rows():
@@ -200,7 +244,7 @@ def _measure_section(report: OutcomeReport, styles: dict[str, ParagraphStyle]) -
                 _year_label(figure),
                 str(figure.numerator),
                 str(figure.denominator),
-                _rate(figure.rate),
+                _rate_label(figure),
                 _threshold(figure.threshold),
                 _meets_label(figure),
             ]
@@ -211,12 +255,19 @@ def _measure_section(report: OutcomeReport, styles: dict[str, ParagraphStyle]) -
             rows.append([Paragraph(printable(cell), styles["cell"]) for cell in cells])
         shares = (0.16, 0.12, 0.13, 0.1, 0.11, 0.13, 0.25) if with_terms else (0.2, 0.16, 0.16, 0.14, 0.14, 0.2)
         title = Paragraph(printable(measure_name(report.accreditor, measure.key)), styles["heading"])
-        formula = Paragraph(printable(measure.formula), styles["note"])
+        formula = [Paragraph(printable(measure.formula), styles["note"])]
+        if named := counted_formula(report.accreditor, measure.key, counted):
+            formula.append(Paragraph(printable(named), styles["note"]))
         if not report.years:
-            story += [title, formula, Paragraph(printable(_("No students counted yet.")), styles["cell"]), Spacer(1, 8)]
+            story += [
+                title,
+                *formula,
+                Paragraph(printable(_("No students counted yet.")), styles["cell"]),
+                Spacer(1, 8),
+            ]
             continue
         story.append(
-            KeepTogether([title, formula, Spacer(1, 4), _table(rows, [WIDTH * share for share in shares], alerts)])
+            KeepTogether([title, *formula, Spacer(1, 4), _table(rows, [WIDTH * share for share in shares], alerts)])
         )
     return story
 
@@ -272,7 +323,7 @@ def _generated_on(program: Program) -> str:
 
 def annual_report_pdf(program: Program, accreditor: str | None = None) -> bytes:
     """The annual report's tables for the accreditor: each measure by year against its threshold, and the
-    exam pass rates by track and graduation year (four queries)."""
+    exam pass rates by track and graduation year (five queries)."""
     report = outcome_report(program, accreditor)
     rates = pass_rates(program)
     styles = _styles()
@@ -308,12 +359,15 @@ def annual_report_pdf(program: Program, accreditor: str | None = None) -> bytes:
     if report.accreditor == Accreditor.MAERB:
         years_note = _(
             "Retention counts students by the calendar year they were admitted, from those who completed the "
-            "trigger course; the other measures count graduates by the calendar year they graduated. The 5-year "
-            "average pools the numerators and denominators of the five most recent years."
+            "trigger course; the other measures count graduates by the calendar year they graduated. A year is "
+            "final once it is over and, for retention, once everyone admitted in it has graduated or withdrawn; "
+            "a year in progress has no rate and is not held against the threshold. The 5-year average pools the "
+            "numerators and denominators of the five most recent final years."
         )
     else:
         years_note = _(
-            "Each report year runs from July 1 to June 30 and is named for the year in which it ends. "
+            "Each report year runs from July 1 to June 30 and is named for the year in which it ends; it is "
+            "final once it has ended, and a year in progress has no rate. "
             "BE: enrolled on July 1; NS: new starts; RE: re-entries; EE: enrolled on June 30; G: graduates; "
             "U: graduates unavailable for employment; GT: graduates who sat a credentialing exam; GP: of them, "
             "those who passed."
@@ -327,7 +381,7 @@ def annual_report_pdf(program: Program, accreditor: str | None = None) -> bytes:
         Paragraph(printable(years_note), styles["note"]),
         Paragraph(printable(_("Rows in red fall below the threshold.")), styles["note"]),
         Spacer(1, 8),
-        *_measure_section(report, styles),
+        *_measure_section(report, counted_tracks(program, report.accreditor), styles),
         Spacer(1, 6),
         *_pass_rate_section(rates, styles),
     ]

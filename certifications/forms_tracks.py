@@ -126,9 +126,9 @@ TRACK_SECTIONS = (
             "graduate_window_months",
             "requires_practicum",
             "requires_all_competencies",
-            "counts_for_outcomes",
         ),
     ),
+    (gettext_lazy("Outcome reports"), ("counts_for_maerb", "counts_for_abhes")),
     (gettext_lazy("Retakes"), ("retake_wait_days", "max_attempts", "wait_after_max_attempts_days")),
     (
         gettext_lazy("Recertification"),
@@ -163,7 +163,8 @@ class TrackForm(forms.Form):
     graduate_window_months = _number("graduate_window_months")
     requires_practicum = _yes_no("requires_practicum")
     requires_all_competencies = _yes_no("requires_all_competencies")
-    counts_for_outcomes = _yes_no("counts_for_outcomes")
+    counts_for_maerb = _yes_no("counts_for_maerb")
+    counts_for_abhes = _yes_no("counts_for_abhes")
     retake_wait_days = _number("retake_wait_days")
     max_attempts = _number("max_attempts", minimum=1)
     wait_after_max_attempts_days = _number("wait_after_max_attempts_days")
@@ -305,3 +306,37 @@ DomainFormSet = cast(
     type[BaseDomainFormSet],
     forms.formset_factory(DomainForm, formset=BaseDomainFormSet, extra=2, can_delete=True, max_num=60),
 )
+
+
+# --- Which tracks count for each accreditor ------------------------------------------------------
+
+
+class CountedTracksForm(forms.Form):
+    """For each accreditor, the program's tracks whose exams count in its credentialing figures.
+
+    A box a track and accreditor; an unticked box stops the track counting. A code that is not one of
+    the program's tracks (a page left open while tracks changed, or a forged post) is named."""
+
+    maerb = forms.MultipleChoiceField(
+        label=gettext_lazy("Counted for MAERB"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    abhes = forms.MultipleChoiceField(
+        label=gettext_lazy("Counted for ABHES"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, tracks: list[CertificationTrack], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(track.code, track.code) for track in tracks]
+        for name, accreditor in (("maerb", "MAERB"), ("abhes", "ABHES")):
+            field = cast(forms.MultipleChoiceField, self.fields[name])
+            field.choices = choices
+            field.error_messages["invalid_choice"] = _(
+                "%(accreditor)s: %%(value)s is not a certification track of this program."
+            ) % {"accreditor": accreditor}
+
+    @staticmethod
+    def initial_for(tracks: list[CertificationTrack]) -> dict[str, list[str]]:
+        return {
+            "maerb": [track.code for track in tracks if track.counts_for_maerb],
+            "abhes": [track.code for track in tracks if track.counts_for_abhes],
+        }

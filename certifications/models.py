@@ -69,10 +69,17 @@ class CertificationTrack(models.Model):
     requires_all_competencies = models.BooleanField(
         _("every psychomotor and affective competency must be achieved"), default=True
     )
-    counts_for_outcomes = models.BooleanField(
-        _("counts as a medical assisting credentialing exam"),
+    # Which exams count is each accreditor's own rule, so each has its flag: MAERB counts the medical
+    # assisting credentials it names, ABHES the credentials the program prepares students for.
+    counts_for_maerb = models.BooleanField(
+        _("counts for MAERB"),
+        default=False,
+        help_text=_("Counted for MAERB's credentialing exam participation and passage."),
+    )
+    counts_for_abhes = models.BooleanField(
+        _("counts for ABHES"),
         default=True,
-        help_text=_("Counted for the MAERB exam participation and passage and the ABHES credentialing rate."),
+        help_text=_("Counted for ABHES's credentialing rate."),
     )
     # Retakes.
     retake_wait_days = models.PositiveSmallIntegerField(_("days to wait after a fail"), null=True, blank=True)
@@ -173,6 +180,10 @@ class CertificationTrack(models.Model):
                 allowed,
             )
         return "", None
+
+
+# The track's flag that says whether its exam counts for each accreditor.
+COUNTS_FOR = {"maerb": "counts_for_maerb", "abhes": "counts_for_abhes"}
 
 
 def divmod_month(year: int, month: int) -> tuple[int, int]:

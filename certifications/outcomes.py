@@ -9,15 +9,22 @@ sat and passed a counted exam…); one grouped query counts the enrollments of e
 features, and the few rows that come back are folded into figures here. `students_behind` filters
 enrollments on the same features, so a list always holds exactly the figure's count.
 
-Thresholds and which placement statuses count come from the OutcomeMeasure rows, never from code.
+Thresholds and which placement statuses count come from the OutcomeMeasure rows, never from code;
+which exams count, from each track's flag for the accreditor.
+
+A figure is final only once its cohort is complete; until then it is in progress, carries how many
+of its students are still enrolled, has no rate to hold against a threshold, and stays out of MAERB's
+5-year average (`Figure.final`, `is_final` below says when, measure by measure).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, When
@@ -26,7 +33,7 @@ from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from certifications.models import Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
+from certifications.models import COUNTS_FOR, Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
 from curriculum.models import Enrollment, Program
 
 # The measures computed, by accreditor, in the order of the accreditors' forms. The survey measures
@@ -42,7 +49,7 @@ COMPUTED_MEASURES = {
 }
 # Program.accreditor names the accrediting body; MAERB is the committee that reports for CAAHEP.
 PROGRAM_ACCREDITOR = {"caahep": Accreditor.MAERB.value, "abhes": Accreditor.ABHES.value}
-PARTS = ("numerator", "denominator", "excluded")
+PARTS = ("numerator", "denominator", "excluded", "enrolled")
 # The parts of an ABHES formula, each a list of its own (BE, NS, RE, EE, G; G and U; GT and GP).
 ABHES_TERMS = {
     "retention": ("BE", "NS", "RE", "EE", "G"),
@@ -85,9 +92,16 @@ class Figure:
     excluded: int = 0
     # ABHES only: the formula's terms, e.g. (("BE", 12), ("NS", 30), …).
     terms: tuple[tuple[str, int], ...] = ()
+    # False while the year's cohort is not complete: then `enrolled` of its students are still enrolled
+    # (or may still join it), and the counts so far are no result.
+    final: bool = True
+    enrolled: int = 0
 
     @property
     def rate(self) -> Decimal | None:
+        """None without a denominator, and for a year in progress: a cohort still enrolled has no rate yet."""
+        if not self.final:
+            return None
         return percent(self.numerator, self.denominator)
 
     @property
@@ -113,6 +127,8 @@ class OutcomeReport:
     measures: list[OutcomeMeasure]
     years: list[int]
     figures: list[Figure]
+    # MAERB: the years each measure's 5-year weighted average pools (the five most recent final years).
+    windows: dict[str, list[int]] = field(default_factory=dict)
     _index: dict[tuple[str, int | None], Figure] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -137,20 +153,33 @@ class OutcomeReport:
     def average_years(self, measure: str) -> list[int]:
         """The years MAERB's 5-year weighted average of a measure pools (empty for ABHES or without data).
 
-        Each measure has its own window, ending at its own latest year with data: admission years
-        (retention) run ahead of graduation years, and a graduation year nobody has reached yet must not
-        push a year of real graduates out of the placement, participation and passage averages."""
-        if self.accreditor != Accreditor.MAERB:
-            return []
-        return average_window(
-            figure.year for figure in self.figures if figure.measure == measure and figure.year and figure.denominator
-        )
+        Each measure has its own window, ending at its own latest final year with data: admission years
+        (retention) run ahead of graduation years, and a year still in progress must not push a year of
+        real results out of the average."""
+        return self.windows.get(measure, [])
+
+    def in_progress_years(self, measure: str) -> list[int]:
+        return [
+            figure.year for figure in self.figures if figure.measure == measure and figure.year and not figure.final
+        ]
+
+    def final_years(self, measure: str) -> list[int]:
+        return [figure.year for figure in self.figures if figure.measure == measure and figure.year and figure.final]
 
 
-def average_window(years: Iterable[int]) -> list[int]:
-    """The five most recent years up to the latest given, whether or not each has data."""
-    latest = max(years, default=None)
-    return [] if latest is None else list(range(latest - AVERAGE_YEARS + 1, latest + 1))
+def average_window(latest: int | None, is_final: Callable[[int], bool]) -> list[int]:
+    """The five most recent final years up to `latest`, ascending; a year in progress is passed over.
+
+    A year without data counts as one of the five (0 of 0), as MAERB's five years are calendar years."""
+    if latest is None:
+        return []
+    window: list[int] = []
+    year = latest
+    while len(window) < AVERAGE_YEARS:
+        if is_final(year):
+            window.append(year)
+        year -= 1
+    return sorted(window)
 
 
 def measure_name(accreditor: str, key: str) -> str:
@@ -164,6 +193,45 @@ def accreditor_of(program: Program, accreditor: str | None = None) -> str:
     if chosen not in COMPUTED_MEASURES:
         raise ValueError(f"Unknown accreditor {chosen!r}: expected one of {', '.join(COMPUTED_MEASURES)}.")
     return chosen
+
+
+# The measures whose figures count exam sittings, and so depend on which tracks count.
+EXAM_MEASURES = {
+    (Accreditor.MAERB.value, "credentialing_exam_participation"),
+    (Accreditor.MAERB.value, "credentialing_exam_passage"),
+    (Accreditor.ABHES.value, "credentialing"),
+}
+
+
+def counted_tracks(program: Program, accreditor: str) -> list[str]:
+    """The codes of the program's tracks whose exams count for the accreditor, in the tracks' order (one query)."""
+    return list(
+        CertificationTrack.objects.filter(program=program, **{COUNTS_FOR[accreditor]: True})
+        .order_by("order", "code")
+        .values_list("code", flat=True)
+    )
+
+
+def counted_formula(accreditor: str, measure: str, codes: list[str]) -> str:
+    """An exam measure's formula with the program's counted tracks named ("" for any other measure)."""
+    if (accreditor, measure) not in EXAM_MEASURES:
+        return ""
+    if not codes:
+        return str(
+            _(
+                "No track counts for %(accreditor)s, so no exam is counted: a director chooses them on the "
+                "certification tracks page."
+            )
+            % {"accreditor": accreditor.upper()}
+        )
+    exams = (
+        codes[0] if len(codes) == 1 else _("%(list)s or %(last)s") % {"list": ", ".join(codes[:-1]), "last": codes[-1]}
+    )
+    if measure == "credentialing_exam_participation":
+        return str(_("Participation = graduates who sat %(exams)s ÷ graduates") % {"exams": exams})
+    if measure == "credentialing_exam_passage":
+        return str(_("Passage = graduates who passed %(exams)s ÷ graduates who sat one") % {"exams": exams})
+    return str(_("Credentialing = graduates who passed %(exams)s (GP) ÷ graduates who sat one (GT)") % {"exams": exams})
 
 
 def computed_measures(accreditor: str) -> list[OutcomeMeasure]:
@@ -188,25 +256,33 @@ def _flag(condition: Q) -> ExpressionWrapper:
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def _counted_exam(program: Program, results: tuple[str, ...]) -> Exists:
-    """The enrollment has an attempt with one of the results at an exam the accreditors count.
+def _counted_exam(program: Program, accreditor: str, results: tuple[str, ...]) -> Exists:
+    """The enrollment has an attempt with one of the results at an exam the accreditor counts.
 
     Limited to the program's tracks (an enrollment's attempts are all of its program's anyway): the
     planner then hashes this program's attempts, not every program's."""
     return Exists(
         ExamAttempt.objects.filter(
-            enrollment=OuterRef("pk"), track__program=program, track__counts_for_outcomes=True, result__in=results
+            enrollment=OuterRef("pk"),
+            track__program=program,
+            result__in=results,
+            **{f"track__{COUNTS_FOR[accreditor]}": True},
         )
     )
 
 
-def _exam_features(program: Program) -> dict[str, Combinable]:
+def _exam_features(program: Program, accreditor: str) -> dict[str, Combinable]:
     return {
         # A reverse one-to-one: a LEFT JOIN, so a graduate with no record has status None.
         "placement_status": F("job_placement__status"),
-        "sat_exam": _counted_exam(program, (ExamAttempt.Result.PASS, ExamAttempt.Result.FAIL)),
-        "passed_exam": _counted_exam(program, (ExamAttempt.Result.PASS,)),
+        "sat_exam": _counted_exam(program, accreditor, (ExamAttempt.Result.PASS, ExamAttempt.Result.FAIL)),
+        "passed_exam": _counted_exam(program, accreditor, (ExamAttempt.Result.PASS,)),
     }
+
+
+def _still_enrolled() -> ExpressionWrapper:
+    """Neither withdrawn nor graduated: the student's outcome is not known yet."""
+    return _flag(Q(withdrawn_on__isnull=True, graduated_on__isnull=True))
 
 
 def maerb_features(program: Program) -> dict[str, Combinable]:
@@ -217,7 +293,10 @@ def maerb_features(program: Program) -> dict[str, Combinable]:
         "in_cohort": _flag(Q(trigger_course_completed_on__isnull=False)),
         "withdrawn": _flag(Q(withdrawn_on__isnull=False)),
         "graduated_year": ExtractYear("graduated_on"),
-        **_exam_features(program),
+        "still_enrolled": _still_enrolled(),
+        # The year a current student's class is expected to graduate: they may join that year's graduates.
+        "expected_graduation_year": ExtractYear("cohort__expected_graduation_on"),
+        **_exam_features(program, Accreditor.MAERB.value),
     }
 
 
@@ -235,7 +314,9 @@ def abhes_features(program: Program) -> dict[str, Combinable]:
         "withdrawn_report_year": report_year("withdrawn_on"),
         "graduated_report_year": report_year("graduated_on"),
         "re_entry": _flag(Q(pk__in=re_entries)),
-        **_exam_features(program),
+        "still_enrolled": _still_enrolled(),
+        "expected_graduation_report_year": report_year("cohort__expected_graduation_on"),
+        **_exam_features(program, Accreditor.ABHES.value),
     }
 
 
@@ -257,6 +338,9 @@ def feature_groups(program: Program, accreditor: str) -> list[dict[str, Any]]:
 # --- Folding the groups into figures -------------------------------------------------------------
 
 Tally = dict[tuple[str, int, str], int]  # (measure, year, part or term) → count
+# Students still enrolled, by the year their class is expected to graduate (GRADUATING) or, for ABHES,
+# the report year they were admitted in (ADMITTED); tallied beside the measures, under these names.
+GRADUATING, ADMITTED = "(graduating)", "(admitted)"
 
 
 def _placement(tally: Tally, measure: OutcomeMeasure | None, year: int, status: str | None, n: int) -> None:
@@ -279,6 +363,10 @@ def _maerb_tally(groups: list[dict[str, Any]], measures: dict[str, OutcomeMeasur
             tally[("retention", group["admitted_year"], "denominator")] += n
             if not group["withdrawn"]:
                 tally[("retention", group["admitted_year"], "numerator")] += n
+        if group["still_enrolled"]:
+            # Whether or not they completed the trigger course yet: one who has not may still join the cohort.
+            tally[("retention", group["admitted_year"], "enrolled")] += n
+            tally[(GRADUATING, group["expected_graduation_year"], "enrolled")] += n
         year = group["graduated_year"]
         if year is None:
             continue
@@ -312,6 +400,9 @@ def _abhes_tally(groups: list[dict[str, Any]], measures: dict[str, OutcomeMeasur
     for group in groups:
         n = group["n"]
         admitted, graduated = group["admitted_report_year"], group["graduated_report_year"]
+        if group["still_enrolled"]:
+            tally[(ADMITTED, admitted, "enrolled")] += n
+            tally[(GRADUATING, group["expected_graduation_report_year"], "enrolled")] += n
         left_years = [year for year in (group["withdrawn_report_year"], graduated) if year is not None]
         # The report year in which the student left; still enrolled: beyond the report's last year.
         left = min(left_years) if left_years else last + 1
@@ -346,17 +437,70 @@ def _abhes_tally(groups: list[dict[str, Any]], measures: dict[str, OutcomeMeasur
     return tally
 
 
-def outcome_report(program: Program, accreditor: str | None = None) -> OutcomeReport:
-    """Every computed measure of the program for every year with data, in two queries."""
+def current_year(accreditor: str, today: date) -> int:
+    """The year still running on `today`: the calendar year for MAERB, the July–June report year for ABHES."""
+    if accreditor == Accreditor.ABHES:
+        return today.year + 1 if today.month >= 7 else today.year
+    return today.year
+
+
+def enrolled_in(accreditor: str, measure: str, year: int, tally: Tally) -> int:
+    """Students still enrolled who belong, or may yet belong, to the measure's cohort of `year`.
+
+    MAERB retention: those admitted in the year. ABHES retention: everyone admitted by its end (each
+    is counted in its EE or leaves it). Graduation measures: those whose class is expected to graduate
+    by the year's end, who may still join its graduates."""
+    if accreditor == Accreditor.MAERB and measure == "retention":
+        return tally.get(("retention", year, "enrolled"), 0)
+    basis = ADMITTED if accreditor == Accreditor.ABHES and measure == "retention" else GRADUATING
+    return sum(
+        count
+        for (name, each, part), count in tally.items()
+        if name == basis and part == "enrolled" and each is not None and each <= year
+    )
+
+
+def is_final(accreditor: str, measure: str, year: int, tally: Tally, today: date) -> bool:
+    """Whether a measure's figure for a year is a result, not a count so far.
+
+    Every year must be over: until then students may still be admitted into it (retention) or graduate
+    in it (the graduation measures), and ABHES's July–June snapshot is not taken. MAERB's retention also
+    waits for its admission cohort to be complete: a student admitted that year and still enrolled may
+    yet withdraw (or, before the trigger course, join the cohort). A graduate's exam and job placement
+    recorded later still count in their year, since figures are computed, never stored."""
+    if year >= current_year(accreditor, today):
+        return False
+    if accreditor == Accreditor.MAERB and measure == "retention":
+        return enrolled_in(accreditor, measure, year, tally) == 0
+    return True
+
+
+def outcome_report(program: Program, accreditor: str | None = None, *, today: date | None = None) -> OutcomeReport:
+    """Every computed measure of the program for every year with data, in two queries.
+
+    `today` (the program's local date unless given) decides which years are over."""
     accreditor = accreditor_of(program, accreditor)
+    today = today or program.today()
     measures = computed_measures(accreditor)
     by_key = {measure.key: measure for measure in measures}
     groups = feature_groups(program, accreditor)
     tally = (_maerb_tally if accreditor == Accreditor.MAERB else _abhes_tally)(groups, by_key)
-    years = sorted({year for (_measure, year, part), count in tally.items() if part == "denominator" and count > 0})
+    # Every year with a figure, and, for MAERB, every admission year with students still enrolled: the
+    # current cohort shows as in progress even before anyone in it completes the trigger course.
+    years = sorted(
+        {
+            year
+            for (measure, year, part), count in tally.items()
+            if count > 0 and (part == "denominator" or (part == "enrolled" and measure == "retention"))
+        }
+    )
+
+    def final(measure: str, year: int) -> bool:
+        return is_final(accreditor, measure, year, tally, today)
 
     def figure(measure: OutcomeMeasure, year: int | None, in_years: list[int]) -> Figure:
         terms = ABHES_TERMS.get(measure.key, ()) if accreditor == Accreditor.ABHES else ()
+        complete = year is None or final(measure.key, year)
         return Figure(
             program_code=program.code,
             accreditor=accreditor,
@@ -367,15 +511,30 @@ def outcome_report(program: Program, accreditor: str | None = None) -> OutcomeRe
             threshold=measure.threshold_percent,
             excluded=sum(tally.get((measure.key, each, "excluded"), 0) for each in in_years),
             terms=tuple((term, sum(tally.get((measure.key, each, term), 0) for each in in_years)) for term in terms),
+            final=complete,
+            enrolled=0 if complete or year is None else enrolled_in(accreditor, measure.key, year, tally),
         )
 
     figures = []
+    windows = {}
     for measure in measures:
         figures += [figure(measure, year, [year]) for year in years]
         if accreditor == Accreditor.MAERB:
-            measure_years = [year for year in years if tally.get((measure.key, year, "denominator"), 0) > 0]
-            figures.append(figure(measure, None, average_window(measure_years)))
-    return OutcomeReport(program=program, accreditor=accreditor, measures=measures, years=years, figures=figures)
+            with_data = [
+                year
+                for year in years
+                if tally.get((measure.key, year, "denominator"), 0) > 0 and final(measure.key, year)
+            ]
+            windows[measure.key] = average_window(max(with_data, default=None), partial(final, measure.key))
+            figures.append(figure(measure, None, windows[measure.key]))
+    return OutcomeReport(
+        program=program,
+        accreditor=accreditor,
+        measures=measures,
+        years=years,
+        figures=figures,
+        windows=windows,
+    )
 
 
 # --- The students behind a figure ----------------------------------------------------------------
@@ -394,6 +553,17 @@ def _placement_q(measure: OutcomeMeasure, graduates: Q, part: str) -> Q:
     if part == "denominator":
         return counted
     return counted & Q(placement_status__in=measure.placed_statuses)
+
+
+def _enrolled_q(accreditor: str, measure: str, year: int) -> Q:
+    """The same rule as `enrolled_in`, as a filter over the accreditor's features."""
+    if accreditor == Accreditor.MAERB:
+        if measure == "retention":
+            return Q(still_enrolled=True, admitted_year=year)
+        return Q(still_enrolled=True, expected_graduation_year__lte=year)
+    if measure == "retention":
+        return Q(still_enrolled=True, admitted_report_year__lte=year)
+    return Q(still_enrolled=True, expected_graduation_report_year__lte=year)
 
 
 def _maerb_q(measure: OutcomeMeasure, years: list[int], part: str) -> Q:
@@ -455,12 +625,13 @@ def _abhes_q(measure: OutcomeMeasure, year: int, part: str) -> Q:
 
 
 def students_behind(
-    program: Program, accreditor: str, measure: str, year: int | None, part: str
+    program: Program, accreditor: str, measure: str, year: int | None, part: str, *, today: date | None = None
 ) -> QuerySet[Enrollment]:
-    """Exactly the enrollments counted in a figure's numerator, denominator or excluded graduates.
+    """Exactly the enrollments counted in a figure's numerator, denominator or excluded graduates, or,
+    for a year in progress, its students still enrolled (part "enrolled").
 
-    For year None (MAERB's 5-year average) the union over the five years. An ABHES figure also lists
-    each term of its formula by name (part "BE", "NS", "RE", "EE", "G", "U", "GT", "GP")."""
+    For year None (MAERB's 5-year average) the union over its years. An ABHES figure also lists each
+    term of its formula by name (part "BE", "NS", "RE", "EE", "G", "U", "GT", "GP")."""
     accreditor = accreditor_of(program, accreditor)
     if measure not in COMPUTED_MEASURES[accreditor]:
         raise ValueError(f"Unknown {accreditor} measure {measure!r}.")
@@ -470,8 +641,13 @@ def students_behind(
     outcome_measure = OutcomeMeasure.objects.filter(accreditor=accreditor, key=measure).first()
     if outcome_measure is None:
         raise ValueError(f"The {accreditor} measure {measure!r} is not defined: load the outcome measures.")
-    if accreditor == Accreditor.MAERB:
-        years = outcome_report(program, accreditor).average_years(measure) if year is None else [year]
+    if part == "enrolled":
+        found = outcome_report(program, accreditor, today=today).figure(measure, year)
+        if year is None or found is None or found.final:
+            raise ValueError("Only a year in progress has students still enrolled to list.")
+        condition = _enrolled_q(accreditor, measure, year)
+    elif accreditor == Accreditor.MAERB:
+        years = outcome_report(program, accreditor, today=today).average_years(measure) if year is None else [year]
         condition = _maerb_q(outcome_measure, years, part)
     else:
         if year is None:

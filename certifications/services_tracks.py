@@ -11,7 +11,7 @@ English whatever the director's language.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from certifications.models import CertificationTrack, ContentDomain
-from curriculum.models import Confidence
+from certifications.models import COUNTS_FOR, CertificationTrack, ContentDomain
+from curriculum.models import Confidence, Program
 
 # The rules a director edits on the track's edit page, in the page's order.
 EDITABLE_FIELDS = (
@@ -39,7 +39,8 @@ EDITABLE_FIELDS = (
     "graduate_window_months",
     "requires_practicum",
     "requires_all_competencies",
-    "counts_for_outcomes",
+    "counts_for_maerb",
+    "counts_for_abhes",
     "retake_wait_days",
     "max_attempts",
     "wait_after_max_attempts_days",
@@ -103,6 +104,36 @@ def update_track(*, track: CertificationTrack, by: User, values: Mapping[str, An
     _mark_confirmed(track, locked, by)
     locked.save(update_fields=[*changed, "provenance", "confirmed_by", "confirmed_at"])
     return locked
+
+
+@transaction.atomic
+def set_counted_tracks(
+    *, program: Program, by: User, counted: Mapping[str, Collection[str]]
+) -> list[CertificationTrack]:
+    """Choose, per accreditor, which of the program's tracks count in its credentialing figures.
+
+    `counted` maps an accreditor ("maerb", "abhes") to the codes of the tracks that count for it; a
+    track left out stops counting. Each value that changes is recorded as edited by the director."""
+    unknown_accreditors = set(counted) - set(COUNTS_FOR)
+    if unknown_accreditors:
+        raise ValueError(f"Unknown accreditor: {', '.join(sorted(unknown_accreditors))}")
+    tracks = list(CertificationTrack.objects.filter(program=program).order_by("order", "code"))
+    codes = {track.code for track in tracks}
+    problems = [
+        _("%(accreditor)s: %(code)s is not a certification track of this program.")
+        % {"accreditor": accreditor.upper(), "code": code}
+        for accreditor, chosen in counted.items()
+        for code in sorted(set(chosen) - codes)
+    ]
+    if problems:
+        raise ValidationError(problems)
+    saved = []
+    for track in tracks:
+        values = {COUNTS_FOR[accreditor]: track.code in chosen for accreditor, chosen in counted.items()}
+        if any(getattr(track, name) != value for name, value in values.items()):
+            track = update_track(track=track, by=by, values=values)
+        saved.append(track)
+    return saved
 
 
 @transaction.atomic

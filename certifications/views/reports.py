@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
@@ -84,6 +84,36 @@ FIGURE_WORDS: dict[tuple[str, str, str], Promise] = {
     ("abhes", "placement", "U"): gettext_lazy("Graduates of %(years)s unavailable for employment (U)"),
     ("abhes", "credentialing", "GT"): gettext_lazy("Graduates of %(years)s who took a credentialing exam (GT)"),
     ("abhes", "credentialing", "GP"): gettext_lazy("Graduates of %(years)s who passed a credentialing exam (GP)"),
+    # A year in progress: the students whose outcome is not known yet.
+    ("maerb", "retention", "enrolled"): gettext_lazy(
+        "Students admitted in %(years)s still enrolled (neither graduated nor withdrawn)"
+    ),
+    ("maerb", "job_placement", "enrolled"): gettext_lazy("Students still enrolled who may graduate in %(years)s"),
+    ("maerb", "credentialing_exam_participation", "enrolled"): gettext_lazy(
+        "Students still enrolled who may graduate in %(years)s"
+    ),
+    ("maerb", "credentialing_exam_passage", "enrolled"): gettext_lazy(
+        "Students still enrolled who may graduate in %(years)s"
+    ),
+    ("abhes", "retention", "enrolled"): gettext_lazy("Students still enrolled in %(years)s"),
+    ("abhes", "placement", "enrolled"): gettext_lazy("Students still enrolled who may graduate in %(years)s"),
+    ("abhes", "credentialing", "enrolled"): gettext_lazy("Students still enrolled who may graduate in %(years)s"),
+}
+
+# When a year's figure is final, in words, by what its cohort is.
+FINAL_WHEN: dict[tuple[str, str], Promise] = {
+    ("maerb", "retention"): gettext_lazy(
+        "A year is final once it is over and everyone admitted in it has graduated or withdrawn."
+    ),
+    ("maerb", "graduation"): gettext_lazy(
+        "A year is final once it is over: until December 31 more students may graduate in it."
+    ),
+    ("abhes", "retention"): gettext_lazy(
+        "A report year is final once it has ended on June 30: until then its June 30 count is not taken."
+    ),
+    ("abhes", "graduation"): gettext_lazy(
+        "A report year is final once it has ended on June 30: until then more students may graduate in it."
+    ),
 }
 
 PASS_RATE_WORDS: dict[tuple[str, str], Promise] = {
@@ -142,6 +172,7 @@ class Cell:
     below: bool
     numerator_url: str
     denominator_url: str
+    enrolled_url: str  # a year in progress: its students still enrolled
 
 
 @dataclass(frozen=True)
@@ -162,6 +193,10 @@ class MeasureTable:
     cells: list[Cell]
     count_rows: list[CountRow]
     chart: SafeString
+    counted_formula: str  # an exam measure's formula naming the tracks counted
+    final_when: str
+    final_years: str
+    in_progress_years: str
 
 
 @dataclass(frozen=True)
@@ -180,6 +215,21 @@ def _year_label(accreditor: str, year: int | None) -> str:
     if accreditor == Accreditor.ABHES:
         return f"{year - 1}–{year % 100:02d}"
     return str(year)
+
+
+def years_text(years: list[int]) -> str:
+    """Years as a person reads them: "2021–2023, 2025"; runs of consecutive years joined by a dash."""
+    runs: list[list[int]] = []
+    for year in sorted(years):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(str(run[0]) if len(run) == 1 else f"{run[0]}–{run[-1]}" for run in runs)
+
+
+def final_when(accreditor: str, key: str) -> str:
+    return str(FINAL_WHEN[(accreditor, "retention" if key == "retention" else "graduation")])
 
 
 def _year_basis(accreditor: str, key: str) -> str:
@@ -228,7 +278,17 @@ def _count_rows(program: Program, measure: OutcomeMeasure, figures: list[Figure]
     return rows
 
 
-def _measure_tables(report: OutcomeReport) -> list[MeasureTable]:
+def _in_progress_text(report: OutcomeReport, key: str) -> str:
+    """ "2024 (1 still enrolled), 2026 (3 still enrolled)" """
+    return ", ".join(
+        ngettext("%(year)s (%(count)s still enrolled)", "%(year)s (%(count)s still enrolled)", figure.enrolled)
+        % {"year": _year_label(report.accreditor, figure.year), "count": figure.enrolled}
+        for figure in report.figures
+        if figure.measure == key and figure.year is not None and not figure.final
+    )
+
+
+def _measure_tables(report: OutcomeReport, counted: list[str]) -> list[MeasureTable]:
     program, accreditor = report.program, report.accreditor
     tables = []
     for measure, figures in report.rows():
@@ -241,12 +301,16 @@ def _measure_tables(report: OutcomeReport) -> list[MeasureTable]:
                 below=figure.meets_threshold is False,
                 numerator_url=figure_url(program, figure, "numerator"),
                 denominator_url=figure_url(program, figure, "denominator"),
+                enrolled_url="" if figure.final else figure_url(program, figure, "enrolled"),
             )
             for figure in figures
         ]
         bars = [
-            charts.Bar(cell.year_label, cell.figure.rate, cell.below) for cell in cells if cell.figure.year is not None
+            charts.Bar(cell.year_label, cell.figure.rate, cell.below, in_progress=not cell.figure.final)
+            for cell in cells
+            if cell.figure.year is not None
         ]
+        final_years = report.final_years(measure.key)
         threshold = measure.threshold_percent
         tables.append(
             MeasureTable(
@@ -262,6 +326,14 @@ def _measure_tables(report: OutcomeReport) -> list[MeasureTable]:
                     bars=bars,
                     threshold=threshold,
                 ),
+                counted_formula=outcomes.counted_formula(accreditor, measure.key, counted),
+                final_when=final_when(accreditor, measure.key),
+                final_years=(
+                    years_text(final_years)
+                    if accreditor == Accreditor.MAERB
+                    else ", ".join(_year_label(accreditor, year) for year in final_years)
+                ),
+                in_progress_years=_in_progress_text(report, measure.key),
             )
         )
     return tables
@@ -310,6 +382,7 @@ def report(request: AuthenticatedRequest, code: str) -> HttpResponse:
     program = _report_program(request, code)
     outcome_report = outcomes.outcome_report(program, _accreditor_asked(request))
     rates = outcomes.pass_rates(program)
+    other = next(value for value in Accreditor.values if value != outcome_report.accreditor)
     return render(
         request,
         "certifications/report.html",
@@ -318,7 +391,10 @@ def report(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "report": outcome_report,
             "accreditors": Accreditor.choices,
             "accreditor_name": Accreditor(outcome_report.accreditor).label,
-            "tables": _measure_tables(outcome_report),
+            "can_see_tracks": permissions.can_view_tracks(request.user, program),
+            "other_accreditor": other,
+            "other_accreditor_name": Accreditor(other).label,
+            "tables": _measure_tables(outcome_report, outcomes.counted_tracks(program, outcome_report.accreditor)),
             "pass_rate_tables": [
                 (_pass_rate_rows(program, rates, "year"), _("By graduation year"), "by-year"),
                 (_pass_rate_rows(program, rates, "cohort"), _("By cohort"), "by-cohort"),
@@ -345,12 +421,10 @@ def _year_asked(text: str) -> int | None:
     raise Http404
 
 
-def _years_in_words(report: OutcomeReport, year: int | None) -> str:
+def _years_in_words(report: OutcomeReport, measure: str, year: int | None) -> str:
     if year is None:
-        if not report.years:
-            return _("the last five years")
-        latest = max(report.years)
-        return f"{latest - 4}–{latest}"
+        pooled = report.average_years(measure)
+        return years_text(pooled) if pooled else _("no complete year yet")
     if report.accreditor == Accreditor.ABHES:
         return _("the year July %(start)s to June %(end)s") % {"start": year - 1, "end": year}
     return str(year)
@@ -396,21 +470,30 @@ def report_students(request: AuthenticatedRequest, code: str) -> HttpResponse:
     except ValueError as error:
         raise Http404 from error
     page, rows = _student_rows(enrollments, request.GET.get("page"))
-    words = FIGURE_WORDS[(accreditor, measure, part)] % {"years": _years_in_words(outcome_report, year)}
+    words = FIGURE_WORDS[(accreditor, measure, part)] % {"years": _years_in_words(outcome_report, measure, year)}
+    facts = {
+        "measure": outcomes.measure_name(accreditor, measure),
+        "accreditor": Accreditor(accreditor).label,
+        "year": _year_label(accreditor, year),
+        "numerator": figure.numerator,
+        "denominator": figure.denominator,
+        "enrolled": figure.enrolled,
+    }
+    context_line = (
+        _("%(measure)s, %(accreditor)s, %(year)s: %(numerator)s of %(denominator)s")
+        if figure.final
+        else _(
+            "%(measure)s, %(accreditor)s, %(year)s: in progress, %(numerator)s of %(denominator)s so far, "
+            "%(enrolled)s still enrolled"
+        )
+    ) % facts
     return render(
         request,
         "certifications/report_students.html",
         {
             "program": program,
             "heading": _("%(figure)s: %(count)s") % {"figure": words, "count": page.paginator.count},
-            "context_line": _("%(measure)s, %(accreditor)s, %(year)s: %(numerator)s of %(denominator)s")
-            % {
-                "measure": outcomes.measure_name(accreditor, measure),
-                "accreditor": Accreditor(accreditor).label,
-                "year": _year_label(accreditor, year),
-                "numerator": figure.numerator,
-                "denominator": figure.denominator,
-            },
+            "context_line": context_line,
             "rate": _percent(figure.rate),
             "below": figure.meets_threshold is False,
             "back_url": report_url(program, accreditor),
@@ -477,20 +560,39 @@ def _download(content: str | bytes, content_type: str, filename: str) -> HttpRes
     return response
 
 
+def _export_accreditor_asked(request: AuthenticatedRequest) -> str | None:
+    """The accreditor a download is for: one of them, "both", or none asked (the program's own)."""
+    asked = request.GET.get("accreditor", "")
+    if not asked:
+        return None
+    if asked not in exports.EXPORT_ACCREDITORS:
+        raise Http404
+    return asked
+
+
+def _export_name(program: Program, accreditor: str | None, extension: str) -> str:
+    return f"outcomes-{program.code}{f'-{accreditor}' if accreditor else ''}.{extension}"
+
+
 @require_GET
 def report_csv(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """The outcomes export of DESIGN.md, for this program: the same rows `manage.py export_outcomes` writes."""
+    """The outcomes export for this program, for its own accreditor, the other or both: the same rows
+    `manage.py export_outcomes` writes."""
     program = _report_program(request, code)
-    return _download(exports.outcomes_csv([program]), "text/csv; charset=utf-8", f"outcomes-{program.code}.csv")
+    accreditor = _export_accreditor_asked(request)
+    return _download(
+        exports.outcomes_csv([program], accreditor), "text/csv; charset=utf-8", _export_name(program, accreditor, "csv")
+    )
 
 
 @require_GET
 def report_xlsx(request: AuthenticatedRequest, code: str) -> HttpResponse:
     program = _report_program(request, code)
+    accreditor = _export_accreditor_asked(request)
     return _download(
-        exports.outcomes_xlsx([program]),
+        exports.outcomes_xlsx([program], accreditor),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        f"outcomes-{program.code}.xlsx",
+        _export_name(program, accreditor, "xlsx"),
     )
 
 
@@ -498,4 +600,9 @@ def report_xlsx(request: AuthenticatedRequest, code: str) -> HttpResponse:
 def report_pdf(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The annual report tables as a PDF, for the accreditor's file and the advisory committee."""
     program = _report_program(request, code)
-    return _download(exports.annual_report_pdf(program), "application/pdf", f"annual-report-{program.code}.pdf")
+    accreditor = _accreditor_asked(request)
+    return _download(
+        exports.annual_report_pdf(program, accreditor),
+        "application/pdf",
+        f"annual-report-{program.code}{f'-{accreditor}' if accreditor else ''}.pdf",
+    )

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,7 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.http import AuthenticatedRequest
 from certifications import permissions
 from certifications import services_tracks as services
-from certifications.forms_tracks import TRACK_SECTIONS, DomainForm, DomainFormSet, TrackForm, field_label
+from certifications.forms_tracks import (
+    TRACK_SECTIONS,
+    CountedTracksForm,
+    DomainForm,
+    DomainFormSet,
+    TrackForm,
+    field_label,
+)
 from certifications.models import Accreditor, CertificationTrack, ContentDomain, Focus, OutcomeMeasure
 from certifications.views import program_for
 from curriculum.models import Confidence, Program
@@ -230,9 +238,38 @@ def _needing_confirmation(track: CertificationTrack, domains: list[ContentDomain
 
 @require_GET
 def track_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """Every track of the program in one table, and the accreditors' thresholds in force."""
+    """Every track of the program in one table, which count for each accreditor, and the thresholds in force."""
     program = _viewable_program(request, code)
-    tracks = (
+    return _track_list_page(request, program, counted_form=None)
+
+
+@require_POST
+def track_counting(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """The director chooses which tracks count for MAERB and for ABHES; each change is recorded as theirs."""
+    program = _viewable_program(request, code)
+    if not permissions.can_edit_tracks(request.user, program):
+        raise PermissionDenied
+    tracks = list(CertificationTrack.objects.filter(program=program).order_by("order", "code"))
+    form = CountedTracksForm(request.POST, tracks=tracks)
+    if form.is_valid():
+        try:
+            services.set_counted_tracks(
+                program=program,
+                by=request.user,
+                counted={"maerb": form.cleaned_data["maerb"], "abhes": form.cleaned_data["abhes"]},
+            )
+        except ValidationError as error:
+            form_errors_to(form, error)
+        else:
+            messages.success(request, _("The exams counted for each accreditor are saved."))
+            return redirect(f"{reverse('certifications:track-list', args=[program.code])}#counted")
+    return _track_list_page(request, program, counted_form=form)
+
+
+def _track_list_page(
+    request: AuthenticatedRequest, program: Program, *, counted_form: CountedTracksForm | None
+) -> HttpResponse:
+    tracks = list(
         permissions.visible_tracks(request.user)
         .filter(program=program)
         .prefetch_related(Prefetch("domains", queryset=ContentDomain.objects.order_by("order", "pk")))
@@ -262,6 +299,15 @@ def track_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
         ),
         key=lambda group: not group["is_programs"],
     )
+    can_edit = permissions.can_edit_tracks(request.user, program)
+    if counted_form is None:
+        counted_form = CountedTracksForm(initial=CountedTracksForm.initial_for(tracks), tracks=tracks)
+    # What each box shows: the director's post when it was refused, else what is stored.
+    posted = request.POST if counted_form.is_bound else None
+    chosen = {
+        name: set(posted.getlist(name) if posted is not None else counted_form.initial[name])
+        for name in ("maerb", "abhes")
+    }
     return render(
         request,
         "certifications/track_list.html",
@@ -269,8 +315,14 @@ def track_list(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "program": program,
             "rows": rows,
             "accreditors": [group for group in accreditors if group["measures"]],
-            "can_edit": permissions.can_edit_tracks(request.user, program),
+            "can_edit": can_edit,
+            "counted_form": counted_form,
+            "counted_rows": [
+                {"track": track, "choices": [(name, track.code in chosen[name]) for name in ("maerb", "abhes")]}
+                for track in tracks
+            ],
         },
+        status=422 if counted_form.is_bound else 200,
     )
 
 

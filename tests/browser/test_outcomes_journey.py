@@ -136,7 +136,7 @@ def test_a_director_imports_exam_results_follows_a_figure_to_its_students_and_do
     with page.expect_download() as downloading:
         page.get_by_role("link", name="Download CSV").click()
     download = downloading.value
-    assert download.suggested_filename == f"outcomes-{program.code}.csv"
+    assert download.suggested_filename == f"outcomes-{program.code}-maerb.csv"
     text = Path(download.path()).read_bytes().decode("utf-8")
     assert text == exports.outcomes_csv([program])
     rows_by_figure = {(row["measure"], row["year"]): row for row in csv.DictReader(io.StringIO(text))}

@@ -62,3 +62,17 @@ def test_a_credential_lapses_at_the_end_of_the_month_the_cycle_ends(program, iss
     cma = track(program, "CMA")
     cma.recertification_months = months
     assert cma.expiry_for(date.fromisoformat(issued)) == date.fromisoformat(expires)
+
+
+def test_the_tracks_counted_for_maerb_are_the_credentials_maerb_names():
+    # outcome_thresholds.yaml names them as "CMA (AAMA)", "RMA (AMT)"…; CMAC (AMCA) is not one of our tracks.
+    import yaml
+
+    measures = yaml.safe_load((defaults.REFERENCE / "outcome_thresholds.yaml").read_text(encoding="utf-8"))
+    named = {
+        exam.split(" ")[0] for measure in measures["maerb"]["measures"] for exam in measure.get("counted_exams", [])
+    }
+    rows = defaults.track_rows()
+    assert {row.code for row in rows if row.values["counts_for_maerb"]} == named & {row.code for row in rows}
+    assert all(row.values["counts_for_abhes"] for row in rows)  # ABHES: every track the program offers
+    assert {row.provenance["counts_for_abhes"].confidence for row in rows} == {"secondary"}

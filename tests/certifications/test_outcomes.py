@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from certifications.models import ExamAttempt, OutcomeMeasure, PlacementStatus
+from certifications.models import CertificationTrack, ExamAttempt, OutcomeMeasure, PlacementStatus
 from certifications.outcomes import (
     Figure,
     outcome_report,
@@ -30,6 +30,11 @@ def day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
+# The day the figures are computed on, unless a test says otherwise: every calendar year up to 2025 is
+# over; ABHES's report year 2026 (July 2025 to June 2026) is still running.
+TODAY = date(2026, 1, 15)
+
+
 def enroll(
     program: Program,
     admitted: str,
@@ -37,11 +42,16 @@ def enroll(
     trigger: str | None = None,
     withdrawn: str | None = None,
     graduated: str | None = None,
+    expected: str | None = None,
     student=None,
 ) -> Enrollment:
-    """An enrollment in a cohort of its own (so one student may re-enter), with the dates given."""
+    """An enrollment in a cohort of its own (so one student may re-enter), with the dates given; the
+    cohort is expected to graduate on `expected`, else 330 days after admission."""
+    admitted_on = day(admitted)
+    assert admitted_on is not None
+    expected_on = day(expected) or admitted_on + timedelta(days=330)
     return EnrollmentFactory.create(
-        cohort=CohortFactory(program=program),
+        cohort=CohortFactory(program=program, start_on=admitted_on, expected_graduation_on=expected_on),
         student=student or UserFactory(),
         admitted_on=day(admitted),
         trigger_course_completed_on=day(trigger),
@@ -77,8 +87,8 @@ def abhes_program(db) -> Program:
     return ProgramFactory.create(accreditor=Accreditor.ABHES)
 
 
-def figure(program: Program, measure: str, year: int | None) -> Figure:
-    found = outcome_report(program).figure(measure, year)
+def figure(program: Program, measure: str, year: int | None, today: date = TODAY) -> Figure:
+    found = outcome_report(program, today=today).figure(measure, year)
     assert found is not None, (measure, year)
     return found
 
@@ -90,21 +100,22 @@ def counts(found: Figure) -> tuple[int, int, Decimal | None]:
 class TestMaerb:
     def test_retention_counts_only_those_who_completed_the_trigger_course(self, program):
         # Admitted in 2023:
-        #   kept:     trigger done, graduated                   → in the cohort, retained
-        #   active:   trigger done, still enrolled              → in the cohort, retained
+        #   kept:     trigger done, graduated 2023-12-15        → in the cohort, retained
+        #   later:    trigger done, graduated 2024-06-20        → in the cohort, retained
         #   dropped:  trigger done, withdrew after it           → in the cohort, a drop
         #   early:    withdrew before completing the trigger    → not in the cohort at all
+        # Nobody admitted in 2023 is still enrolled: the year is final.
         # Retention 2023 = 2 / 3 = 66.666… → 66.7 (threshold 60: meets).
         kept = enroll(program, "2023-01-09", trigger="2023-03-01", graduated="2023-12-15")
-        active = enroll(program, "2023-01-09", trigger="2023-03-01")
+        later = enroll(program, "2023-01-09", trigger="2023-03-01", graduated="2024-06-20")
         dropped = enroll(program, "2023-01-09", trigger="2023-03-01", withdrawn="2023-06-01")
         enroll(program, "2023-01-09", withdrawn="2023-02-01")
 
         retention = figure(program, "retention", 2023)
         assert counts(retention) == (2, 3, Decimal("66.7"))
-        assert retention.meets_threshold is True
-        assert set(students_behind(program, "maerb", "retention", 2023, "numerator")) == {kept, active}
-        assert set(students_behind(program, "maerb", "retention", 2023, "denominator")) == {kept, active, dropped}
+        assert (retention.final, retention.enrolled, retention.meets_threshold) == (True, 0, True)
+        assert set(students_behind(program, "maerb", "retention", 2023, "numerator")) == {kept, later}
+        assert set(students_behind(program, "maerb", "retention", 2023, "denominator")) == {kept, later, dropped}
 
     def test_placement_counts_continuing_education_as_placed_and_a_graduate_without_a_record(self, program):
         # Graduated in 2024: in field, related field, continuing education (all three placed for MAERB),
@@ -166,44 +177,44 @@ class TestMaerb:
         # so the 2016 graduate stays in: (1 + 0) / (1 + 1) = 50.0.
         graduate(program, "2016-06-01", PlacementStatus.IN_FIELD)
         graduate(program, "2020-06-01", PlacementStatus.NOT_EMPLOYED)
-        enroll(program, "2022-01-10", trigger="2022-03-01")
+        enroll(program, "2022-01-10", trigger="2022-03-01", withdrawn="2022-05-01")
 
-        report = outcome_report(program)
+        report = outcome_report(program, today=TODAY)
         assert report.average_years("job_placement") == [2016, 2017, 2018, 2019, 2020]
         assert report.average_years("retention")[-1] == 2022
         average = report.figure("job_placement", None)
         assert average is not None
         assert (average.numerator, average.denominator, average.rate) == (1, 2, Decimal("50.0"))
-        assert students_behind(program, "maerb", "job_placement", None, "denominator").count() == 2
+        assert students_behind(program, "maerb", "job_placement", None, "denominator", today=TODAY).count() == 2
 
     def test_the_five_year_average_pools_numerators_and_denominators(self, program):
-        # Retention by admission year (everyone completed the trigger course):
+        # Retention by admission year (everyone completed the trigger course and graduated or withdrew):
         #   2015: 1 / 1            (outside the window: the latest year is 2021, so 2017–2021)
         #   2020: 1 / 1 = 100.0
         #   2021: 1 / 4 =  25.0
         # Weighted: (1 + 1) / (1 + 4) = 2 / 5 = 40.0, below 60; the mean of the rates, 62.5, would meet it.
-        enroll(program, "2015-01-05", trigger="2015-03-01")
-        enroll(program, "2020-01-06", trigger="2020-03-01")
-        enroll(program, "2021-01-04", trigger="2021-03-01")
+        enroll(program, "2015-01-05", trigger="2015-03-01", graduated="2015-12-10")
+        enroll(program, "2020-01-06", trigger="2020-03-01", graduated="2020-12-10")
+        enroll(program, "2021-01-04", trigger="2021-03-01", graduated="2021-12-10")
         for _ in range(3):
             enroll(program, "2021-01-04", trigger="2021-03-01", withdrawn="2021-05-01")
 
-        report = outcome_report(program)
+        report = outcome_report(program, today=TODAY)
         assert report.years == [2015, 2020, 2021]
         assert report.average_years("retention") == [2017, 2018, 2019, 2020, 2021]
         average = report.figure("retention", None)
         assert average is not None
         assert (average.numerator, average.denominator, average.rate, average.year_label) == (2, 5, Decimal(40), "5yr")
         assert average.meets_threshold is False
-        assert students_behind(program, "maerb", "retention", None, "denominator").count() == 5
-        # Years with no data count as 0/0: a figure with no rate and no flag.
-        empty = report.figure("job_placement", 2021)
+        assert students_behind(program, "maerb", "retention", None, "denominator", today=TODAY).count() == 5
+        # A year with no one to count is 0/0: a figure with no rate and no flag (nobody sat an exam).
+        empty = report.figure("credentialing_exam_passage", 2021)
         assert empty is not None
         assert (empty.rate, empty.meets_threshold) == (None, None)
 
     def test_each_measure_lists_its_figures_by_year_with_the_average_last(self, program):
         enroll(program, "2023-01-09", trigger="2023-03-01", graduated="2024-01-10")
-        report = outcome_report(program)
+        report = outcome_report(program, today=TODAY)
         assert report.accreditor == "maerb"
         assert [measure.key for measure in report.measures] == [
             "retention",
@@ -217,14 +228,153 @@ class TestMaerb:
         assert [found.year_label for found in figures] == ["2023", "2024", "5yr"]
 
 
+class TestInProgress:
+    def test_an_admission_year_with_a_student_still_enrolled_is_in_progress_with_no_rate(self, program):
+        # Admitted in 2023: kept graduated, dropped withdrew after the trigger course, active completed it
+        # and is still enrolled, pending is still enrolled and has not completed it yet (they may still join
+        # the cohort). Counted so far: 2 not withdrawn (kept, active) of 3 in the cohort; 2 still enrolled
+        # (active, pending). No rate: 2 / 3 would read as 66.7 and "meets", but active may yet withdraw.
+        kept = enroll(program, "2023-01-09", trigger="2023-03-01", graduated="2024-01-10")
+        enroll(program, "2023-01-09", trigger="2023-03-01", withdrawn="2023-06-01")
+        active = enroll(program, "2023-01-09", trigger="2023-03-01")
+        pending = enroll(program, "2023-01-09")
+
+        retention = figure(program, "retention", 2023)
+        assert (retention.numerator, retention.denominator, retention.enrolled) == (2, 3, 2)
+        assert (retention.final, retention.rate, retention.meets_threshold) == (False, None, None)
+        assert set(students_behind(program, "maerb", "retention", 2023, "enrolled", today=TODAY)) == {active, pending}
+        # Out of the 5-year average: no final year with data is left, so it pools nothing.
+        report = outcome_report(program, today=TODAY)
+        assert report.average_years("retention") == []
+        assert report.in_progress_years("retention") == [2023]
+
+        # active withdraws and pending never completes the trigger course: the cohort is complete.
+        # Retention 2023 = 1 (kept) / 3 (kept, dropped, active) = 33.333… → 33.3, below 60.
+        Enrollment.objects.filter(pk__in=[active.pk, pending.pk]).update(withdrawn_on=date(2024, 2, 1))
+        retention = figure(program, "retention", 2023)
+        assert (retention.final, retention.enrolled) == (True, 0)
+        assert counts(retention) == (1, 3, Decimal("33.3"))
+        assert retention.meets_threshold is False
+        assert set(students_behind(program, "maerb", "retention", 2023, "numerator", today=TODAY)) == {kept}
+        with pytest.raises(ValueError, match="in progress"):
+            students_behind(program, "maerb", "retention", 2023, "enrolled", today=TODAY)
+
+    def test_the_five_year_average_pools_the_five_most_recent_complete_years(self, program):
+        # Retention by admission year, everyone through the trigger course; "g" graduated, "w" withdrew:
+        #   2019: g           1 / 1   (outside the window)
+        #   2020: g w         1 / 2
+        #   2021: g g         2 / 2
+        #   2022: w           0 / 1
+        #   2023: g           1 / 1
+        #   2024: g + 1 still enrolled: in progress, passed over
+        #   2025: g w         1 / 2
+        #   2026: 1 admitted, still enrolled, trigger not yet done: in progress (0 / 0, 1 enrolled)
+        # Window: 2025, (not 2024), 2023, 2022, 2021, 2020.
+        # Weighted: (1 + 2 + 0 + 1 + 1) / (2 + 2 + 1 + 1 + 2) = 5 / 8 = 62.5 (threshold 60: meets).
+        # Pooling the latest five whatever their state (2021–2025, 2024 as 2 / 2) would give 6 / 8 = 75.0.
+        def admitted(year: int, *, graduates: int = 0, withdrawn: int = 0, enrolled: int = 0) -> None:
+            for _ in range(graduates):
+                enroll(program, f"{year}-01-06", trigger=f"{year}-03-01", graduated=f"{year}-12-10")
+            for _ in range(withdrawn):
+                enroll(program, f"{year}-01-06", trigger=f"{year}-03-01", withdrawn=f"{year}-05-01")
+            for _ in range(enrolled):
+                enroll(program, f"{year}-01-06", trigger=f"{year}-03-01")
+
+        admitted(2019, graduates=1)
+        admitted(2020, graduates=1, withdrawn=1)
+        admitted(2021, graduates=2)
+        admitted(2022, withdrawn=1)
+        admitted(2023, graduates=1)
+        admitted(2024, graduates=1, enrolled=1)
+        admitted(2025, graduates=1, withdrawn=1)
+        newcomer = enroll(program, "2026-01-05")
+
+        report = outcome_report(program, today=TODAY)
+        assert report.years == [2019, 2020, 2021, 2022, 2023, 2024, 2025, 2026]
+        assert report.average_years("retention") == [2020, 2021, 2022, 2023, 2025]
+        assert report.in_progress_years("retention") == [2024, 2026]
+        assert report.final_years("retention") == [2019, 2020, 2021, 2022, 2023, 2025]
+        average = report.figure("retention", None)
+        assert average is not None
+        assert (average.numerator, average.denominator, average.rate) == (5, 8, Decimal("62.5"))
+        assert (average.final, average.meets_threshold) == (True, True)
+        assert students_behind(program, "maerb", "retention", None, "denominator", today=TODAY).count() == 8
+        current = report.figure("retention", 2026)
+        assert current is not None
+        assert (current.denominator, current.enrolled, current.final) == (0, 1, False)
+        assert list(students_behind(program, "maerb", "retention", 2026, "enrolled", today=TODAY)) == [newcomer]
+
+    def test_a_graduation_year_is_in_progress_until_it_ends(self, program):
+        # Graduated 2025-06-01 (placed) and 2025-11-20 (not employed). Placement 2025 = 1 / 2.
+        # Still enrolled: one whose class is expected to graduate 2025-12-15, who may yet graduate in 2025,
+        # and one expected 2026-05-15, who may not.
+        graduate(program, "2025-06-01", PlacementStatus.IN_FIELD)
+        graduate(program, "2025-11-20", PlacementStatus.NOT_EMPLOYED)
+        finishing = enroll(program, "2025-01-06", trigger="2025-03-01", expected="2025-12-15")
+        enroll(program, "2025-06-02", trigger="2025-08-01", expected="2026-05-15")
+
+        on_new_years_eve = figure(program, "job_placement", 2025, date(2025, 12, 31))
+        assert (on_new_years_eve.numerator, on_new_years_eve.denominator) == (1, 2)
+        assert (on_new_years_eve.final, on_new_years_eve.enrolled, on_new_years_eve.rate) == (False, 1, None)
+        enrolled = students_behind(program, "maerb", "job_placement", 2025, "enrolled", today=date(2025, 12, 31))
+        assert list(enrolled) == [finishing]
+        # Out of the average: no other year has graduates, so it pools nothing yet.
+        average = figure(program, "job_placement", None, date(2025, 12, 31))
+        assert (average.numerator, average.denominator, average.rate) == (0, 0, None)
+
+        # On January 1 nobody can graduate in 2025 any more: 1 / 2 = 50.0, below 60, and pooled.
+        on_new_years_day = figure(program, "job_placement", 2025, date(2026, 1, 1))
+        assert (on_new_years_day.final, on_new_years_day.enrolled) == (True, 0)
+        assert counts(on_new_years_day) == (1, 2, Decimal("50.0"))
+        assert on_new_years_day.meets_threshold is False
+        average = figure(program, "job_placement", None, date(2026, 1, 1))
+        assert (average.numerator, average.denominator, average.rate) == (1, 2, Decimal("50.0"))
+
+    def test_an_abhes_report_year_is_final_from_july_1(self, abhes_program):
+        # Report year 2025 = 2024-07-01 .. 2025-06-30. New starts: graduate (admitted 2024-08-01, graduated
+        # 2025-06-30), quitter (admitted 2024-09-01, withdrew 2025-01-10), staying (admitted 2024-10-01, still
+        # enrolled). (EE + G) / (BE + NS + RE) = (1 + 1) / (0 + 3 + 0) = 2 / 3 = 66.666… → 66.7, below 70.
+        graduate_ = enroll(abhes_program, "2024-08-01", graduated="2025-06-30")
+        enroll(abhes_program, "2024-09-01", withdrawn="2025-01-10")
+        staying = enroll(abhes_program, "2024-10-01", expected="2025-09-30")
+        JobPlacementFactory(enrollment=graduate_, status=PlacementStatus.IN_FIELD)
+
+        on_june_30 = outcome_report(abhes_program, today=date(2025, 6, 30))
+        for measure in ("retention", "placement", "credentialing"):
+            found = on_june_30.figure(measure, 2025)
+            assert found is not None
+            assert (found.final, found.rate, found.meets_threshold) == (False, None, None), measure
+        retention = on_june_30.figure("retention", 2025)
+        assert retention is not None
+        assert (dict(retention.terms), retention.enrolled) == ({"BE": 0, "NS": 3, "RE": 0, "EE": 1, "G": 1}, 1)
+        assert list(
+            students_behind(abhes_program, "abhes", "retention", 2025, "enrolled", today=date(2025, 6, 30))
+        ) == [staying]
+        # staying's class is expected to graduate in report year 2026: not among 2025's possible graduates.
+        placement = on_june_30.figure("placement", 2025)
+        assert placement is not None and placement.enrolled == 0
+
+        on_july_1 = outcome_report(abhes_program, today=date(2025, 7, 1))
+        retention = on_july_1.figure("retention", 2025)
+        assert retention is not None
+        assert (retention.final, retention.enrolled) == (True, 0)
+        assert counts(retention) == (2, 3, Decimal("66.7"))
+        assert retention.meets_threshold is False
+        placement = on_july_1.figure("placement", 2025)
+        assert placement is not None
+        assert counts(placement) == (1, 1, Decimal(100))  # (F + R) / (G − U) = 1 / (1 − 0)
+
+
 class TestAbhes:
     def test_the_report_year_runs_july_to_june(self, abhes_program):
         # Graduated 2025-06-30: report year 2025 (2024-07-01 to 2025-06-30); 2025-07-01: report year 2026.
+        # On 2026-07-01 both report years are over.
         graduate(abhes_program, "2025-06-30", PlacementStatus.IN_FIELD)
         graduate(abhes_program, "2025-07-01", PlacementStatus.NOT_EMPLOYED)
 
-        assert counts(figure(abhes_program, "placement", 2025)) == (1, 1, Decimal(100))
-        assert counts(figure(abhes_program, "placement", 2026)) == (0, 1, Decimal(0))
+        after_both = date(2026, 7, 1)
+        assert counts(figure(abhes_program, "placement", 2025, after_both)) == (1, 1, Decimal(100))
+        assert counts(figure(abhes_program, "placement", 2026, after_both)) == (0, 1, Decimal(0))
 
     def test_placement_leaves_unavailable_and_continuing_education_out_of_the_denominator(self, abhes_program):
         # Graduated in report year 2025: F in field, R related field, not employed, no record, and two in U
@@ -271,6 +421,7 @@ class TestAbhes:
         returner = enroll(program, "2025-01-15", student=early.student)
         enroll(program, "2025-07-01")
 
+        # Counted on 2026-01-15: report year 2025 is over (2026 is in progress, with the future student).
         retention = figure(program, "retention", 2025)
         assert dict(retention.terms) == {"BE": 3, "NS": 2, "RE": 1, "EE": 3, "G": 1}
         assert counts(retention) == (4, 6, Decimal("66.7"))
@@ -289,27 +440,36 @@ class TestAbhes:
         # Report year 2024: the first four started (NS = 4); enrolled, graduated and late were still there
         # on 2024-06-30 (EE = 3). 3 / 4 = 75.0.
         assert counts(figure(program, "retention", 2024)) == (3, 4, Decimal("75.0"))
-        report = outcome_report(program)
+        report = outcome_report(program, today=TODAY)
         assert report.years == [2024, 2025, 2026]
         assert report.figure("retention", None) is None  # ABHES has no 5-year average
 
     def test_credentialing_counts_graduates_who_sat_and_passed_a_counted_exam(self, abhes_program):
-        # Graduated in report year 2025: passed CCMA after failing it; failed NCMA; sat nothing; passed CMAA
-        # (not counted). GP / GT = 1 / 2 = 50.0.
+        # Graduated in report year 2025: passed CCMA after failing it; failed NCMA; sat nothing; passed CMAA,
+        # which ABHES counts (every track the program offers counts for ABHES unless the director says not).
+        # GP / GT = (retaker + administrative) / (retaker + failer + administrative) = 2 / 3 = 66.666… → 66.7.
         retaker, failer = graduate(abhes_program, "2025-01-10"), graduate(abhes_program, "2025-01-10")
         graduate(abhes_program, "2025-01-10")
+        administrative = graduate(abhes_program, "2025-01-10")
         sit(retaker, "CCMA", "2025-02-01", FAIL)
         sit(retaker, "CCMA", "2025-04-01", PASS)
         sit(failer, "NCMA", "2025-02-01", FAIL)
-        sit(graduate(abhes_program, "2025-01-10"), "CMAA", "2025-02-01", PASS)
+        sit(administrative, "CMAA", "2025-02-01", PASS)
 
         credentialing = figure(abhes_program, "credentialing", 2025)
+        assert counts(credentialing) == (2, 3, Decimal("66.7"))
+        assert dict(credentialing.terms) == {"GT": 3, "GP": 2}
+        assert set(students_behind(abhes_program, "abhes", "credentialing", 2025, "GP")) == {retaker, administrative}
+
+        # The director stops counting the CMAA for ABHES: GP / GT = 1 / 2 = 50.0.
+        CertificationTrack.objects.filter(program=abhes_program, code="CMAA").update(counts_for_abhes=False)
+        credentialing = figure(abhes_program, "credentialing", 2025)
         assert counts(credentialing) == (1, 2, Decimal("50.0"))
-        assert dict(credentialing.terms) == {"GT": 2, "GP": 1}
+        assert set(students_behind(abhes_program, "abhes", "credentialing", 2025, "GT")) == {retaker, failer}
 
     def test_a_caahep_program_may_also_be_reported_the_abhes_way(self, program):
         graduate(program, "2025-06-30", PlacementStatus.CONTINUING_EDUCATION)
-        report = outcome_report(program, "abhes")
+        report = outcome_report(program, "abhes", today=TODAY)
         assert report.accreditor == "abhes"
         placement = report.figure("placement", 2025)
         assert placement is not None
@@ -318,9 +478,9 @@ class TestAbhes:
 
 class TestThresholds:
     def test_exactly_at_the_threshold_meets_it_and_below_does_not(self, program):
-        # 3 / 5 = 60.0 = the retention threshold: meets. A program at 59.9 would not.
+        # Three graduated, two withdrew: 3 / 5 = 60.0 = the retention threshold: meets. 59.9 would not.
         for _ in range(3):
-            enroll(program, "2023-01-09", trigger="2023-03-01")
+            enroll(program, "2023-01-09", trigger="2023-03-01", graduated="2023-12-10")
         for _ in range(2):
             enroll(program, "2023-01-09", trigger="2023-03-01", withdrawn="2023-05-01")
         retention = figure(program, "retention", 2023)
@@ -330,7 +490,7 @@ class TestThresholds:
 
     def test_editing_the_threshold_changes_the_flag(self, program):
         for _ in range(3):
-            enroll(program, "2023-01-09", trigger="2023-03-01")
+            enroll(program, "2023-01-09", trigger="2023-03-01", graduated="2023-12-10")
         for _ in range(2):
             enroll(program, "2023-01-09", trigger="2023-03-01", withdrawn="2023-05-01")
         OutcomeMeasure.objects.filter(accreditor="maerb", key="retention").update(threshold_percent=Decimal("60.5"))
@@ -338,6 +498,15 @@ class TestThresholds:
         assert (retention.threshold, retention.meets_threshold) == (Decimal("60.5"), False)
         OutcomeMeasure.objects.filter(accreditor="maerb", key="retention").update(threshold_percent=None)
         assert figure(program, "retention", 2023).meets_threshold is None
+
+    def test_a_half_way_rate_from_the_rows_rounds_up(self, program):
+        # 16 graduates of 2024, one of whom sat the CMA: participation = 1 / 16 = 6.25 % → 6.3 (half up; the
+        # banker's rounding of Python's round() would give 6.2). Below the threshold of 30.
+        graduates = [graduate(program, "2024-05-20") for _ in range(16)]
+        sit(graduates[0], "CMA", "2024-06-10", PASS)
+        participation = figure(program, "credentialing_exam_participation", 2024)
+        assert counts(participation) == (1, 16, Decimal("6.3"))
+        assert participation.meets_threshold is False
 
     def test_rates_round_half_up_to_one_decimal(self):
         assert Figure("P", "maerb", "retention", 2023, 1, 16, None).rate == Decimal("6.3")  # 6.25
@@ -425,17 +594,21 @@ def mixed_cohort(program: Program, scale: int = 1) -> None:
 @pytest.mark.parametrize("accreditor", ["maerb", "abhes"])
 def test_the_students_behind_every_figure_are_exactly_its_count(program, accreditor):
     mixed_cohort(program)
-    report = outcome_report(program, accreditor)
+    # A day inside the last year with data, so that ABHES too has a report year in progress.
+    today = date(2025, 3, 1)
+    report = outcome_report(program, accreditor, today=today)
     assert report.years
+    assert any(not found.final and found.enrolled for found in report.figures)  # the lists of enrolled, too
     checked = 0
     for found in report.figures:
         for part, expected in (
             ("numerator", found.numerator),
             ("denominator", found.denominator),
             *((("excluded", found.excluded),) if found.measure in ("job_placement", "placement") else ()),
+            *((("enrolled", found.enrolled),) if not found.final else ()),
             *found.terms,
         ):
-            listed = students_behind(program, accreditor, found.measure, found.year, part)
+            listed = students_behind(program, accreditor, found.measure, found.year, part, today=today)
             assert listed.count() == expected, (found.measure, found.year_label, part)
             checked += expected
     assert checked > 100

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 
 from certifications import exports, outcomes
-from certifications.models import ExamAttempt, PlacementStatus
+from certifications.models import CertificationTrack, ExamAttempt, PlacementStatus
 from curriculum.models import Program
 from tests import factories
 from tests.certification_factories import ExamAttemptFactory, JobPlacementFactory, track
@@ -29,8 +29,9 @@ def populate(program: Program, copy: int = 0) -> None:
     Cai withdraws after the trigger course, Dee before it. Admitted in 2024 (cohort B): Fay graduates
     in 2025 and fails the RMA, Gus is still enrolled.
 
-    MAERB: retention 2023 3/4 (Cai dropped; Dee never in the cohort), 2024 2/2; job placement 2024 2/3,
-    2025 0/1 (below); participation 2024 2/3; passage 2024 2/2 (Ana at her second sitting).
+    MAERB: retention 2023 3/4 (Cai dropped; Dee never in the cohort); 2024 in progress, 2 of 2 so far with
+    Gus still enrolled, so the 5-year average pools 2019–2023: 3/4; job placement 2024 2/3, 2025 0/1 (below);
+    participation 2024 2/3; passage 2024 2/2 (Ana at her second sitting).
     `copy` makes another set of the same students, for the 5x query counts."""
     first = factories.CohortFactory(
         program=program, code=f"A23-{copy}", start_on=date(2023, 1, 9), expected_graduation_on=date(2024, 5, 15)
@@ -190,6 +191,64 @@ class TestReportPage:
         assert "2023–24" in html
         assert linked(html, students_url(outcomes_program, "abhes", "retention", "2024", "BE"), "4")
 
+    def test_a_year_in_progress_shows_its_students_still_enrolled_and_no_rate(self, client, dana, outcomes_program):
+        client.force_login(dana)
+        response = client.get(report_url(outcomes_program))
+        html = response.content.decode()
+        program = outcomes_program
+        enrolled_url = students_url(program, "maerb", "retention", "2024", "enrolled")
+        assert linked(html, enrolled_url, "1 still enrolled")
+        # Its counts so far stay linked, but no rate is shown for them: 2 / 2 is not a result yet.
+        assert linked(html, students_url(program, "maerb", "retention", "2024", "numerator"), "2")
+        assert not linked(html, students_url(program, "maerb", "retention", "2024", "denominator"), "100.0%")
+        assert "Not yet a result" in html
+        # Which years are final, measure by measure: retention has 2023 and 2025 (nobody admitted in 2025).
+        retention = next(table for table in response.context["tables"] if table.measure.key == "retention")
+        assert (retention.final_years, retention.in_progress_years) == ("2023, 2025", "2024 (1 still enrolled)")
+        assert "in progress: 2024 (1 still enrolled)" in html
+        # The average pools 2019–2023: 3 / 4 = 75.0.
+        assert linked(html, students_url(program, "maerb", "retention", "5yr", "denominator"), "75.0%")
+
+    def test_the_formula_names_the_tracks_each_accreditor_counts(self, client, dana, outcomes_program):
+        client.force_login(dana)
+        maerb = client.get(report_url(outcomes_program)).content.decode()
+        assert "Passage = graduates who passed CMA, RMA, CCMA or NCMA ÷ graduates who sat one" in maerb
+        assert "Participation = graduates who sat CMA, RMA, CCMA or NCMA ÷ graduates" in maerb
+        abhes = client.get(report_url(outcomes_program, accreditor="abhes")).content.decode()
+        assert (
+            "Credentialing = graduates who passed CMA, RMA, CCMA, CMAA or NCMA (GP) ÷ graduates who sat one (GT)"
+            in abhes
+        )
+        CertificationTrack.objects.filter(program=outcomes_program, code__in=["RMA", "NCMA"]).update(
+            counts_for_maerb=False
+        )
+        maerb = client.get(report_url(outcomes_program)).content.decode()
+        assert "Passage = graduates who passed CMA or CCMA ÷ graduates who sat one" in maerb
+
+    def test_the_downloads_follow_the_accreditor_shown_and_offer_the_other(self, client, dana, outcomes_program):
+        client.force_login(dana)
+        csv_url = reverse("certifications:report-csv", args=[outcomes_program.code])
+        html = client.get(report_url(outcomes_program)).content.decode()
+        assert f'href="{csv_url}?accreditor=maerb"' in html
+        assert f'href="{csv_url}?accreditor=abhes"' in html
+        assert f'href="{csv_url}?accreditor=both"' in html
+        html = client.get(report_url(outcomes_program, accreditor="abhes")).content.decode()
+        pdf_url = reverse("certifications:report-pdf", args=[outcomes_program.code])
+        assert f'href="{pdf_url}?accreditor=abhes"' in html
+
+        response = client.get(f"{csv_url}?accreditor=abhes")
+        assert response["Content-Disposition"] == f'attachment; filename="outcomes-{outcomes_program.code}-abhes.csv"'
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        assert {row["accreditor"] for row in rows} == {"abhes"}
+        assert response.content.decode() == exports.outcomes_csv([outcomes_program], "abhes")
+        both = list(csv.DictReader(io.StringIO(client.get(f"{csv_url}?accreditor=both").content.decode())))
+        assert [row["accreditor"] for row in both] == ["maerb"] * 16 + ["abhes"] * len(rows)
+        xlsx_url = reverse("certifications:report-xlsx", args=[outcomes_program.code])
+        assert client.get(f"{xlsx_url}?accreditor=both").status_code == 200
+        for url in (csv_url, xlsx_url, pdf_url):
+            assert client.get(f"{url}?accreditor=joint-commission").status_code == 404
+        assert client.get(f"{pdf_url}?accreditor=both").status_code == 404  # one accreditor's report at a time
+
     def test_an_unknown_accreditor_is_not_found(self, client, dana, outcomes_program):
         client.force_login(dana)
         assert client.get(report_url(outcomes_program, accreditor="joint-commission")).status_code == 404
@@ -305,10 +364,23 @@ class TestStudentsBehindAFigure:
         assert names == ["Ana", "Ben"]
         assert "Employed in the field" in html and "Passed" in html and "Failed" in html
 
-    def test_the_five_year_average_lists_the_students_of_all_five_years(self, client, dana, outcomes_program):
+    def test_the_five_year_average_lists_the_students_of_its_five_final_years(self, client, dana, outcomes_program):
+        # 2024 is in progress (Gus is still enrolled): the average pools 2019–2023, whose only students are the
+        # four of 2023 who completed the trigger course.
         client.force_login(dana)
         response = client.get(students_url(outcomes_program, "maerb", "retention", "5yr", "denominator"))
-        assert "Students admitted in 2021–2025 who completed the trigger course: 6</h1>" in response.content.decode()
+        assert "Students admitted in 2019–2023 who completed the trigger course: 4</h1>" in response.content.decode()
+
+    def test_a_year_in_progress_lists_its_students_still_enrolled(self, client, dana, outcomes_program):
+        client.force_login(dana)
+        response = client.get(students_url(outcomes_program, "maerb", "retention", "2024", "enrolled"))
+        html = response.content.decode()
+        assert "Students admitted in 2024 still enrolled (neither graduated nor withdrawn): 1</h1>" in html
+        assert [row["enrollment"].student.first_name for row in response.context["rows"]] == ["Gus"]
+        assert "in progress, 2 of 2 so far, 1 still enrolled" in html
+        # A final year has no such list.
+        final = client.get(students_url(outcomes_program, "maerb", "retention", "2023", "enrolled"))
+        assert final.status_code == 404
 
     def test_an_abhes_report_year_is_named_by_its_months(self, client, dana, outcomes_program):
         client.force_login(dana)
@@ -350,23 +422,23 @@ class TestStudentsBehindAFigure:
             populate(program, copy=copy)
         assert [queries_for(client, dana, url) for url in urls] == once
         response = client.get(urls[1])
-        assert response.context["page"].paginator.count == 5 * 6
+        assert response.context["page"].paginator.count == 5 * 4
 
     def test_a_long_list_is_paged_by_fifty(self, client, dana, program):
-        for copy in range(9):
+        for copy in range(13):
             populate(program, copy=copy)
         client.force_login(dana)
-        url = students_url(program, "maerb", "retention", "2023", "denominator")
+        url = students_url(program, "maerb", "retention", "2024", "denominator")
         first = client.get(url)
-        assert first.context["page"].paginator.count == 36
-        assert len(first.context["rows"]) == 36
+        assert first.context["page"].paginator.count == 26
+        assert len(first.context["rows"]) == 26
         url = students_url(program, "maerb", "retention", "5yr", "denominator")
         first = client.get(url)
-        assert first.context["page"].paginator.count == 54 and len(first.context["rows"]) == 50
+        assert first.context["page"].paginator.count == 52 and len(first.context["rows"]) == 50
         assert "page=2" in first.content.decode()
         second = client.get(f"{url}&page=2")
-        assert len(second.context["rows"]) == 4
-        assert "Students admitted in 2021–2025 who completed the trigger course: 54" in second.content.decode()
+        assert len(second.context["rows"]) == 2
+        assert "Students admitted in 2019–2023 who completed the trigger course: 52" in second.content.decode()
 
 
 class TestStudentsBehindAPassRate:

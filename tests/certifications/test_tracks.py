@@ -437,3 +437,102 @@ def test_a_track_page_costs_the_same_queries_at_5x_the_domains(client, dana, pro
         ContentDomain(track=cma, name=f"Extra {index}", items=4, tags=["x"], order=10 + index) for index in range(12)
     )
     assert queries_for(client, dana, url) == once
+
+
+# --- Which tracks count for each accreditor --------------------------------------------------------
+
+
+def counted_url(program) -> str:
+    return reverse("certifications:track-counting", args=[program.code])
+
+
+def counted(program) -> dict[str, tuple[bool, bool]]:
+    return {
+        code: (maerb, abhes)
+        for code, maerb, abhes in CertificationTrack.objects.filter(program=program).values_list(
+            "code", "counts_for_maerb", "counts_for_abhes"
+        )
+    }
+
+
+# A new program counts for MAERB the medical assisting credentials it names (not the administrative CMAA),
+# and for ABHES every track it offers.
+DEFAULT_COUNTED = {
+    "CMA": (True, True),
+    "RMA": (True, True),
+    "CCMA": (True, True),
+    "CMAA": (False, True),
+    "NCMA": (True, True),
+}
+
+
+class TestCountedTracks:
+    def test_a_new_program_counts_maerbs_credentials_for_maerb_and_every_track_for_abhes(self, program):
+        assert counted(program) == DEFAULT_COUNTED
+
+    def test_the_director_sees_a_box_per_track_and_accreditor(self, client, dana, program):
+        client.force_login(dana)
+        html = client.get(urls(program)["list"]).content.decode()
+        assert f'action="{counted_url(program)}"' in html
+        assert 'name="maerb" value="CMA" id="counted-maerb-CMA" checked' in html
+        assert 'name="maerb" value="CMAA" id="counted-maerb-CMAA" aria-label' in html  # not ticked
+        assert 'name="abhes" value="CMAA" id="counted-abhes-CMAA" checked' in html
+
+    def test_the_director_chooses_per_accreditor_and_each_change_is_recorded_as_theirs(self, client, dana, program):
+        client.force_login(dana)
+        response = client.post(
+            counted_url(program), {"maerb": ["CMA", "RMA", "CCMA", "NCMA"], "abhes": ["CMA", "CCMA", "CMAA"]}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == urls(program)["list"] + "#counted"
+        assert counted(program) == {**DEFAULT_COUNTED, "RMA": (True, False), "NCMA": (True, False)}
+        rma = track(program, "RMA")
+        assert rma.confidence_of("counts_for_abhes") == Confidence.CONFIRMED
+        assert rma.source_of("counts_for_abhes") == f"edited by {dana}"
+        # A value left as it was keeps its source.
+        assert rma.confidence_of("counts_for_maerb") == "secondary"
+
+    def test_the_coordinator_sees_the_choice_but_may_not_make_it(self, client, carlos, program):
+        client.force_login(carlos)
+        html = client.get(urls(program)["list"]).content.decode()
+        assert "Exams counted in the outcome reports" in html
+        assert counted_url(program) not in html
+        assert 'type="checkbox"' not in html
+        assert client.post(counted_url(program), {"maerb": ["CMA"]}).status_code == 403
+        assert counted(program) == DEFAULT_COUNTED
+
+    def test_an_instructor_is_forbidden(self, client, irene, program):
+        client.force_login(irene)
+        assert client.post(counted_url(program), {"maerb": ["CMA"]}).status_code == 403
+        assert counted(program) == DEFAULT_COUNTED
+
+    @pytest.mark.parametrize("who", ["olga", "alice", "elsewhere_director"])
+    def test_anyone_off_the_programs_staff_finds_nothing(self, client, request, program, who):
+        client.force_login(request.getfixturevalue(who))
+        assert client.post(counted_url(program), {"maerb": ["CMA"]}).status_code == 404
+        assert counted(program) == DEFAULT_COUNTED
+
+    def test_it_takes_only_a_post(self, client, dana, program):
+        client.force_login(dana)
+        assert client.get(counted_url(program)).status_code == 405
+
+    def test_a_code_that_is_not_the_programs_is_named_and_nothing_changes(self, client, dana, program):
+        client.force_login(dana)
+        response = client.post(counted_url(program), {"maerb": ["CMA"], "abhes": ["CMA", "CMAC"]})
+        assert response.status_code == 422
+        assert "ABHES: CMAC is not a certification track of this program." in response.content.decode()
+        assert counted(program) == DEFAULT_COUNTED
+        # The page shows the boxes as they were posted, for the director to correct.
+        assert 'name="maerb" value="RMA" id="counted-maerb-RMA" aria-label' in response.content.decode()
+
+    def test_the_service_names_an_unknown_code(self, dana, program):
+        with pytest.raises(ValidationError, match="MAERB: CMAC is not a certification track of this program"):
+            services.set_counted_tracks(program=program, by=dana, counted={"maerb": ["CMA", "CMAC"]})
+        assert counted(program) == DEFAULT_COUNTED
+
+    def test_the_track_page_and_its_form_show_both_choices(self, client, dana, program, cma):
+        client.force_login(dana)
+        detail = client.get(urls(program)["detail"]).content.decode()
+        assert "Counts for MAERB" in detail and "Counts for ABHES" in detail
+        form = client.get(urls(program)["edit"]).content.decode()
+        assert 'name="counts_for_maerb"' in form and 'name="counts_for_abhes"' in form
