@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db import connection
+import pytest
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -25,6 +26,14 @@ def log(actor, student, action="view", *, at=None, target="I.P.1.a attempt 1") -
             request_meta={"REMOTE_ADDR": "10.0.0.7"},
         )
     return AccessLog.objects.create(actor=actor, student=student, action=action, target=target, at=at)
+
+
+def test_it_refuses_to_truncate_the_log(alice, irene):
+    entry = log(irene, alice)
+    with pytest.raises(IntegrityError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's pending foreign-key checks first
+        cursor.execute("TRUNCATE accounts_accesslog")
+    assert AccessLog.objects.filter(pk=entry.pk).exists()
 
 
 def test_the_student_sees_who_did_what_when_and_from_where(client, alice, irene, program):

@@ -180,6 +180,15 @@ class TestImmutability:
         with pytest.raises(IntegrityError, match="signed"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement.format(attempt=signed.attempt_id, signature=signed.pk))
 
+    @pytest.mark.parametrize(
+        "table", ["curriculum_attempt", "curriculum_stepresult", "curriculum_signature", "curriculum_revocation"]
+    )
+    def test_it_refuses_to_truncate_signed_records(self, signed, table):
+        with pytest.raises(IntegrityError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's pending foreign-key checks first
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        assert Signature.objects.filter(pk=signed.pk).exists()
+
     def test_an_unsigned_draft_may_still_be_discarded(self, alice, irene, competency, program):
         attempt = attempt_for(alice, irene, competency, program)
         services.discard_attempt(attempt=attempt, by=irene)
