@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import chains
 from accounts.models import AccessLog
 from tests import factories
 
@@ -25,7 +26,16 @@ def log(actor, student, action="view", *, at=None, target="I.P.1.a attempt 1") -
             target=target,
             request_meta={"REMOTE_ADDR": "10.0.0.7"},
         )
-    return AccessLog.objects.create(actor=actor, student=student, action=action, target=target, at=at)
+    return written(actor=actor, student=student, action=action, target=target, at=at)
+
+
+def written(**fields) -> AccessLog:
+    """A row with the fields given, linked into the student's chain as the app links every row."""
+    entry = AccessLog(**fields)
+    with transaction.atomic():
+        chains.link([entry])
+        entry.save()
+    return entry
 
 
 def test_it_refuses_to_truncate_the_log(alice, irene):
@@ -39,7 +49,7 @@ def test_it_refuses_to_truncate_the_log(alice, irene):
 def test_the_student_sees_who_did_what_when_and_from_where(client, alice, irene, program):
     program.time_zone = "America/Chicago"
     program.save()
-    AccessLog.objects.create(
+    written(
         actor=irene, student=alice, action="sign", target="I.P.1.a attempt 4", ip_address="10.1.2.3",
         at=datetime(2026, 1, 15, 18, 30, tzinfo=UTC),
     )  # fmt: skip
