@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
@@ -153,7 +153,6 @@ class Break:
 class Tally:
     chains: int = 0
     rows: int = 0
-    breaks: list[Break] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
