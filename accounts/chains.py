@@ -107,7 +107,9 @@ def linked(rows: Sequence[ChainedRecord]) -> set[int]:
         return set()
     model = type(rows[0])
     student_id = rows[0].student_id
-    before = {row.chain_position - 1 for row in rows if row.chain_position and row.chain_position > 1}
+    # Always one query, even for a chain's first row alone (position 0 is never stored): a page's
+    # query count must not depend on which rows it shows.
+    before = {row.chain_position - 1 for row in rows if row.chain_position} or {0}
     previous_digest = dict(
         model._default_manager.filter(Q(student_id=student_id), chain_position__in=before).values_list(
             "chain_position", "chain_digest"

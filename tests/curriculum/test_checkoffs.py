@@ -262,6 +262,19 @@ class TestViews:
         assert response.url == reverse("curriculum:attempt-detail", args=[attempt.pk])
         assert (attempt.passed, attempt.setting, attempt.evaluator) == (True, "simulation", irene)
 
+    def test_a_signature_that_does_not_verify_is_not_shown_as_signed(self, client, alice, irene, competency, program):
+        attempt = attempt_for(alice, irene, competency, program)
+        services.sign_attempt(attempt=attempt, signer=irene)
+        with without_triggers() as cursor:
+            cursor.execute(
+                'UPDATE curriculum_stepresult SET performed = false WHERE attempt_id = %s AND "order" = 4', [attempt.pk]
+            )
+        client.force_login(irene)
+        detail = client.get(reverse("curriculum:attempt-detail", args=[attempt.pk])).content.decode()
+        assert "Signature does not verify" in detail and "Signed: performed" not in detail
+        checklist = client.get(self.checkoff_url(alice, competency)).content.decode()
+        assert "Signature does not verify" in checklist and "signed by" not in checklist
+
     def test_a_fail_without_comment_shows_the_error_on_the_comment(self, client, alice, irene, competency, program):
         client.force_login(irene)
         response = client.post(self.checkoff_url(alice, competency), {"steps": [], "setting": "lab"})
