@@ -73,6 +73,9 @@ def seal_table(connection, *, table, kind, fields, order, where="TRUE"):
 def seal_access_log(apps, schema_editor):
     connection = schema_editor.connection
     with connection.cursor() as cursor:
+        # Foreign keys checked as each statement ends, not at commit: ALTER TABLE below (and the
+        # migration's later steps) refuse to run while deferred checks are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE accounts_accesslog DISABLE TRIGGER access_log_is_append_only")
     seal_table(connection, table="accounts_accesslog", kind="access_log", fields=ACCESS_LOG_FIELDS, order="at")
     with connection.cursor() as cursor:

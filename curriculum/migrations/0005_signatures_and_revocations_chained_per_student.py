@@ -74,6 +74,9 @@ def seal_table(connection, *, table, kind, fields, order, where="TRUE"):
 def seal_signatures_and_revocations(apps, schema_editor):
     connection = schema_editor.connection
     with connection.cursor() as cursor:
+        # Foreign keys checked as each statement ends, not at commit: ALTER TABLE below (and the
+        # migration's later steps) refuse to run while deferred checks are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE curriculum_signature DISABLE TRIGGER signature_is_immutable")
         cursor.execute("ALTER TABLE curriculum_revocation DISABLE TRIGGER revocation_is_immutable")
         cursor.execute(

@@ -97,6 +97,9 @@ def seal_table(connection, *, table, kind, fields, order, where="TRUE"):
 def seal_evaluations_and_approved_hours(apps, schema_editor):
     connection = schema_editor.connection
     with connection.cursor() as cursor:
+        # Foreign keys checked as each statement ends, not at commit: ALTER TABLE below (and the
+        # migration's later steps) refuse to run while deferred checks are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("ALTER TABLE externships_evaluation DISABLE TRIGGER evaluation_is_immutable")
         cursor.execute("ALTER TABLE externships_hoursentry DISABLE TRIGGER hours_approved_is_immutable")
         cursor.execute(
