@@ -27,6 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import chains
 from accounts.models import User
 from bench import Figure, Run, median, register, spread, test_client_host
 from curriculum import services
@@ -486,20 +487,27 @@ def _write_history(school: School, planned: list[_Planned]) -> None:
             signatures.append(
                 Signature(
                     attempt=item.attempt,
+                    student_id=item.attempt.enrollment.student_id,
                     signer=school.instructor,
                     signed_at=signed_at,
                     meaning=Signature.MEANING,
                     digest=digest,
                 )
             )
+        chains.link(signatures)
         Signature.objects.bulk_create(signatures, batch_size=2_000)
-        Revocation.objects.bulk_create(
-            [
-                Revocation(signature=signature, revoked_by=school.director, reason="Recorded on the wrong student.")
-                for signature, item in zip(signatures, to_sign, strict=True)
-                if item.revoked
-            ]
-        )
+        revocations = [
+            Revocation(
+                signature=signature,
+                student_id=signature.student_id,
+                revoked_by=school.director,
+                reason="Recorded on the wrong student.",
+            )
+            for signature, item in zip(signatures, to_sign, strict=True)
+            if item.revoked
+        ]
+        chains.link(revocations)
+        Revocation.objects.bulk_create(revocations)
 
 
 def _grid_page(client: Client, cohort: Cohort, page: int = 1) -> str:

@@ -32,6 +32,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import chains
 from accounts.models import User
 from bench import Figure, Run, median, register, spread, test_client_host
 from curriculum.models import (
@@ -249,7 +250,16 @@ def _placement_with_a_week(school: School, enrollment: Enrollment, monday: date,
                 activity="Front desk and phones",
             )
         )
-    HoursEntry.objects.bulk_create(entries)
+    # An approval's link covers the entry's id: written waiting first, then approved and linked.
+    approved = [entry for entry in entries if entry.state == HoursEntry.State.APPROVED]
+    for entry in approved:
+        entry.state = HoursEntry.State.SUBMITTED
+    with transaction.atomic():
+        HoursEntry.objects.bulk_create(entries)
+        for entry in approved:
+            entry.state = HoursEntry.State.APPROVED
+        chains.link(approved)
+        HoursEntry.objects.bulk_update(approved, ["state", "chain_position", "chain_digest"], batch_size=2_000)
     return placement
 
 
@@ -469,6 +479,7 @@ def _history(school: School, enrollments: list[Enrollment], rng: random.Random, 
             signatures.append(
                 Signature(
                     attempt=item,
+                    student_id=item.enrollment.student_id,
                     signer=school.instructor,
                     signed_at=signed_at,
                     meaning=Signature.MEANING,
@@ -477,14 +488,20 @@ def _history(school: School, enrollments: list[Enrollment], rng: random.Random, 
                     ),
                 )
             )
+        chains.link(signatures)
         Signature.objects.bulk_create(signatures, batch_size=2_000)
-        Revocation.objects.bulk_create(
-            [
-                Revocation(signature=signature, revoked_by=school.coordinator, reason="Recorded on the wrong student.")
-                for signature, (_item, revoked) in zip(signatures, planned, strict=True)
-                if revoked
-            ]
-        )
+        revocations = [
+            Revocation(
+                signature=signature,
+                student_id=signature.student_id,
+                revoked_by=school.coordinator,
+                reason="Recorded on the wrong student.",
+            )
+            for signature, (_item, revoked) in zip(signatures, planned, strict=True)
+            if revoked
+        ]
+        chains.link(revocations)
+        Revocation.objects.bulk_create(revocations)
     made.attempts += len(planned)
     made.revoked += sum(1 for _item, revoked in planned if revoked)
 

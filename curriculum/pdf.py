@@ -30,7 +30,7 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from curriculum.models import Attempt, Competency, ContentArea, Enrollment
+from curriculum.models import Attempt, Competency, ContentArea, Enrollment, Signature
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 MARGIN = 0.6 * inch
@@ -66,7 +66,7 @@ class MasterChecklist:
     enrollment: Enrollment
     sections: list[ChecklistSection]
     generated_at: datetime
-    # Standing passes whose digest no longer matches their content: left out, and said so.
+    # Standing passes whose signature does not verify (digest or chain link): left out, and said so.
     unverified: int = 0
 
     @property
@@ -79,7 +79,7 @@ class MasterChecklist:
 
 
 def master_checklist(enrollment: Enrollment) -> MasterChecklist:
-    """Gather the checklist in three queries, whatever the number of competencies and attempts.
+    """Gather the checklist in four queries, whatever the number of competencies and attempts.
 
     `enrollment` comes with its student and cohort's program (and framework) selected."""
     program = enrollment.cohort.program
@@ -99,16 +99,15 @@ def master_checklist(enrollment: Enrollment) -> MasterChecklist:
         .order_by("competency_id", "performed_at", "pk")
         .distinct("competency_id")
     )
-    achieved = {}
-    unverified = 0
-    for attempt in first_passes:
+    passes = list(first_passes)
+    for attempt in passes:
         attempt.enrollment = enrollment
-        # Evidence handed to an accreditor is checked first: a pass whose content no longer
-        # matches its signature's digest is not printed as achieved.
-        if attempt.signature.is_intact():
-            achieved[attempt.competency_id] = attempt
-        else:
-            unverified += 1
+    # Evidence handed to an accreditor is checked first: a pass whose content no longer matches its
+    # signature's digest, or whose signature does not follow from the one before it in the
+    # student's chain, is not printed as achieved.
+    Signature.check_all([attempt.signature for attempt in passes])
+    achieved = {attempt.competency_id: attempt for attempt in passes if attempt.signature.verified}
+    unverified = len(passes) - len(achieved)
     sections: list[ChecklistSection] = []
     for competency in competencies:
         if not sections or sections[-1].content_area.pk != competency.content_area_id:
@@ -241,10 +240,10 @@ def _header(checklist: MasterChecklist, styles: dict[str, ParagraphStyle]) -> li
                 Paragraph(
                     printable(
                         ngettext(
-                            "%(count)s signed check-off failed its integrity check and is left out. "
-                            "Ask the program office to run verify_signatures.",
-                            "%(count)s signed check-offs failed their integrity check and are left out. "
-                            "Ask the program office to run verify_signatures.",
+                            "%(count)s signed check-off does not verify and is left out. "
+                            "Ask the program office to run verify_records.",
+                            "%(count)s signed check-offs do not verify and are left out. "
+                            "Ask the program office to run verify_records.",
                             checklist.unverified,
                         )
                         % {"count": checklist.unverified}

@@ -10,6 +10,30 @@ from curriculum.models import StaffRole
 from tests import factories
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """A transactional test ends with Django's flush, which empties every table with TRUNCATE, and the
+    append-only tables refuse TRUNCATE (a statement trigger). Just before the flush, this connection
+    stops firing triggers (session_replication_role, which needs the superuser role tests run as);
+    Django closes the connection after the flush, so the next test starts with triggers on."""
+    if _ends_with_a_flush(item):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+    return (yield)
+
+
+def _ends_with_a_flush(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or (len(marker.args) > 0 and marker.args[0])))
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Rate-limit counters live in Redis; each test starts with none of this run's keys.

@@ -6,8 +6,10 @@ from datetime import date, datetime, time, timedelta
 
 import factory
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 
+from accounts import chains
 from externships.models import (
     ComplianceRecord,
     ComplianceRequirement,
@@ -97,17 +99,24 @@ def shift(
     *,
     state: str = HoursEntry.State.SUBMITTED,
 ) -> HoursEntry:
-    """A shift written straight to the table (no service rules): for setting up a scene."""
+    """A shift written straight to the table (no service rules): for setting up a scene. An approved
+    one is linked into the student's chain of approved hours, as every approval is."""
     zone = placement.enrollment.cohort.program.zone
     reviewer = placement.preceptor.user if state != HoursEntry.State.SUBMITTED else None
-    return HoursEntry.objects.create(
+    entry = HoursEntry.objects.create(
         placement=placement,
         student_id=placement.enrollment.student_id,
         work_date=day,
         starts_at=timezone.make_aware(datetime.combine(day, start), zone),
         ends_at=timezone.make_aware(datetime.combine(day, end), zone),
-        state=state,
+        state=HoursEntry.State.SUBMITTED if state == HoursEntry.State.APPROVED else state,
         reviewed_by=reviewer,
         reviewed_at=timezone.now() if reviewer else None,
         return_reason="Fix the times" if state == HoursEntry.State.RETURNED else "",
     )
+    if state == HoursEntry.State.APPROVED:
+        entry.state = state
+        with transaction.atomic():
+            chains.link([entry])
+            entry.save()
+    return entry

@@ -21,6 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import chains
+from accounts.models import ChainedRecord
+
 
 class Confidence(models.TextChoices):
     """How sure we are that a seeded row matches the accreditor's own document."""
@@ -355,21 +358,34 @@ class StepResult(models.Model):
         return f"{self.order}. {self.text}: {'done' if self.performed else 'missed'}"
 
 
-class Signature(models.Model):
-    """The evaluator's signature on an attempt: who, when, what it means, and a keyed digest."""
+class Signature(ChainedRecord):
+    """The evaluator's signature on an attempt: who, when, what it means, and a keyed digest.
+
+    Each student's signatures form a chain (`ChainedRecord`): the digest covers the attempt, the
+    chain covers the signature rows themselves, so a deleted or slipped-in signature shows too."""
 
     MEANING = "performed and evaluated by"
+    CHAIN = "signature"
+    CHAIN_FIELDS = ("attempt_id", "student_id", "signer_id", "signed_at", "meaning", "digest")
 
     attempt = models.OneToOneField(Attempt, on_delete=models.PROTECT, related_name="signature")
+    # The attempt's student, whose chain the signature is a link of.
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     signed_at = models.DateTimeField()
     meaning = models.CharField(max_length=100, default=MEANING)
     digest = models.CharField(max_length=64)
 
+    # Set by `check_all` for pages: False until checked, so a page that forgot shows nothing as signed.
+    verified = False
+
     class Meta:
         verbose_name = _("signature")
         verbose_name_plural = _("signatures")
         ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "chain_position"], name="signature_chain_position_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.attempt} signed by {self.signer}"
@@ -386,11 +402,49 @@ class Signature(models.Model):
         )
         return hmac.compare_digest(expected, self.digest)
 
+    @staticmethod
+    def check_all(signatures: list[Signature]) -> None:
+        """Set `verified` on one student's signatures: the digest still matches the attempt and its
+        steps, and the row follows from the one before it in the student's chain (one query).
 
-class Revocation(models.Model):
-    """A director's withdrawal of a signature, with the reason. The signed attempt stays visible."""
+        Each signature's attempt comes with its enrollment, competency and step results."""
+        if not signatures:
+            return
+        followers = chains.linked(signatures)
+        for signature in signatures:
+            signature.verified = signature.pk in followers and signature.is_intact()
+
+    @classmethod
+    def content_problems(cls, pks: list[int]) -> dict[int, str]:
+        """Signatures whose attempt, steps or signer changed since signing, or whose attempt is gone."""
+        signatures = {
+            signature.pk: signature
+            for signature in cls.objects.filter(pk__in=pks)
+            .select_related("attempt__enrollment", "attempt__competency")
+            .prefetch_related("attempt__step_results")
+        }
+        problems = {
+            pk: "the signed attempt, its steps or its signer changed since signing"
+            for pk, signature in signatures.items()
+            if not signature.is_intact() or signature.attempt.enrollment.student_id != signature.student_id
+        }
+        # The joins above are inner joins: a signature whose attempt, enrollment or competency is gone
+        # (possible only with triggers and foreign keys off) is missing from them.
+        problems.update({pk: "the signed attempt is missing" for pk in pks if pk not in signatures})
+        return problems
+
+
+class Revocation(ChainedRecord):
+    """A director's withdrawal of a signature, with the reason. The signed attempt stays visible.
+
+    Each student's revocations form a chain (`ChainedRecord`): a deleted revocation, which would
+    make a withdrawn signature count again, shows."""
+
+    CHAIN = "revocation"
+    CHAIN_FIELDS = ("signature_id", "student_id", "revoked_by_id", "revoked_at", "reason")
 
     signature = models.OneToOneField(Signature, on_delete=models.PROTECT, related_name="revocation")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     revoked_at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(_("reason"))
@@ -398,7 +452,10 @@ class Revocation(models.Model):
     class Meta:
         verbose_name = _("revocation")
         verbose_name_plural = _("revocations")
-        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="revocation_needs_reason")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="revocation_needs_reason"),
+            models.UniqueConstraint(fields=["student", "chain_position"], name="revocation_chain_position_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"Revocation of {self.signature}"

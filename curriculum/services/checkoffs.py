@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import chains
 from accounts.models import AccessLog, User
 from curriculum.models import (
     Attempt,
@@ -104,9 +105,16 @@ def sign_attempt(*, attempt: Attempt, signer: User, request_meta: dict[str, Any]
     digest = Signature.compute_digest(
         locked, signer_id=signer.pk, signed_at=signed_at.isoformat(), meaning=Signature.MEANING
     )
-    signature = Signature.objects.create(
-        attempt=locked, signer=signer, signed_at=signed_at, meaning=Signature.MEANING, digest=digest
+    signature = Signature(
+        attempt=locked,
+        student_id=locked.enrollment.student_id,
+        signer=signer,
+        signed_at=signed_at,
+        meaning=Signature.MEANING,
+        digest=digest,
     )
+    chains.link([signature])
+    signature.save(force_insert=True)
     AccessLog.record(
         actor_id=signer.pk,
         student_id=locked.enrollment.student_id,
@@ -128,7 +136,11 @@ def revoke_signature(
     locked = Signature.objects.select_for_update().select_related("attempt__enrollment").get(pk=signature.pk)
     if Revocation.objects.filter(signature=locked).exists():
         raise ValidationError(_("This signature is revoked already."))
-    revocation = Revocation.objects.create(signature=locked, revoked_by=revoked_by, reason=reason)
+    revocation = Revocation(
+        signature=locked, student_id=locked.attempt.enrollment.student_id, revoked_by=revoked_by, reason=reason
+    )
+    chains.link([revocation])
+    revocation.save(force_insert=True)
     AccessLog.record(
         actor_id=revoked_by.pk,
         student_id=locked.attempt.enrollment.student_id,

@@ -88,11 +88,15 @@ def checkoff_new(request: AuthenticatedRequest, pk: int, competency_pk: int) -> 
         else:
             return redirect("curriculum:attempt-detail", pk=attempt.pk)
     passing_score = competency.passing_score or program.passing_score
-    previous = (
+    previous = list(
         Attempt.objects.filter(enrollment=enrollment, competency=competency)
         .select_related("evaluator", "signature__signer", "signature__revocation")
+        .prefetch_related("step_results")
         .order_by("-performed_at")[:10]
     )
+    for attempt in previous:
+        attempt.enrollment, attempt.competency = enrollment, competency
+    Signature.check_all([attempt.signature for attempt in previous if getattr(attempt, "signature", None)])
     return render(
         request,
         "curriculum/checkoff_form.html",
@@ -130,6 +134,8 @@ def attempt_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     attempt = _attempt_for(request, pk)
     signature: Signature | None = getattr(attempt, "signature", None)
     revocation: Revocation | None = getattr(signature, "revocation", None) if signature else None
+    if signature is not None:
+        Signature.check_all([signature])
     services.record_view(
         viewer=request.user,
         student_id=attempt.enrollment.student_id,

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
 from curriculum import permissions, progress, services
-from curriculum.models import Attempt, Cohort, Competency, ContentArea, Enrollment, Program, StepResult
+from curriculum.models import Attempt, Cohort, Competency, ContentArea, Enrollment, Program, Signature, StepResult
 
 GRID_PAGE_SIZE = 25
 COHORT_PAGE_SIZE = 25
@@ -279,8 +279,13 @@ class CompetencyProgress:
 
     @cached_property
     def status(self) -> progress.Status:
+        """A pass whose signature does not verify counts for nothing here: it is not shown as signed."""
         return progress.status_of(
-            passes=sum(1 for attempt in self.attempts if attempt.passed and progress.is_standing(attempt)),
+            passes=sum(
+                1
+                for attempt in self.attempts
+                if attempt.passed and progress.is_standing(attempt) and attempt.signature.verified
+            ),
             attempts=sum(1 for attempt in self.attempts if progress.is_signed(attempt)),
         )
 
@@ -305,6 +310,15 @@ def _attempts_with_everything() -> Any:
     ).prefetch_related(Prefetch("step_results", queryset=StepResult.objects.order_by("order")))
 
 
+def _check_signatures(attempts: list[Attempt], enrollment: Enrollment, competencies: dict[int, Competency]) -> None:
+    """Verify the signatures shown (digest and chain link) from the rows in hand, in one more query:
+    each attempt gets the enrollment and competency already read rather than a query of its own."""
+    for attempt in attempts:
+        attempt.enrollment = enrollment
+        attempt.competency = competencies[attempt.competency_id]
+    Signature.check_all([attempt.signature for attempt in attempts if progress.is_signed(attempt)])
+
+
 def _enrollment_for(request: AuthenticatedRequest, pk: int) -> Enrollment:
     enrollment = get_object_or_404(
         permissions.visible_enrollments(request.user).select_related("student", "cohort__program"), pk=pk
@@ -325,6 +339,11 @@ def _student_progress(
         .order_by("-performed_at", "-pk")
     ):
         attempts_of[attempt.competency_id].append(attempt)
+    _check_signatures(
+        [attempt for attempts in attempts_of.values() for attempt in attempts],
+        enrollment,
+        {competency.pk: competency for competency in competencies},
+    )
     areas = [
         AreaProgress(
             area=area,
@@ -401,14 +420,13 @@ def competency_attempts(request: AuthenticatedRequest, pk: int, competency_pk: i
         what=f"{competency.code} attempts",
         request_meta=request.META,
     )
-    item = CompetencyProgress(
-        competency=competency,
-        attempts=list(
-            _attempts_with_everything()
-            .filter(enrollment=enrollment, competency=competency)
-            .order_by("-performed_at", "-pk")
-        ),
+    attempts = list(
+        _attempts_with_everything()
+        .filter(enrollment=enrollment, competency=competency)
+        .order_by("-performed_at", "-pk")
     )
+    _check_signatures(attempts, enrollment, {competency.pk: competency})
+    item = CompetencyProgress(competency=competency, attempts=attempts)
     is_own = enrollment.student_id == request.user.pk
     return render(
         request,

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import ChainedRecord
+
 
 class Kind(models.TextChoices):
     MIDPOINT = "midpoint", _("Midpoint evaluation of the student")
@@ -46,12 +48,29 @@ class EvaluationItem(models.Model):
         return self.text
 
 
-class Evaluation(models.Model):
-    """A submitted, signed evaluation. It and its answers never change (database triggers)."""
+class Evaluation(ChainedRecord):
+    """A submitted, signed evaluation. It and its answers never change (database triggers).
+
+    The digest covers the answers; each student's evaluations form a chain (`ChainedRecord`), so an
+    evaluation removed or slipped in shows too."""
 
     MEANING = "submitted and signed by"
+    CHAIN = "evaluation"
+    CHAIN_FIELDS = (
+        "placement_id",
+        "student_id",
+        "kind",
+        "evaluator_id",
+        "submitted_at",
+        "comments",
+        "answer_count",
+        "meaning",
+        "digest",
+    )
 
     placement = models.ForeignKey("externships.Placement", on_delete=models.PROTECT, related_name="evaluations")
+    # The placed student, whose chain the evaluation is a link of.
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     evaluator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
@@ -65,7 +84,10 @@ class Evaluation(models.Model):
         verbose_name = _("evaluation")
         verbose_name_plural = _("evaluations")
         ordering = ["submitted_at"]
-        constraints = [models.UniqueConstraint(fields=["placement", "kind"], name="evaluation_once_per_kind")]
+        constraints = [
+            models.UniqueConstraint(fields=["placement", "kind"], name="evaluation_once_per_kind"),
+            models.UniqueConstraint(fields=["student", "chain_position"], name="evaluation_chain_position_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} — {self.placement}"
@@ -90,6 +112,15 @@ class Evaluation(models.Model):
 
     def is_intact(self) -> bool:
         return hmac.compare_digest(self.compute_digest(list(self.answers.all())), self.digest)
+
+    @classmethod
+    def content_problems(cls, pks: list[int]) -> dict[int, str]:
+        """Evaluations whose answers changed, went or grew since signing."""
+        problems = {}
+        for evaluation in cls.objects.filter(pk__in=pks).prefetch_related("answers"):
+            if len(evaluation.answers.all()) != evaluation.answer_count or not evaluation.is_intact():
+                problems[evaluation.pk] = "its answers changed since it was signed"
+        return problems
 
 
 class EvaluationAnswer(models.Model):

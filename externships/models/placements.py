@@ -11,6 +11,8 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import ChainedRecord
+
 MAX_SHIFT = timedelta(hours=12)
 
 
@@ -62,8 +64,25 @@ class ShiftRange(Func):
     output_field = DateTimeRangeField()
 
 
-class HoursEntry(models.Model):
-    """One shift at the site. Approved entries never change (a database trigger refuses it)."""
+class HoursEntry(ChainedRecord):
+    """One shift at the site. Approved entries never change (a database trigger refuses it).
+
+    The approval is what is chained: an entry gets its place in the student's chain of approved
+    hours when it is approved (`ChainedRecord`), so an approval edited, removed or slipped in shows."""
+
+    CHAIN = "approved_hours"
+    CHAIN_FIELDS = (
+        "id",
+        "placement_id",
+        "student_id",
+        "work_date",
+        "starts_at",
+        "ends_at",
+        "activity",
+        "state",
+        "reviewed_by_id",
+        "reviewed_at",
+    )
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Waiting for approval")
@@ -84,6 +103,9 @@ class HoursEntry(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.TextField(_("reason"), blank=True)
+    # Empty until approved: a shift waiting or returned is not a record yet.
+    chain_position = models.PositiveIntegerField(null=True, editable=False)  # type: ignore[assignment]
+    chain_digest = models.CharField(max_length=64, null=True, editable=False)  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("hours entry")
@@ -106,10 +128,21 @@ class HoursEntry(models.Model):
                     (ShiftRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
                 ],
             ),
+            models.CheckConstraint(
+                condition=Q(state="approved", chain_position__isnull=False, chain_digest__isnull=False)
+                | (~Q(state="approved") & Q(chain_position__isnull=True, chain_digest__isnull=True)),
+                name="hours_approved_is_linked",
+            ),
+            models.UniqueConstraint(fields=["student", "chain_position"], name="hours_chain_position_unique"),
         ]
 
     def __str__(self) -> str:
         return f"{self.student} {self.work_date}"
+
+    @classmethod
+    def chain_rows(cls) -> models.QuerySet[HoursEntry]:
+        """Approved entries, and any entry with a place in the chain (approved once, if not now)."""
+        return cls.objects.filter(Q(state=cls.State.APPROVED) | Q(chain_position__isnull=False))
 
     @property
     def duration(self) -> timedelta:

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import chains
 from accounts.models import AccessLog, User
 from externships import permissions
 from externships.models import PRECEPTOR_KINDS, Evaluation, EvaluationAnswer, EvaluationItem, Kind, Placement
@@ -68,6 +69,7 @@ def submit_evaluation(
     ]
     evaluation = Evaluation(
         placement=locked,
+        student_id=locked.enrollment.student_id,
         kind=kind,
         evaluator=evaluator,
         submitted_at=timezone.now(),
@@ -76,8 +78,9 @@ def submit_evaluation(
     )
     evaluation.digest = evaluation.compute_digest(answers)
     try:
-        with transaction.atomic():
-            evaluation.save()
+        with transaction.atomic():  # the head moves only with the row
+            chains.link([evaluation])
+            evaluation.save(force_insert=True)
     except IntegrityError as error:  # a second submission raced this one
         raise ValidationError(_("This evaluation is submitted already; it cannot change.")) from error
     for answer in answers:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
+from accounts import chains
 from accounts.models import User
 from externships.models import MAX_SHIFT, HoursEntry, Placement
 from notifications.services import notify
@@ -176,10 +177,22 @@ def _check_reviewer(placement: Placement, by: User) -> None:
 
 @transaction.atomic
 def approve_entries(*, placement: Placement, by: User, entries: QuerySet[HoursEntry]) -> int:
-    """Approve the given entries of the placement that wait for approval, in one statement. Returns how many."""
+    """Approve the given entries of the placement that wait for approval, linked into the student's
+    chain of approved hours in the order worked. Returns how many."""
     _check_reviewer(placement, by)
-    waiting = entries.filter(placement=placement, state=HoursEntry.State.SUBMITTED)
-    return waiting.update(state=HoursEntry.State.APPROVED, reviewed_by=by, reviewed_at=timezone.now(), return_reason="")
+    waiting = list(
+        entries.filter(placement=placement, state=HoursEntry.State.SUBMITTED)
+        .select_for_update(of=("self",))
+        .order_by("starts_at", "pk")
+    )
+    now = timezone.now()
+    for entry in waiting:
+        entry.state, entry.reviewed_by, entry.reviewed_at, entry.return_reason = HoursEntry.State.APPROVED, by, now, ""
+    chains.link(waiting)
+    HoursEntry.objects.bulk_update(
+        waiting, ["state", "reviewed_by", "reviewed_at", "return_reason", "chain_position", "chain_digest"]
+    )
+    return len(waiting)
 
 
 def week_of(day: date) -> tuple[date, date]:

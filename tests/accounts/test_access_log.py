@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db import connection
+import pytest
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import chains
 from accounts.models import AccessLog
 from tests import factories
 
@@ -24,13 +26,30 @@ def log(actor, student, action="view", *, at=None, target="I.P.1.a attempt 1") -
             target=target,
             request_meta={"REMOTE_ADDR": "10.0.0.7"},
         )
-    return AccessLog.objects.create(actor=actor, student=student, action=action, target=target, at=at)
+    return written(actor=actor, student=student, action=action, target=target, at=at)
+
+
+def written(**fields) -> AccessLog:
+    """A row with the fields given, linked into the student's chain as the app links every row."""
+    entry = AccessLog(**fields)
+    with transaction.atomic():
+        chains.link([entry])
+        entry.save()
+    return entry
+
+
+def test_it_refuses_to_truncate_the_log(alice, irene):
+    entry = log(irene, alice)
+    with pytest.raises(IntegrityError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's pending foreign-key checks first
+        cursor.execute("TRUNCATE accounts_accesslog")
+    assert AccessLog.objects.filter(pk=entry.pk).exists()
 
 
 def test_the_student_sees_who_did_what_when_and_from_where(client, alice, irene, program):
     program.time_zone = "America/Chicago"
     program.save()
-    AccessLog.objects.create(
+    written(
         actor=irene, student=alice, action="sign", target="I.P.1.a attempt 4", ip_address="10.1.2.3",
         at=datetime(2026, 1, 15, 18, 30, tzinfo=UTC),
     )  # fmt: skip

@@ -180,6 +180,15 @@ class TestImmutability:
         with pytest.raises(IntegrityError, match="signed"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(statement.format(attempt=signed.attempt_id, signature=signed.pk))
 
+    @pytest.mark.parametrize(
+        "table", ["curriculum_attempt", "curriculum_stepresult", "curriculum_signature", "curriculum_revocation"]
+    )
+    def test_it_refuses_to_truncate_signed_records(self, signed, table):
+        with pytest.raises(IntegrityError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's pending foreign-key checks first
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        assert Signature.objects.filter(pk=signed.pk).exists()
+
     def test_an_unsigned_draft_may_still_be_discarded(self, alice, irene, competency, program):
         attempt = attempt_for(alice, irene, competency, program)
         services.discard_attempt(attempt=attempt, by=irene)
@@ -252,6 +261,19 @@ class TestViews:
         attempt = Attempt.objects.get()
         assert response.url == reverse("curriculum:attempt-detail", args=[attempt.pk])
         assert (attempt.passed, attempt.setting, attempt.evaluator) == (True, "simulation", irene)
+
+    def test_a_signature_that_does_not_verify_is_not_shown_as_signed(self, client, alice, irene, competency, program):
+        attempt = attempt_for(alice, irene, competency, program)
+        services.sign_attempt(attempt=attempt, signer=irene)
+        with without_triggers() as cursor:
+            cursor.execute(
+                'UPDATE curriculum_stepresult SET performed = false WHERE attempt_id = %s AND "order" = 4', [attempt.pk]
+            )
+        client.force_login(irene)
+        detail = client.get(reverse("curriculum:attempt-detail", args=[attempt.pk])).content.decode()
+        assert "Signature does not verify" in detail and "Signed: performed" not in detail
+        checklist = client.get(self.checkoff_url(alice, competency)).content.decode()
+        assert "Signature does not verify" in checklist and "signed by" not in checklist
 
     def test_a_fail_without_comment_shows_the_error_on_the_comment(self, client, alice, irene, competency, program):
         client.force_login(irene)

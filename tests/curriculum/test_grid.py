@@ -9,6 +9,7 @@ from accounts.models import AccessLog
 from curriculum import progress, services
 from curriculum.models import StaffRole
 from tests import factories
+from tests.curriculum.test_checkoffs import without_triggers
 from tests.queries import queries_for
 
 
@@ -289,6 +290,31 @@ class TestStudentProgress:
         assert step.text in page
         assert "100.0%" in page
         assert f"Signed: performed and evaluated by {irene}" in page
+
+    def test_a_pass_whose_signature_does_not_verify_is_not_shown_as_signed(
+        self, client, alice, irene, dana, blood_pressure, pulse, competencies
+    ):
+        tampered = factories.check_off(enrollment_of(alice), blood_pressure, irene)
+        factories.check_off(enrollment_of(alice), pulse, irene)
+        with without_triggers() as cursor:
+            cursor.execute("UPDATE curriculum_attempt SET comment = 'edited' WHERE id = %s", [tampered.pk])
+        client.force_login(dana)
+        response = client.get(reverse("curriculum:student-competencies", args=[enrollment_of(alice).pk]))
+        page = response.content.decode()
+        assert response.context["achieved"] == 1  # the pulse only
+        assert page.count("Signature does not verify") == 1
+        assert page.count(f"Signed: performed and evaluated by {irene}") == 1
+
+    def test_a_signature_whose_chain_link_is_gone_does_not_verify(self, client, alice, irene, pulse, competencies):
+        """Removing an earlier signature (its pass then reads as a draft) breaks the next one's link."""
+        removed = factories.check_off(enrollment_of(alice), pulse, irene)
+        factories.check_off(enrollment_of(alice), pulse, irene)
+        with without_triggers() as cursor:
+            cursor.execute("DELETE FROM curriculum_signature WHERE attempt_id = %s", [removed.pk])
+        client.force_login(alice)
+        response = client.get(reverse("curriculum:my-competencies"))
+        assert "Signature does not verify" in response.content.decode()
+        assert response.context["achieved"] == 0
 
     def test_a_student_with_everything_achieved_is_told_so(self, client, alice, irene, competencies):
         for competency in competencies:

@@ -96,7 +96,16 @@ class TestChecklistContent:
         checklist = pdf.master_checklist(alice.enrollments.get())
         assert (checklist.achieved, checklist.unverified) == (0, 1)
         client.force_login(dana)
-        assert "failed its integrity check" in pdf_text(client.get(checklist_url(alice)).content)
+        assert "does not verify and is left out" in pdf_text(client.get(checklist_url(alice)).content)
+
+    def test_a_pass_whose_chain_link_is_gone_is_not_printed(self, alice, irene, vitals, empathy):
+        """An earlier signature removed with triggers off: the next one no longer follows from its chain."""
+        removed = check_off(alice, irene, vitals, days_ago=3)
+        check_off(alice, irene, empathy, days_ago=1)
+        with without_triggers() as cursor:
+            cursor.execute("DELETE FROM curriculum_signature WHERE attempt_id = %s", [removed.pk])
+        checklist = pdf.master_checklist(alice.enrollments.get())
+        assert (checklist.achieved, checklist.unverified) == (0, 1)
 
     def test_drafts_fails_and_revoked_passes_leave_the_row_blank(self, alice, irene, dana, vitals):
         check_off(alice, irene, vitals, sign=False)

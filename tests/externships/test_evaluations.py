@@ -100,6 +100,16 @@ class TestImmutable:
             with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(sql, [pk])
 
+    @pytest.mark.parametrize(
+        "table", ["externships_evaluation", "externships_evaluationanswer", "externships_hoursentry"]
+    )
+    def test_it_refuses_to_truncate_signed_and_approved_records(self, active, paula, table):
+        evaluation = submit(active, Kind.MIDPOINT, paula)
+        with pytest.raises(IntegrityError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's pending foreign-key checks first
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+        assert Evaluation.objects.filter(pk=evaluation.pk).exists()
+
     def test_no_answer_can_be_added_later(self, active, paula):
         evaluation = submit(active, Kind.MIDPOINT, paula)
         with pytest.raises(IntegrityError), transaction.atomic():

@@ -7,6 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from externships.models import HoursEntry, Placement
@@ -122,19 +123,25 @@ class TestLogging:
 
 
 class TestReview:
-    def test_the_preceptor_approves_a_week_in_one_statement(self, active, paula, django_assert_num_queries):
-        # Two whole weeks in the past, whatever today's weekday: the next week's shift must not end in the future.
-        today = active.enrollment.cohort.program.today()
-        Placement.objects.filter(pk=active.pk).update(start_on=today - timedelta(days=28))
-        monday = hours_services.week_of(today - timedelta(days=14))[0]
-        for offset in range(5):
+    def test_the_preceptor_approves_a_week_at_a_fixed_query_cost(self, active, paula, alice):
+        monday = hours_services.week_of(active.start_on + timedelta(days=7))[0]
+        shift(active, monday)
+        shift(active, active.start_on)  # an earlier week stays waiting
+        with CaptureQueriesContext(connection) as one:
+            assert hours_services.approve_week(placement=active, by=paula, week_start=monday) == 1
+        for offset in range(1, 5):
             shift(active, monday + timedelta(days=offset))
-        shift(active, monday + timedelta(days=7))  # the next week stays waiting
-        with django_assert_num_queries(4):  # savepoint, the preceptor, one UPDATE, release: whatever the count
-            approved = hours_services.approve_week(placement=active, by=paula, week_start=monday)
-        assert approved == 5
-        assert HoursEntry.objects.filter(state=HoursEntry.State.APPROVED, reviewed_by=paula).count() == 5
+        shift(active, monday + timedelta(days=6))
+        with CaptureQueriesContext(connection) as five:
+            assert hours_services.approve_week(placement=active, by=paula, week_start=monday) == 5
+        assert len(five.captured_queries) <= len(one.captured_queries)  # the first approval made the chain's head
+        assert HoursEntry.objects.filter(state=HoursEntry.State.APPROVED, reviewed_by=paula).count() == 6
         assert HoursEntry.objects.filter(state=HoursEntry.State.SUBMITTED).count() == 1
+        assert list(
+            HoursEntry.objects.filter(student=alice, state=HoursEntry.State.APPROVED)
+            .order_by("chain_position")
+            .values_list("chain_position", flat=True)
+        ) == [1, 2, 3, 4, 5, 6]
 
     def test_only_the_placement_preceptor_approves(self, active, carlos, alice):
         shift(active, active.start_on)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts import chains
 from accounts.models import User
 from curriculum.models import Cohort, Program
 from externships import reminders
@@ -281,9 +282,19 @@ def _other_requirement(program: Program, **fields: object):  # -> ComplianceRequ
 
 
 def _evaluate(placement: Placement, kind: str, evaluator: User) -> Evaluation:
-    return Evaluation.objects.create(
-        placement=placement, kind=kind, evaluator=evaluator, submitted_at=LONG_AGO, answer_count=0, digest="-"
+    evaluation = Evaluation(
+        placement=placement,
+        student_id=placement.enrollment.student_id,
+        kind=kind,
+        evaluator=evaluator,
+        submitted_at=LONG_AGO,
+        answer_count=0,
+        digest="-",
     )
+    with transaction.atomic():
+        chains.link([evaluation])
+        evaluation.save()
+    return evaluation
 
 
 class TestSiteEvaluationDue:
@@ -370,9 +381,12 @@ class TestHoursAwaitingApproval:
         _set(active, start_on=date(2026, 6, 1), end_on=date(2026, 7, 31))
         for day, state in ((8, HoursEntry.State.APPROVED), (9, HoursEntry.State.RETURNED)):
             entry = _logged(shift(active, date(2026, 6, day)), _utc(2026, 6, 9, 0, 0))
-            HoursEntry.objects.filter(pk=entry.pk).update(
-                state=state, reviewed_by=paula, reviewed_at=_utc(2026, 6, 10), return_reason="Fix the times"
-            )
+            entry.state, entry.reviewed_by, entry.reviewed_at = state, paula, _utc(2026, 6, 10)
+            entry.return_reason = "Fix the times" if state == HoursEntry.State.RETURNED else ""
+            with transaction.atomic():
+                if state == HoursEntry.State.APPROVED:
+                    chains.link([entry])  # an approval is a link of the student's chain
+                entry.save()
         assert _plan(MORNING, "hours_awaiting_approval") == []
 
     def test_nor_for_a_preceptor_no_longer_active(self, paula, active):
