@@ -189,6 +189,22 @@ class TestImmutability:
             cursor.execute(f"TRUNCATE {table} CASCADE")
         assert Signature.objects.filter(pk=signed.pk).exists()
 
+    def test_an_empty_temporary_table_of_the_same_name_does_not_blind_the_triggers(self, signed):
+        # pg_temp comes first on a caller's search_path; the functions pin theirs to their own schema.
+        with pytest.raises(IntegrityError, match="signed"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE TEMPORARY TABLE curriculum_signature (attempt_id bigint) ON COMMIT DROP")
+            cursor.execute("UPDATE curriculum_attempt SET comment = 'changed' WHERE id = %s", [signed.attempt_id])
+
+    def test_every_trigger_function_pins_its_search_path(self, db):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT proname FROM pg_proc WHERE proname LIKE 'checkoff\\_%%' AND NOT EXISTS "
+                "(SELECT 1 FROM unnest(proconfig) AS setting WHERE setting LIKE 'search_path=%%pg_temp')"
+            )
+            assert cursor.fetchall() == []
+            cursor.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'checkoff\\_%%'")
+            assert cursor.fetchone()[0] >= 9
+
     def test_an_unsigned_draft_may_still_be_discarded(self, alice, irene, competency, program):
         attempt = attempt_for(alice, irene, competency, program)
         services.discard_attempt(attempt=attempt, by=irene)
