@@ -29,6 +29,11 @@ from django.utils.translation import gettext as _
 from accounts.models import GENESIS, ChainedRecord, ChainHead, chain_value
 
 
+class BrokenChain(ValidationError):
+    """A chain's head fails its seal: its rows were changed, or SIGNATURE_KEY is not the key that
+    sealed them. Nothing more is recorded for that student until the program office has looked."""
+
+
 def chained_models() -> list[type[ChainedRecord]]:
     """Every kind of chained record, found among the installed models (accounts imports no domain app)."""
     return sorted(
@@ -50,7 +55,7 @@ def link(rows: Sequence[ChainedRecord]) -> None:
     heads = _locked_heads(model.CHAIN, {row.student_id for row in rows})
     if not all(head.is_sealed() for head in heads.values()):
         # Extending a forged head would seal the forgery: whatever it hides would then verify.
-        raise ValidationError(
+        raise BrokenChain(
             _(
                 "This student's records fail their integrity check, so nothing more can be recorded for them. "
                 "The program office must run verify_records."

@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
+    "accounts.middleware.BrokenChainMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "curriculum.middleware.RequireStaffTwoFactorMiddleware",
     "curriculum.middleware.ProgramTimeZoneMiddleware",

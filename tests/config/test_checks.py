@@ -184,6 +184,7 @@ def test_the_deploy_check_reports_no_issues_with_production_settings_and_the_app
         {
             "DEBUG": "0",
             "SECRET_KEY": "x7#kq2!vZp9@Lr4$Wm8^Tn3&Yb6*Hc1(Jd5)Fg0-Se7+Ua2=Qi",
+            "SIGNATURE_KEY": "m3!Rt8@Vx1#Kp6$Zq9^Lw2&Hn5*Bd7(Cf4)Gj0-Sy3+Ue8=Pa",
             "ALLOWED_HOSTS": "checkoff.school.example",
             "DATABASE_URL": roles.url(roles.app),
         }
