@@ -20,9 +20,8 @@ STUDENT = "student@demo.checkoff.test"
 
 
 @pytest.fixture
-def program(settings, db) -> Program:
+def program(demo_for_module, db, settings) -> Program:
     settings.DEBUG = True
-    call_command("seed_demo")
     return Program.objects.get(code="MA-DIPLOMA")
 
 

@@ -16,11 +16,10 @@ from notifications.models import Notification, Reminder
 
 
 @pytest.fixture
-def seeded(settings, db, tmp_path):
+def seeded(demo_for_module, db, settings, tmp_path):
     settings.DEBUG = True
     settings.EMAIL_BACKEND = "notifications.mail.DemoMailboxBackend"
     settings.DEMO_MAILBOX_DIR = tmp_path / "mail"
-    call_command("seed_demo")
     return Program.objects.get(code="MA-DIPLOMA")
 
 
