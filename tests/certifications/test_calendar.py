@@ -179,6 +179,11 @@ class TestFeed:
     def test_an_unknown_token_is_404(self, client, db):
         assert client.get(reverse("certifications:calendar-feed", args=["nope"])).status_code == 404
 
+    @pytest.mark.parametrize("token", ["%00", "a%00b", "%C3%A9t%C3%A9", "x" * 10_000])
+    def test_a_token_no_feed_could_have_is_404_signed_out(self, client, db, token):
+        # A NUL reached PostgreSQL and answered 500; the address now matches no pattern.
+        assert client.get(f"/calendar/{token}.ics").status_code == 404
+
     def test_an_inactive_persons_feed_is_404(self, client, alice):
         url = self.open_feed(client, alice)
         alice.is_active = False

@@ -137,6 +137,16 @@ class TestAccess:
             assert client.get(urls(program)[name]).status_code == 404, name
         assert client.post(urls(program)["confirm"]).status_code == 404
 
+    def test_a_code_holding_a_nul_is_not_found(self, client, dana, program):
+        # A NUL reached PostgreSQL and answered 500; the address now matches no pattern.
+        client.force_login(dana)
+        for url in (
+            f"/programs/{program.code}/certifications/tracks/%00/",
+            f"/programs/{program.code}/certifications/tracks/CMA%00/edit/",
+            "/programs/%00/certifications/tracks/",
+        ):
+            assert client.get(url).status_code == 404, url
+
     def test_another_programs_track_code_is_not_found_here(self, client, dana, program):
         client.force_login(dana)
         for name in ("detail", "edit", "domains"):
