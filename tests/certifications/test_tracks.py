@@ -253,6 +253,8 @@ class TestEdit:
             ("max_attempts", "0", "Attempts allowed must be at least 1."),
             ("completion_window_days", "soon", "Days before completion a student may test: enter a whole number"),
             ("recertification_months", "40000", "Recertification cycle (months) must be at most 32767."),
+            ("eligibility_routes", "Graduates\nRecent\x00 graduates", "Eligibility routes: remove the null character"),
+            ("eligibility_routes", "x" * 501, "Eligibility routes: “xxxxxxxx"),
         ],
     )
     def test_bad_input_names_the_value_and_changes_nothing(self, client, dana, program, cma, field, typed, message):
