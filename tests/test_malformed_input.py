@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.contrib.messages import constants as message_levels
@@ -360,6 +360,13 @@ class FormReader(HTMLParser):
                 multipart=attributes.get("enctype") == "multipart/form-data",
             )
             self.forms.append(self.form)
+            return
+        if tag == "a" and "?" in attributes.get("href", ""):
+            # A link with a query (a filter, a page number) is a GET form whose fields are its parameters.
+            path, _question, query = attributes["href"].partition("?")
+            link = Form(method="get", action=path or urlsplit(self.page_url).path, multipart=False)
+            link.fields = [Field(name, "hidden", value) for name, value in parse_qsl(query, keep_blank_values=True)]
+            self.forms.append(link)
             return
         if self.form is None or "disabled" in attributes:
             return
