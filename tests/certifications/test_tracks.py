@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certifications import services_tracks as services
 from certifications.forms_tracks import TrackForm
@@ -449,3 +451,12 @@ def test_a_track_page_costs_the_same_queries_at_5x_the_domains(client, dana, pro
         ContentDomain(track=cma, name=f"Extra {index}", items=4, tags=["x"], order=10 + index) for index in range(12)
     )
     assert queries_for(client, dana, url) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_line_of_tags_gives_trimmed_lower_case_tags_once_each(text):
+    tags = services.clean_tags(text)
+    assert all(tag and tag == " ".join(tag.split()) and tag == tag.lower() and "," not in tag for tag in tags)
+    assert len(set(tags)) == len(tags)
+    assert services.clean_tags(", ".join(tags)) == tags
