@@ -37,12 +37,12 @@ from __future__ import annotations
 import re
 import time
 import traceback
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -119,8 +119,7 @@ def program_records(
     draft = factories.check_off(enrollment, draft_competency, instructor, signed=False)
     step = ChecklistStep.objects.filter(program=program, competency=signed_competency).first()
     if preceptor is None:
-        site = SiteFactory(program=program)
-        preceptor = PreceptorFactory(site=site).user
+        preceptor = cast(User, PreceptorFactory(site=SiteFactory(program=program)).user)
     preceptorship = preceptor.preceptorships.get()
     placement = PlacementFactory(
         enrollment=enrollment, site=preceptorship.site, preceptor=preceptorship, created_by=coordinator
@@ -533,7 +532,7 @@ class Walk:
     role: str = "anonymous"
     failures: list[str] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
-    seconds: Counter[str] = field(default_factory=Counter)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     phase: str = "pages"
     forms_seen: set[tuple[str, str, tuple[str, ...]]] = field(default_factory=set)
     methods_seen: set[str] = field(default_factory=set)
