@@ -4,7 +4,7 @@ from accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("invitation/<str:token>/", views.accept_invitation, name="accept-invitation"),
+    path("invitation/<token:token>/", views.accept_invitation, name="accept-invitation"),
     path("preferences/", views.preferences, name="preferences"),
     path("access-log/", views.access_log, name="access-log"),
 ]

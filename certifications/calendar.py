@@ -2,8 +2,9 @@
 
 Written here rather than with a library: the file is small (one all-day VEVENT per exam), and the
 few rules that matter are kept below: CRLF line endings, text escaping of backslash, semicolon,
-comma and newline, lines folded at 75 octets without splitting a UTF-8 character, a UID that stays
-the same for an attempt so a calendar app updates the event when the booking moves.
+comma and newline (other control characters become spaces), lines folded at 75 octets without
+splitting a UTF-8 character, a UID that stays the same for an attempt so a calendar app updates the
+event when the booking moves.
 
 A feed's token is the credential: whoever holds the URL reads the dates, so the student can revoke
 it (the old URL then answers 404) and open a new one with a new token.
@@ -11,6 +12,7 @@ it (the old URL then answers 404) and open a new one with a new token.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
@@ -24,12 +26,16 @@ from certifications.models import CalendarFeed, ExamAttempt
 PRODUCT = "-//Checkoff//Exam dates//EN"
 UID_DOMAIN = "checkoff.exam-attempts"
 FOLD_AT = 75  # octets, CRLF excluded (RFC 5545, 3.1)
+FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # controls but the tab (RFC 5545, 3.3.11)
 
 
 def escape_text(value: str) -> str:
-    """A TEXT value (RFC 5545, 3.3.11): backslash first, then ; and , and every kind of newline."""
+    """A TEXT value (RFC 5545, 3.3.11): backslash first, then ; and , and every kind of newline; any
+    other control character, which TEXT may not hold (a vertical tab typed into a location went into
+    the file as it was), becomes a space."""
     value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+    value = value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+    return FORBIDDEN_IN_TEXT.sub(" ", value)
 
 
 def fold(line: str) -> str:

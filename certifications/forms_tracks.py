@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy
 
 from certifications.models import CertificationTrack, ContentDomain
 from certifications.services_tracks import DomainValues, clean_tags, domain_problems
+from curriculum.forms import ItemsField
 
 SMALL_NUMBER_MAX = 32767  # PostgreSQL's smallint, the columns' type
 TAG_MAX_LENGTH = 60
+ROUTE_MAX_LENGTH = 500  # a route is a sentence; the longest of the reference tracks has 149 characters
 
 
 def _model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
@@ -77,21 +79,6 @@ class NamedNumberField(forms.IntegerField):
             raise forms.ValidationError(
                 _("%(field)s: enter a whole number, or leave it empty.") % {"field": self.named_label}
             ) from None
-
-
-class LinesField(forms.CharField):
-    """A list typed one item a line; blank lines are left out."""
-
-    widget = forms.Textarea(attrs={"rows": 6})
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return "\n".join(value)
-        return value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def _number(name: str, minimum: int = 0) -> NamedNumberField:
@@ -154,8 +141,10 @@ class TrackForm(forms.Form):
     exam_minutes = _number("exam_minutes", minimum=1)
     passing_score = _number("passing_score")
     score_scale = _text("score_scale", max_length=40)
-    eligibility_routes = LinesField(
+    eligibility_routes = ItemsField(
         label=_label(CertificationTrack, "eligibility_routes"),
+        separator="\n",
+        item_max_length=ROUTE_MAX_LENGTH,
         required=False,
         help_text=gettext_lazy("One route a line, as the awarding body words it."),
     )

@@ -3,7 +3,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
-import config.admin  # noqa: F401  (locks the admin down before its URLs are built)
+import config.admin  # locks the admin down before its URLs are built
+import config.converters  # noqa: F401  (registers the converters the apps' URLs use)
 from curriculum.views import coursework as curriculum_views
 
 urlpatterns = [

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -26,6 +27,59 @@ from curriculum.models import (
     code_validator,
 )
 from curriculum.services.frameworks import check_framework_change
+
+
+class ItemsField(forms.CharField):
+    """A list typed as text: "family medicine, pediatrics", or one item a line with `separator="\\n"`.
+
+    Each item is trimmed, its inner spaces collapsed; blank items and repeats (ignoring case) are left
+    out, and an item longer than `item_max_length` is refused by name. A NUL is refused before the text
+    is split: Django checks a CharField for NUL on `str(value)`, which for a list is its repr, where a
+    NUL is written as the four characters `\\x00`; so it passed, and PostgreSQL refused the row (a 500).
+    Every field that takes a list as text uses this one, so the check is made in one place."""
+
+    default_error_messages = {
+        "null_characters_not_allowed": _("%(field)s: remove the null character; it cannot be stored."),
+        "item_too_long": _("%(field)s: “%(item)s” is too long, at most %(limit)s characters each."),
+    }
+
+    def __init__(self, *, item_max_length: int, separator: str = ",", **kwargs: Any) -> None:
+        self.item_max_length = item_max_length
+        self.separator = separator
+        if separator == "\n":
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 6}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(value) if self.separator == "\n" else ", ".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        if "\x00" in text:
+            raise ValidationError(
+                self.error_messages["null_characters_not_allowed"],
+                code="null_characters_not_allowed",
+                params={"field": self.label},
+            )
+        parts = text.splitlines() if self.separator == "\n" else text.split(self.separator)
+        items: dict[str, str] = {}
+        for part in parts:
+            item = " ".join(part.split())
+            if item:
+                items.setdefault(item.casefold(), item)
+        return list(items.values())
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        for item in value:
+            if len(item) > self.item_max_length:
+                raise ValidationError(
+                    self.error_messages["item_too_long"],
+                    code="item_too_long",
+                    params={"field": self.label, "item": Truncator(item).chars(50), "limit": self.item_max_length},
+                )
 
 
 class DateInput(forms.DateInput):
@@ -271,23 +325,6 @@ class RevocationForm(forms.Form):
 # --- Frameworks, checklists, course mapping ---------------------------------------------------------
 
 
-class TagsField(forms.CharField):
-    """Exam domains typed as words separated by commas, kept as a list without blanks or repeats."""
-
-    def prepare_value(self, value: Any) -> Any:
-        return ", ".join(value) if isinstance(value, list | tuple) else value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        tags = list(dict.fromkeys(tag.strip() for tag in text.split(",") if tag.strip()))
-        too_long = [tag for tag in tags if len(tag) > 40]
-        if too_long:
-            raise forms.ValidationError(
-                _("An exam domain has at most 40 characters: %(tag)s") % {"tag": too_long[0][:50]}
-            )
-        return tags
-
-
 class CompetencyForm(forms.Form):
     """A framework row as a director confirms or corrects it; saved through services, not by the form."""
 
@@ -299,8 +336,9 @@ class CompetencyForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=300)
     domain = forms.ChoiceField(label=_("Domain"), choices=Domain.choices)
-    tags = TagsField(
+    tags = ItemsField(
         label=_("Exam domains"),
+        item_max_length=40,  # the length of the column's items (Competency.tags)
         required=False,
         help_text=_("Separated by commas, e.g. vitals, phlebotomy."),
     )

@@ -36,7 +36,8 @@ class TimingForm(forms.Form):
     def clean_offsets(self) -> list[int]:
         text = self.cleaned_data["offsets"]
         parts = [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
-        if not all(part.isdigit() for part in parts):
+        # isascii() too: "²" and "١" are digits to isdigit() but int() refuses the first (a 500 it was).
+        if not all(part.isascii() and part.isdigit() for part in parts):
             raise forms.ValidationError(
                 _("%(kind)s: write whole numbers of days separated by commas, e.g. 30, 7, 1."),
                 params={"kind": self.kind.label},

@@ -114,7 +114,8 @@ def _header_value(name: str, value: str) -> str:
 def _part(content_type: str, text: str, *, eight_bit: bool) -> bytes:
     """One alternative, in its canonical form (CRLF line ends, RFC 2046). As it is (8bit, as Django
     sends it) where the server takes 8-bit mail and no line passes SMTP's 998; otherwise base64."""
-    canonical = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+    # A lone CR is a line end too, as Django's generator reads it: SMTP forbids a bare CR in the data.
+    canonical = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode("utf-8")
     if eight_bit and all(len(line) <= 998 for line in canonical.split(b"\r\n")):
         # The line end before the next boundary is the boundary's, not the text's (RFC 2046 5.1.1).
         encoding, body = "8bit", canonical + b"\r\n"

@@ -3,19 +3,19 @@ from django.urls import URLPattern, path
 from certifications.views import imports
 
 urlpatterns: list[URLPattern] = [
-    path("programs/<str:code>/certifications/import/exam-results/", imports.exam_import, name="exam-import"),
+    path("programs/<code:code>/certifications/import/exam-results/", imports.exam_import, name="exam-import"),
     path(
-        "programs/<str:code>/certifications/import/exam-results/example.csv",
+        "programs/<code:code>/certifications/import/exam-results/example.csv",
         imports.exam_import_example,
         name="exam-import-example",
     ),
     path(
-        "programs/<str:code>/certifications/import/graduate-outcomes/",
+        "programs/<code:code>/certifications/import/graduate-outcomes/",
         imports.outcomes_import,
         name="outcomes-import",
     ),
     path(
-        "programs/<str:code>/certifications/import/graduate-outcomes/example.csv",
+        "programs/<code:code>/certifications/import/graduate-outcomes/example.csv",
         imports.outcomes_import_example,
         name="outcomes-import-example",
     ),

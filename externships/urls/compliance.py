@@ -8,8 +8,8 @@ urlpatterns = [
     path("compliance/records/<int:pk>/document/", views.compliance_document, name="compliance-document"),
     path("compliance/records/<int:pk>/approve/", views.compliance_approve, name="compliance-approve"),
     path("compliance/records/<int:pk>/reject/", views.compliance_reject, name="compliance-reject"),
-    path("programs/<str:code>/compliance/review/", views.compliance_review, name="compliance-review"),
-    path("programs/<str:code>/compliance/requirements/", views.requirement_list, name="requirement-list"),
-    path("programs/<str:code>/compliance/requirements/new/", views.requirement_create, name="requirement-create"),
+    path("programs/<code:code>/compliance/review/", views.compliance_review, name="compliance-review"),
+    path("programs/<code:code>/compliance/requirements/", views.requirement_list, name="requirement-list"),
+    path("programs/<code:code>/compliance/requirements/new/", views.requirement_create, name="requirement-create"),
     path("compliance/requirements/<int:pk>/edit/", views.requirement_edit, name="requirement-edit"),
 ]

@@ -3,8 +3,8 @@ from django.urls import URLPattern, path
 from externships.views import placements
 
 urlpatterns: list[URLPattern] = [
-    path("programs/<str:code>/placements/", placements.placement_list, name="placement-list"),
-    path("programs/<str:code>/placements/new/", placements.placement_create, name="placement-create"),
+    path("programs/<code:code>/placements/", placements.placement_list, name="placement-list"),
+    path("programs/<code:code>/placements/new/", placements.placement_create, name="placement-create"),
     path("placements/<int:pk>/", placements.placement_detail, name="placement-detail"),
     path("placements/<int:pk>/edit/", placements.placement_edit, name="placement-edit"),
     path("placements/<int:pk>/start/", placements.placement_activate, name="placement-activate"),

@@ -3,8 +3,8 @@ from django.urls import path
 from externships.views import sites as views
 
 urlpatterns = [
-    path("programs/<str:code>/sites/", views.site_list, name="site-list"),
-    path("programs/<str:code>/sites/new/", views.site_create, name="site-create"),
+    path("programs/<code:code>/sites/", views.site_list, name="site-list"),
+    path("programs/<code:code>/sites/new/", views.site_create, name="site-create"),
     path("sites/<int:pk>/", views.site_detail, name="site-detail"),
     path("sites/<int:pk>/edit/", views.site_edit, name="site-edit"),
     path("sites/<int:pk>/preceptors/add/", views.preceptor_add, name="preceptor-add"),

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -125,8 +125,12 @@ def _student_compliance(enrollment: Enrollment) -> StudentCompliance:
 def _back(request: AuthenticatedRequest, default: str) -> HttpResponse:
     """Back to the page the action came from (the queue, or a student's page), if it is ours."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(target)
+    # Only a path of this site, and never through redirect(): it reads a word without a slash or a
+    # dot as the name of a URL pattern to reverse, and a tampered `next` answered 500.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
     return redirect(default)
 
 

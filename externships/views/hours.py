@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -153,16 +153,12 @@ def shift_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def week_approve(request: AuthenticatedRequest, pk: int, monday: str) -> HttpResponse:
+def week_approve(request: AuthenticatedRequest, pk: int, monday: date) -> HttpResponse:
     placement = placement_for(request, pk)
     if not permissions.can_review_hours(request.user, placement):
         raise PermissionDenied
     try:
-        week_start = date.fromisoformat(monday)
-    except ValueError as error:
-        raise Http404 from error
-    try:
-        approved = hours_services.approve_week(placement=placement, by=request.user, week_start=week_start)
+        approved = hours_services.approve_week(placement=placement, by=request.user, week_start=monday)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -173,6 +169,6 @@ def week_approve(request: AuthenticatedRequest, pk: int, monday: str) -> HttpRes
                 "%(count)s shifts of the week of %(monday)s approved.",
                 approved,
             )
-            % {"count": approved, "monday": date_format(hours_services.week_of(week_start)[0])},
+            % {"count": approved, "monday": date_format(hours_services.week_of(monday)[0])},
         )
     return _back(placement)

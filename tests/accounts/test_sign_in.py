@@ -15,6 +15,9 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts import services, tokens
 from accounts.models import Invitation, User
@@ -318,3 +321,10 @@ def test_the_footer_links_the_demo_mailbox_only_in_debug(client, settings, db):
     assert reverse("notifications:mailbox") in client.get(reverse("account_login")).content.decode()
     settings.DEBUG = False
     assert reverse("notifications:mailbox") not in client.get(reverse("account_login")).content.decode()
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120))
+def test_any_text_as_an_invitation_token_names_no_invitation(text):
+    # Whatever a link was mangled into, reading it answers "no invitation", never an exception.
+    assert tokens.read_token(text) is None

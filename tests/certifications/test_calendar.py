@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from certifications import calendar
 from certifications.models import CalendarFeed, ExamAttempt
@@ -179,6 +181,11 @@ class TestFeed:
     def test_an_unknown_token_is_404(self, client, db):
         assert client.get(reverse("certifications:calendar-feed", args=["nope"])).status_code == 404
 
+    @pytest.mark.parametrize("token", ["%00", "a%00b", "%C3%A9t%C3%A9", "x" * 10_000])
+    def test_a_token_no_feed_could_have_is_404_signed_out(self, client, db, token):
+        # A NUL reached PostgreSQL and answered 500; the address now matches no pattern.
+        assert client.get(f"/calendar/{token}.ics").status_code == 404
+
     def test_an_inactive_persons_feed_is_404(self, client, alice):
         url = self.open_feed(client, alice)
         alice.is_active = False
@@ -196,3 +203,36 @@ class TestFeed:
         client.force_login(alice)
         response = client.post(reverse("certifications:calendar-feed-revoke"), follow=True)
         assert "You had no calendar address to revoke." in response.content.decode()
+
+
+# --- Any text a booking holds ----------------------------------------------------------------------
+
+# Control characters a TEXT value may not hold (RFC 5545, 3.3.11): all but the tab.
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def unfold_and_unescape(folded: str) -> str:
+    lines = folded.split("\r\n")
+    value = lines[0] + "".join(line[1:] for line in lines[1:])
+    return re.sub(r"\\(.)", lambda match: "\n" if match.group(1) in "nN" else match.group(1), value)
+
+
+def as_the_calendar_keeps_it(text: str) -> str:
+    """Line breaks of any kind become the one TEXT knows; other control characters become spaces."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(CONTROL.sub(" ", line) for line in text.split("\n"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+@example("Room 4\r\nBEGIN:VEVENT\r\nSUMMARY:injected")
+@example("tab\there, vertical\x0btab, form\x0cfeed, nul\x00, \x1c\x85\u2028 separators")
+@example("Clínica 🩺 " * 30)
+def test_any_text_stays_one_property_within_75_octets_and_reads_back(text):
+    folded = calendar.fold(f"LOCATION:{calendar.escape_text(text)}")
+    physical = folded.split("\r\n")
+    assert all(len(line.encode("utf-8")) <= calendar.FOLD_AT for line in physical)
+    assert all(line.startswith(" ") for line in physical[1:])
+    # No line break of its own (a new property, an injected event), no control character TEXT forbids.
+    assert not any(CONTROL.search(line) for line in physical)
+    assert unfold_and_unescape(folded) == "LOCATION:" + as_the_calendar_keeps_it(text)

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from certifications import services_tracks as services
 from certifications.forms_tracks import TrackForm
@@ -137,6 +139,16 @@ class TestAccess:
             assert client.get(urls(program)[name]).status_code == 404, name
         assert client.post(urls(program)["confirm"]).status_code == 404
 
+    def test_a_code_holding_a_nul_is_not_found(self, client, dana, program):
+        # A NUL reached PostgreSQL and answered 500; the address now matches no pattern.
+        client.force_login(dana)
+        for url in (
+            f"/programs/{program.code}/certifications/tracks/%00/",
+            f"/programs/{program.code}/certifications/tracks/CMA%00/edit/",
+            "/programs/%00/certifications/tracks/",
+        ):
+            assert client.get(url).status_code == 404, url
+
     def test_another_programs_track_code_is_not_found_here(self, client, dana, program):
         client.force_login(dana)
         for name in ("detail", "edit", "domains"):
@@ -243,6 +255,8 @@ class TestEdit:
             ("max_attempts", "0", "Attempts allowed must be at least 1."),
             ("completion_window_days", "soon", "Days before completion a student may test: enter a whole number"),
             ("recertification_months", "40000", "Recertification cycle (months) must be at most 32767."),
+            ("eligibility_routes", "Graduates\nRecent\x00 graduates", "Eligibility routes: remove the null character"),
+            ("eligibility_routes", "x" * 501, "Eligibility routes: “xxxxxxxx"),
         ],
     )
     def test_bad_input_names_the_value_and_changes_nothing(self, client, dana, program, cma, field, typed, message):
@@ -536,3 +550,12 @@ class TestCountedTracks:
         assert "Counts for MAERB" in detail and "Counts for ABHES" in detail
         form = client.get(urls(program)["edit"]).content.decode()
         assert 'name="counts_for_maerb"' in form and 'name="counts_for_abhes"' in form
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_line_of_tags_gives_trimmed_lower_case_tags_once_each(text):
+    tags = services.clean_tags(text)
+    assert all(tag and tag == " ".join(tag.split()) and tag == tag.lower() and "," not in tag for tag in tags)
+    assert len(set(tags)) == len(tags)
+    assert services.clean_tags(", ".join(tags)) == tags

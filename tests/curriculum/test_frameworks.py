@@ -398,6 +398,7 @@ class TestConfirming:
             ("passing_score", "0"),
             ("passing_score", "eighty"),
             ("tags", "vitals, " + "x" * 41),
+            ("tags", "vitals, card\x00iology"),
         ],
     )
     def test_a_bad_correction_names_the_field_and_changes_nothing(

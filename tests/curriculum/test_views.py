@@ -127,6 +127,12 @@ class TestPrograms:
             == 404
         )
 
+    @pytest.mark.parametrize("code", ["%00", "MA%00", "%00/edit"])
+    def test_a_code_holding_a_nul_is_not_found_signed_in_or_out(self, client, dana, code):
+        # A NUL reached PostgreSQL and answered 500; the address now matches no pattern.
+        assert client.get(f"/programs/{code}/").status_code == 404
+        assert get(client, dana, f"/programs/{code}/").status_code == 404
+
     def test_a_student_gets_404_for_the_program_page(self, client, alice, program):
         assert get(client, alice, reverse("curriculum:program-detail", args=[program.code])).status_code == 404
 

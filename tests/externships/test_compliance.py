@@ -515,6 +515,14 @@ class TestReviewActions:
         response = post(client, dana, approve_url(pending), {"next": "https://evil.example/"})
         assert response.url == review_url(program)
 
+    @pytest.mark.parametrize("target", ["walker", "wal\x00ker", "1" + "0" * 30, "//evil.example/"])
+    def test_a_next_that_is_not_a_path_here_goes_to_the_queue(self, client, program, dana, pending, target):
+        # redirect() read a word without a slash or a dot as a URL pattern's name: NoReverseMatch, a 500.
+        response = post(client, dana, approve_url(pending), {"next": target})
+        assert response.status_code == 302 and response.url == review_url(program)
+        response = post(client, dana, reject_url(pending), {"reason": "Expired card.", "next": target})
+        assert response.status_code == 302 and response.url == review_url(program)
+
     def test_the_director_rejects_with_a_reason(self, client, dana, pending):
         assert post(client, dana, reject_url(pending), {"reason": "Expired card."}).status_code == 302
         pending.refresh_from_db()

@@ -227,9 +227,10 @@ class TestHoursPages:
         entry.refresh_from_db()
         assert entry.state == HoursEntry.State.SUBMITTED
 
-    def test_a_bad_week_is_not_found(self, client, paula, active):
+    @pytest.mark.parametrize("week", ["not-a-date", "2026-02-30", "0000-00-00", "%00"])
+    def test_a_bad_week_is_not_found(self, client, paula, active, week):
         client.force_login(paula)
-        assert client.post(reverse("externships:week-approve", args=[active.pk, "not-a-date"])).status_code == 404
+        assert client.post(f"/placements/{active.pk}/weeks/{week}/approve/").status_code == 404
 
     def test_returning_needs_a_reason(self, client, paula, active):
         entry = shift(active, active.start_on)

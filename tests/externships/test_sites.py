@@ -293,6 +293,18 @@ class TestSiteCreate:
         assert set(response.context["form"].errors) == {"name", "capacity", "agreement_expires_on", "specialties"}
         assert not Site.objects.filter(program=program).exists()
 
+    @pytest.mark.parametrize("specialties", ["pediatrics, cardio\x00logy", "\x00"])
+    def test_a_nul_in_the_specialties_is_refused_on_that_field(self, client, carlos, program, specialties):
+        # The list's repr hid the NUL from Django's check and PostgreSQL refused the row: a 500.
+        response = post(
+            client, carlos, reverse("externships:site-create", args=[program.code]), site_form(specialties=specialties)
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors["specialties"] == [
+            "Specialties: remove the null character; it cannot be stored."
+        ]
+        assert not Site.objects.filter(program=program).exists()
+
     def test_a_taken_name_is_refused_on_the_name_field(self, client, carlos, site):
         data = site_form(name=site.name.upper())
         response = post(client, carlos, reverse("externships:site-create", args=[site.program.code]), data)

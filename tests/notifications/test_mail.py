@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 
 import pytest
 from django.conf import settings
 from django.core.mail.message import sanitize_address
+from hypothesis import example, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from notifications.mail import Letter, envelope_address, letter_bytes, letter_message
 
@@ -107,3 +111,48 @@ def test_letters_reach_a_real_smtp_server_whole(pipelining):
                 sender.send(sender.prepare(letter))
         assert sink.reminder_counts() == {42: 1, 7: 1}
         assert [message.recipients for message in sink.received()] == [("ana@school.test",), ("begona@school.test",)]
+
+
+# --- Any text a reminder may carry -----------------------------------------------------------------
+
+HEADER_NAMES = ["Content-Type", "MIME-Version", "Subject", "From", "To", "Date", "Message-ID", "X-Checkoff-Reminder"]
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    subject=st.text(max_size=200),
+    reminder=st.text(max_size=60),
+    text=st.text(max_size=400),
+    html=st.text(max_size=400),
+    eight_bit=st.booleans(),
+)
+@example(
+    subject="Exam\r\nBcc: everyone@elsewhere.test\r\n\r\nbody",
+    reminder="1\nX-Injected: yes",
+    text="a\r.\r\n.\n",
+    html="<p>\u2028</p>",
+    eight_bit=True,
+)
+@example(subject="¿listo? 🩺 مرحبا \u202e" * 8, reminder="٧", text="\x00", html="", eight_bit=False)
+def test_any_text_stays_in_its_header_or_its_part(subject, reminder, text, html, eight_bit):
+    letter = Letter(
+        subject=subject, text=text, html=html, to="ana@school.test", headers={"X-Checkoff-Reminder": reminder}
+    )
+    raw = letter_bytes(letter, from_email="a@b.test", to="ana@school.test", eight_bit=eight_bit)
+    head, _blank, _body = raw.partition(b"\r\n\r\n")
+    assert b"\r\n".join(head.split(b"\r\n")) == head and b"\n" not in head.replace(b"\r\n", b"")
+    parsed = _parsed(raw)
+    # A line break in a value never makes a header of its own: exactly the headers written, once each.
+    assert list(parsed.keys()) == HEADER_NAMES
+    assert str(parsed["Subject"]) == " ".join(subject.split())
+    assert str(parsed["X-Checkoff-Reminder"]) == " ".join(reminder.split())
+    plain, rich = (part.get_content() for part in parsed.iter_parts())
+    assert lines_of(plain) == lines_of(text)
+    assert lines_of(rich) == lines_of(html)
+    # No bare CR or LF anywhere: SMTP carries CRLF line ends only.
+    assert b"\r" not in raw.replace(b"\r\n", b"") and b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def lines_of(text: str) -> list[str]:
+    """Lines as a mail reader sees them: any of CRLF, CR and LF ends one; the last line end is the part's."""
+    return re.sub(r"\r\n|\r", "\n", text).removesuffix("\n").split("\n")
