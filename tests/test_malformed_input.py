@@ -28,12 +28,13 @@ show exactly what that request tried to write: stricter than counting rows (an u
 count, and a write rolled back after a refusal still shows). A submission counts as refused when it
 answers 4xx, when a bound form on the page it renders has errors, or when it leaves an error message;
 then only the tables every request may write are allowed to move: `django_session` (the session is
-saved whenever a view touches it) and `accounts_accesslog` (staff opening a student's record is
-logged, on a refused post as on a GET). A submission that is accepted may of course write; it runs
+saved whenever a view touches it) and `accounts_accesslog` with its chain heads `accounts_chainhead`
+(staff opening a student's record is logged, on a refused post as on a GET). A submission that is accepted may of course write; it runs
 in a savepoint rolled back after it, so that it changes nothing for the next variant.
 
-Uploads get a small ordinary file that is not what the form asks for; malformed spreadsheets (zip
-bombs, long cells) are the importers' own tests. The walk costs about 2,900 requests, about 30 s on
+Uploads get a small ordinary file that is not what the form asks for; the hostile spreadsheets (zip
+bombs, cells over 128 KiB, NUL bytes, invalid UTF-8) are the other half of this guard, in
+tests/test_malformed_uploads.py. The walk costs about 2,900 requests, about 30 s on
 two shared cores; PER_FIELD_REQUESTS_PER_FORM is the dial.
 """
 
@@ -81,7 +82,7 @@ from tests.notification_factories import NotificationFactory, ReminderFactory
 
 SKIP_PATHS = ("static/", "accounts/logout/")
 # Tables a request may write whether or not it refused what was posted (see the docstring).
-WRITTEN_BY_EVERY_REQUEST = {"django_session", "accounts_accesslog"}
+WRITTEN_BY_EVERY_REQUEST = {"django_session", "accounts_accesslog", "accounts_chainhead"}
 
 NUL = "wal\x00ker"
 LONG = "x" * 10_000
