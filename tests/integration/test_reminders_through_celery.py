@@ -264,6 +264,14 @@ def _book(enrollments: list[Enrollment], program: Program, exam_on: date) -> lis
 # --- The tests -----------------------------------------------------------------------------------
 
 
+def _only_this_connection_left() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] == 0
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_the_reminder_in_hand(worker, sink):
     """SIGKILL in the middle of a batch of 1,000, a new worker, and the sweeper: every reminder arrives.
 
@@ -283,6 +291,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_the_reminde
     assert wait_for(lambda: sink.count >= 100), f"the worker sent nothing within 30 s:\n{worker.tail()}"
     worker.kill()
     assert sink.count < 1000, "the worker finished before it could be killed mid-batch"
+    # A COMMIT the worker sent just before it died may still be finishing in its server process: read
+    # the rows once every other connection to the test database has ended.
+    assert wait_for(_only_this_connection_left, 10), "the killed worker's connections outlived it"
     unsent = set(Reminder.objects.exclude(state=State.SENT).values_list("pk", flat=True))
     killed = next(batch for batch in batches if batch & unsent)
     # The rest of the batch in hand: taken by the killed worker ("sending"), their mail never sent but
