@@ -10,6 +10,25 @@ from curriculum.models import StaffRole
 from tests import factories
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database's tables are never autovacuumed. Tests roll their rows back, leaving only dead
+    ones; a vacuum in the middle of a long test (the crawl, the demo modules) counts the test's own
+    uncommitted rows as none and writes that into the table's size estimate, and the planner, taking
+    each table for a row or two, looped over every attempt per student: a page ran for minutes on
+    PostgreSQL 18. Production tables hold committed rows, where autovacuum is right."""
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT format('ALTER TABLE %I.%I SET (autovacuum_enabled = false)', schemaname, relname) "
+            "FROM pg_stat_user_tables"
+        )
+        for (statement,) in cursor.fetchall():
+            cursor.execute(statement)
+    return django_db_setup
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     """A transactional test ends with Django's flush, which empties every table with TRUNCATE, and the

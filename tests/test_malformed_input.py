@@ -29,8 +29,9 @@ count, and a write rolled back after a refusal still shows). A submission counts
 answers 4xx, when a bound form on the page it renders has errors, or when it leaves an error message;
 then only the tables every request may write are allowed to move: `django_session` (the session is
 saved whenever a view touches it) and `accounts_accesslog` with its chain heads `accounts_chainhead`
-(staff opening a student's record is logged, on a refused post as on a GET). A submission that is accepted may of course write; it runs
-in a savepoint rolled back after it, so that it changes nothing for the next variant.
+(staff opening a student's record is logged, on a refused post as on a GET). A submission that is
+accepted may of course write; it runs in a savepoint rolled back after it, so that it changes
+nothing for the next variant.
 
 Uploads get a small ordinary file that is not what the form asks for; the hostile spreadsheets (zip
 bombs, cells over 128 KiB, NUL bytes, invalid UTF-8) are the other half of this guard, in

@@ -15,7 +15,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -87,6 +87,11 @@ class Command(BaseCommand):
         self.password = make_password(DEMO_PASSWORD)
         with transaction.atomic():
             self.seed()
+            # A fresh database has no statistics yet: the planner would take each table for a row or
+            # two and loop over every attempt for each student (minutes for one report page). The
+            # demo fills every table at once, so it gathers them, as an import of a school's data would.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo program {PROGRAM_CODE} created. Sign in as director@, coordinator@, instructor@, student@ or "
