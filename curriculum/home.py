@@ -2,7 +2,7 @@
 
 An app registers a function in its AppConfig.ready(); the function gets the request and returns
 a `Section` (a template and its context) or None when the person has nothing there. Apps depend
-on curriculum, never the other way round (DESIGN.md), so the home page asks this registry.
+on curriculum, never the other way round (README.md, "Layout"), so the home page asks this registry.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Signals curriculum sends so that the apps built on it can join in, without curriculum importing them.
 
-Apps depend on curriculum, never the other way round (DESIGN.md): an app that needs to act when
+Apps depend on curriculum, never the other way round (README.md, "Layout"): an app that needs to act when
 curriculum does connects a receiver in its AppConfig.ready().
 """
 

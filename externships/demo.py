@@ -40,7 +40,7 @@ from externships.models import (
 )
 from externships.services import compliance, evaluations, hours, placements, sites
 
-PRECEPTOR_LOCAL_PART = "preceptor"  # preceptor@<demo domain>, the demo account of DESIGN.md
+PRECEPTOR_LOCAL_PART = "preceptor"  # preceptor@<demo domain>, the demo account the README lists
 WEEK = timedelta(days=7)
 REJECTED_IMMUNIZATION = "Only one dose is shown. Upload the record with both doses, or a titer result."
 
