@@ -54,7 +54,7 @@ def test_a_dry_run_prints_the_summary_and_writes_nothing(good_file, cohort, djan
 
 def test_it_imports_a_roster_and_invites_the_new_students(good_file, cohort, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        out, _err = import_roster(good_file, program=cohort.program.code)
+        out, _err = import_roster(good_file, program=cohort.program.code, invite=True)
 
     assert out.strip() == "Imported 2 rows: 2 new students, 0 new enrollments, 0 updated, 0 unchanged, 0 with errors."
     assert Enrollment.objects.filter(cohort=cohort).count() == 2
@@ -63,9 +63,9 @@ def test_it_imports_a_roster_and_invites_the_new_students(good_file, cohort, dja
 
 
 def test_running_it_twice_changes_nothing_the_second_time(good_file, cohort):
-    import_roster(good_file, program=cohort.program.code)
+    import_roster(good_file, program=cohort.program.code, invite=True)
 
-    out, _err = import_roster(good_file, program=cohort.program.code)
+    out, _err = import_roster(good_file, program=cohort.program.code, invite=True)
 
     assert "0 new students, 0 new enrollments, 0 updated, 2 unchanged" in out
     assert Enrollment.objects.count() == 2
