@@ -63,10 +63,12 @@ class Command(BaseCommand):
         for row_error in plan.errors:
             self.stderr.write(str(row_error))
         if plan.new_cohorts:
-            if options["dry_run"] or not options["create_cohorts"]:
-                heading = "Intakes the program lacks" + ("" if options["create_cohorts"] else " (--create-cohorts)")
+            if not options["create_cohorts"]:
+                heading = "Intakes the program lacks (pass --create-cohorts to create them)"
+            elif options["dry_run"]:
+                heading = "Intakes that would be created"
             else:
-                heading = "Created intakes"
+                heading = "Intakes created"
             self.stdout.write(heading + ":")
             for new in plan.new_cohorts:
                 self.stdout.write(
