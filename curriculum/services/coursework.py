@@ -176,6 +176,7 @@ def _write_plan(
     for start in range(0, len(rows), WRITE_BATCH):
         _write_batch(rows[start : start + WRITE_BATCH])
     if invite:
+        _lock_invitations_of(program)
         # Unchanged rows too: a file imported once without invitations invites when imported again with them.
         current = [row.user for row in plan.rows if row.action != "error" and row.is_current and row.user]
         for start in range(0, len(current), WRITE_BATCH):
@@ -200,6 +201,12 @@ def _create_new_cohorts(plan: roster.RosterPlan, program: Program) -> None:
     for row in plan.rows:
         if row.new_cohort and id(row.new_cohort) in created:
             row.cohort = created[id(row.new_cohort)]
+
+
+def _lock_invitations_of(program: Program) -> None:
+    """Whoever invites a program's students waits for anyone else doing so to commit: each then asks
+    who is not yet invited after the other's invitations exist, so two clicks invite nobody twice."""
+    list(Program.objects.select_for_update().filter(pk=program.pk).values_list("pk", flat=True))
 
 
 def not_yet_invited(users: QuerySet[User]) -> QuerySet[User]:
@@ -228,7 +235,8 @@ def current_students_not_yet_invited(program: Program) -> QuerySet[User]:
 @transaction.atomic
 def invite_current_students(*, program: Program, invited_by: User) -> int:
     """Invite every current student of the program not invited yet; returns how many were invited."""
-    users = list(current_students_not_yet_invited(program).select_for_update())
+    _lock_invitations_of(program)
+    users = list(current_students_not_yet_invited(program))
     account_services.invite_users(users=users, invited_by=invited_by)
     return len(users)
 

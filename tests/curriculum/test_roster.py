@@ -895,7 +895,7 @@ def test_a_generated_code_follows_the_code_rules_and_is_unique_in_the_program(pr
 
     assert codes == ["2021-SPRING-2", "2021-SPRING-3", "ETE-2021"]
     for code in codes:
-        Cohort.code.field.run_validators(code)  # type: ignore[attr-defined]
+        Cohort.code.field.run_validators(code)
 
 
 def test_planning_costs_the_same_queries_at_one_and_five_times_the_rows(cohort):
