@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -1082,3 +1083,26 @@ def test_inviting_everyone_is_for_program_admins_by_post(client, cohort, irene, 
     client.force_login(dana)
     assert client.get(url).status_code == 405
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_invite_each_student_once(cohort, dana):
+    _students_imported_without_invitations(cohort)
+    barrier = threading.Barrier(2)
+    invited: list[int] = []
+
+    def click() -> None:
+        barrier.wait()
+        try:
+            invited.append(services.invite_current_students(program=cohort.program, invited_by=dana))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(invited) == [0, 2]
+    assert Invitation.objects.count() == 2
