@@ -974,6 +974,10 @@ def test_the_preview_invites_by_default_and_unticking_invites_nobody(client, coh
 
     upload.refresh_from_db()
     assert upload.applied_at is not None and upload.invited is False
+    assert (
+        "Nobody was invited"
+        in client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
+    )
     assert Enrollment.objects.filter(cohort=cohort).count() == 1
     assert not Invitation.objects.exists()
 
