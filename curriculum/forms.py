@@ -276,6 +276,17 @@ class RosterUploadForm(forms.Form):
 
 class ApplyRosterForm(forms.Form):
     skip_bad_rows = forms.BooleanField(label=_("Skip the rows with errors and import the rest"), required=False)
+    # An unticked box sends nothing, so the default on shows only on the page, never on a bare post.
+    invite = forms.BooleanField(
+        label=_("Email an invitation to the current students not invited yet"),
+        help_text=_("Withdrawn and graduated students are never invited."),
+        required=False,
+        initial=True,
+    )
+
+
+class RosterIntakesForm(forms.Form):
+    create_cohorts = forms.BooleanField(label=_("Create the missing intakes"), required=False)
 
 
 class CheckoffPickForm(forms.Form):

@@ -9,9 +9,11 @@ as JSON for the preview page (`RosterPlan.as_json`), so the preview never reads 
 from __future__ import annotations
 
 import re
+import statistics
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +39,10 @@ USER_FIELDS = ("first_name", "last_name", "preferred_language")
 ENROLLMENT_FIELDS = ("student_number", "admitted_on", "trigger_course_completed_on", "withdrawn_on", "graduated_on")
 LOOKUP_BATCH = 2000
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A program with no cohort yet to learn from: most diploma programs run about a year.
+DEFAULT_PROGRAM_LENGTH = timedelta(days=365)
+COHORT_CODE_LIMIT = 40
+NOT_A_CODE_CHARACTER = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass
@@ -50,6 +56,12 @@ class PlannedRow:
     user: User | None = None
     cohort: Cohort | None = None
     enrollment: Enrollment | None = None
+    new_cohort: NewCohort | None = None
+
+    @property
+    def is_current(self) -> bool:
+        """Neither withdrawn nor graduated according to the file: someone an import may invite."""
+        return not self.values.get("withdrawn_on") and not self.values.get("graduated_on")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -77,8 +89,39 @@ class PlannedRow:
 
 
 @dataclass
+class NewCohort:
+    """An intake the file names that the program does not have yet, with the dates it would get."""
+
+    code: str
+    name: str
+    start_on: date
+    expected_graduation_on: date
+    rows: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "start_on": self.start_on.isoformat(),
+            "expected_graduation_on": self.expected_graduation_on.isoformat(),
+            "rows": self.rows,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NewCohort:
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            start_on=date.fromisoformat(data["start_on"]),
+            expected_graduation_on=date.fromisoformat(data["expected_graduation_on"]),
+            rows=data["rows"],
+        )
+
+
+@dataclass
 class RosterPlan(RowsPlan):
     rows: list[PlannedRow]
+    new_cohorts: list[NewCohort] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -93,6 +136,9 @@ class RosterPlan(RowsPlan):
 
     def as_json(self) -> list[dict[str, Any]]:
         return [row.as_json() for row in self.rows]
+
+    def new_cohorts_as_json(self) -> list[dict[str, Any]]:
+        return [cohort.as_json() for cohort in self.new_cohorts]
 
     @classmethod
     def from_json(cls, data: list[dict[str, Any]]) -> RosterPlan:
@@ -186,16 +232,53 @@ def clean_row(line: int, raw: dict[str, str]) -> tuple[dict[str, Any], list[RowE
 # --- Planning -----------------------------------------------------------------------------
 
 
-def plan_roster(*, program: Program, content: bytes, file_name: str) -> RosterPlan:
+def plan_roster(*, program: Program, content: bytes, file_name: str, create_cohorts: bool = False) -> RosterPlan:
     """Read a file, check every row and compare it with the database. Raises UnreadableFile."""
-    return plan_roster_rows(program=program, rows=read_rows(content, file_name, ROSTER_FORMAT))
+    return plan_roster_rows(
+        program=program, rows=read_rows(content, file_name, ROSTER_FORMAT), create_cohorts=create_cohorts
+    )
 
 
-def plan_roster_rows(*, program: Program, rows: Iterable[SheetRow]) -> RosterPlan:
-    """Check every row read from a file and compare it with the database; writes nothing."""
-    cohorts = {cohort.code.lower(): cohort for cohort in Cohort.objects.filter(program=program)}
+def intake_key(text: str) -> str:
+    """How people's spellings of one intake compare: "2021  spring " is "2021 Spring"."""
+    return " ".join(text.split()).casefold()
+
+
+def program_length(cohorts: Iterable[Cohort]) -> timedelta:
+    """How long the program usually runs: the median of its cohorts' lengths, else a year."""
+    lengths = [cohort.expected_graduation_on - cohort.start_on for cohort in cohorts]
+    if not lengths:
+        return DEFAULT_PROGRAM_LENGTH
+    return timedelta(days=int(statistics.median(length.days for length in lengths)))
+
+
+def cohort_code_for(name: str, taken: set[str]) -> str:
+    """A code the cohort code rules accept, read from the name, that no other cohort of the program has."""
+    # "Été 2021" becomes ETE-2021: accents go, anything else a code refuses becomes a dash.
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = NOT_A_CODE_CHARACTER.sub("-", ascii_name.upper()).strip("-_.")[:COHORT_CODE_LIMIT] or "INTAKE"
+    code, number = base, 1
+    while code.casefold() in taken:
+        number += 1
+        suffix = f"-{number}"
+        code = base[: COHORT_CODE_LIMIT - len(suffix)] + suffix
+    taken.add(code.casefold())
+    return code
+
+
+def plan_roster_rows(*, program: Program, rows: Iterable[SheetRow], create_cohorts: bool = False) -> RosterPlan:
+    """Check every row read from a file and compare it with the database; writes nothing.
+
+    A row's intake is a cohort's code or name, compared as `intake_key` does. Intakes the program
+    lacks are planned as new cohorts; without `create_cohorts` their rows are errors."""
+    existing = list(Cohort.objects.filter(program=program))
+    cohorts_by_key: dict[str, list[Cohort]] = {}
+    for cohort in existing:
+        for key in {intake_key(cohort.code), intake_key(cohort.name)}:
+            cohorts_by_key.setdefault(key, []).append(cohort)
     planned: list[PlannedRow] = []
     first_line_by_email: dict[str, int] = {}
+    rows_by_missing_intake: dict[str, list[PlannedRow]] = {}
     for sheet_row in rows:
         line = sheet_row.line
         if sheet_row.errors:
@@ -212,24 +295,70 @@ def plan_roster_rows(*, program: Program, rows: Iterable[SheetRow]) -> RosterPla
             )
         elif email:
             first_line_by_email[email] = line
-        cohort = cohorts.get(values.get("cohort", "").lower())
-        if values.get("cohort") and cohort is None:
+        row = PlannedRow(line=line, email=email, values=values, errors=errors)
+        key = intake_key(values.get("cohort", ""))
+        matches = cohorts_by_key.get(key, [])
+        if len(matches) > 1:
             errors.append(
                 RowError(
                     line,
                     "cohort",
-                    _("no cohort “%(value)s” in %(program)s (cohorts: %(codes)s)")
-                    % {
-                        "value": quoted(values["cohort"]),
-                        "program": program.code,
-                        "codes": ", ".join(sorted(c.code for c in cohorts.values())) or "—",
-                    },
+                    _("“%(value)s” names more than one cohort (%(codes)s); use the cohort's code")
+                    % {"value": quoted(values["cohort"]), "codes": ", ".join(sorted(c.code for c in matches))},
                 )
             )
-        planned.append(PlannedRow(line=line, email=email, values=values, errors=errors, cohort=cohort))
+        elif matches:
+            row.cohort = matches[0]
+        elif key:
+            rows_by_missing_intake.setdefault(key, []).append(row)
+        planned.append(row)
+    new_cohorts = _plan_new_cohorts(program, existing, rows_by_missing_intake)
+    for key, intake_rows in rows_by_missing_intake.items():
+        for row in intake_rows:
+            if create_cohorts and key in new_cohorts:
+                row.new_cohort = new_cohorts[key]
+            else:
+                row.errors.append(
+                    RowError(
+                        row.line,
+                        "cohort",
+                        _(
+                            "no intake named “%(value)s” in %(program)s; tick “create the missing intakes” "
+                            "or import a cohorts file first"
+                        )
+                        % {"value": quoted(row.values["cohort"]), "program": program.code},
+                    )
+                )
     for start in range(0, len(planned), LOOKUP_BATCH):
         _compare_with_database(program, planned[start : start + LOOKUP_BATCH])
-    return RosterPlan(rows=planned)
+    return RosterPlan(rows=planned, new_cohorts=list(new_cohorts.values()))
+
+
+def _plan_new_cohorts(
+    program: Program, existing: list[Cohort], rows_by_missing_intake: dict[str, list[PlannedRow]]
+) -> dict[str, NewCohort]:
+    """Each missing intake with its dates: it starts at its earliest admission and ends at its latest
+    graduation, else after the program's usual length. An intake none of whose rows has an admission
+    date has no start, and is not planned."""
+    usual_length = program_length(existing)
+    taken = {cohort.code.casefold() for cohort in existing}
+    new_cohorts: dict[str, NewCohort] = {}
+    for key, intake_rows in rows_by_missing_intake.items():
+        admitted = [row.values["admitted_on"] for row in intake_rows if row.values.get("admitted_on")]
+        if not admitted:
+            continue
+        start_on = min(admitted)
+        graduated = [row.values["graduated_on"] for row in intake_rows if row.values.get("graduated_on")]
+        latest = max(graduated, default=None)
+        name = " ".join(intake_rows[0].values["cohort"].split())
+        new_cohorts[key] = NewCohort(
+            code=cohort_code_for(name, taken),
+            name=name,
+            start_on=start_on,
+            expected_graduation_on=latest if latest and latest > start_on else start_on + usual_length,
+            rows=len(intake_rows),
+        )
+    return new_cohorts
 
 
 def _compare_with_database(program: Program, rows: list[PlannedRow]) -> None:
@@ -257,7 +386,8 @@ def _compare_with_database(program: Program, rows: list[PlannedRow]) -> None:
             if new != old:
                 row.changes[column] = (old, new)
         own = enrollments.get(row.user.pk, [])
-        row.enrollment = next((e for e in own if e.cohort_id == row.cohort.pk), None)  # type: ignore[union-attr]
+        # A cohort still to be created holds nobody yet.
+        row.enrollment = next((e for e in own if row.cohort and e.cohort_id == row.cohort.pk), None)
         if row.enrollment is None:
             current = [e for e in own if e.withdrawn_on is None and e.graduated_on is None]
             if current:

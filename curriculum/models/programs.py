@@ -346,9 +346,15 @@ class RosterImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     skip_bad_rows = models.BooleanField(default=False)
+    # Chosen at upload: the plan of rows naming unknown intakes depends on it.
+    create_cohorts = models.BooleanField(default=False)
+    # Chosen when applying; null until then.
+    invited = models.BooleanField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     rows = models.JSONField(null=True, blank=True, editable=False)
     plan = models.JSONField(null=True, blank=True, editable=False)
+    # The intakes the file names that the program lacks, with the dates they would get (`roster.NewCohort`).
+    new_cohorts = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

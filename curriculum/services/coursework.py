@@ -10,14 +10,16 @@ from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import services as account_services
-from accounts.models import User
+from accounts.models import Invitation, User
 from curriculum import roster, spreadsheets
 from curriculum.models import (
     Assignment,
+    Cohort,
     CourseOffering,
     Enrollment,
     Grade,
@@ -125,11 +127,11 @@ def grade_assignment(
 
 @transaction.atomic
 def preview_roster(
-    *, program: Program, uploaded_by: User, file_name: str, content: bytes
+    *, program: Program, uploaded_by: User, file_name: str, content: bytes, create_cohorts: bool = False
 ) -> tuple[RosterImport, roster.RosterPlan]:
     """Read the uploaded file once and keep it with its rows and plan: nothing about students is written yet."""
     rows = list(spreadsheets.read_rows(content, file_name, roster.ROSTER_FORMAT))
-    plan = roster.plan_roster_rows(program=program, rows=rows)
+    plan = roster.plan_roster_rows(program=program, rows=rows, create_cohorts=create_cohorts)
     cutoff = timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS)
     # Previews nobody applied in time are never applied; their rows only take space.
     RosterImport.objects.filter(program=program, plan__isnull=False, created_at__lt=cutoff).update(rows=None, plan=None)
@@ -141,26 +143,102 @@ def preview_roster(
         summary=plan.summary,
         rows=[row.as_json() for row in rows],
         plan=plan.as_json(),
+        create_cohorts=create_cohorts,
+        new_cohorts=plan.new_cohorts_as_json(),
     )
     return upload, plan
 
 
 @transaction.atomic
 def apply_roster(
-    *, program: Program, content: bytes, file_name: str, imported_by: User | None, skip_bad_rows: bool = False
+    *,
+    program: Program,
+    content: bytes,
+    file_name: str,
+    imported_by: User | None,
+    skip_bad_rows: bool = False,
+    create_cohorts: bool = False,
+    invite: bool = False,
 ) -> roster.RosterPlan:
     """Write a roster file's changes; with any bad row nothing is written unless told to skip them."""
-    plan = roster.plan_roster(program=program, content=content, file_name=file_name)
-    _write_plan(plan, imported_by, skip_bad_rows)
+    plan = roster.plan_roster(program=program, content=content, file_name=file_name, create_cohorts=create_cohorts)
+    _write_plan(plan, program, imported_by, skip_bad_rows, invite)
     return plan
 
 
-def _write_plan(plan: roster.RosterPlan, imported_by: User | None, skip_bad_rows: bool) -> None:
+def _write_plan(
+    plan: roster.RosterPlan, program: Program, imported_by: User | None, skip_bad_rows: bool, invite: bool
+) -> None:
     if plan.errors and not skip_bad_rows:
         raise ValidationError([str(error) for error in plan.errors])
+    _create_new_cohorts(plan, program)
     rows = [row for row in plan.rows if row.action in ("create", "enroll", "update")]
     for start in range(0, len(rows), WRITE_BATCH):
-        _write_batch(rows[start : start + WRITE_BATCH], imported_by)
+        _write_batch(rows[start : start + WRITE_BATCH])
+    if invite:
+        _lock_invitations_of(program)
+        # Unchanged rows too: a file imported once without invitations invites when imported again with them.
+        current = [row.user for row in plan.rows if row.action != "error" and row.is_current and row.user]
+        for start in range(0, len(current), WRITE_BATCH):
+            _invite_not_yet_invited(current[start : start + WRITE_BATCH], imported_by)
+
+
+def _create_new_cohorts(plan: roster.RosterPlan, program: Program) -> None:
+    """The intakes the plan would create, only those a row still to be written names."""
+    wanted = {id(row.new_cohort) for row in plan.rows if row.new_cohort and row.action != "error"}
+    created = {
+        id(new): Cohort(
+            program=program,
+            code=new.code,
+            name=new.name,
+            start_on=new.start_on,
+            expected_graduation_on=new.expected_graduation_on,
+        )
+        for new in plan.new_cohorts
+        if id(new) in wanted
+    }
+    Cohort.objects.bulk_create(list(created.values()))
+    for row in plan.rows:
+        if row.new_cohort and id(row.new_cohort) in created:
+            row.cohort = created[id(row.new_cohort)]
+
+
+def _lock_invitations_of(program: Program) -> None:
+    """Whoever invites a program's students waits for anyone else doing so to commit: each then asks
+    who is not yet invited after the other's invitations exist, so two clicks invite nobody twice."""
+    list(Program.objects.select_for_update().filter(pk=program.pk).values_list("pk", flat=True))
+
+
+def not_yet_invited(users: QuerySet[User]) -> QuerySet[User]:
+    """People with no way in yet: never invited (an invitation, pending, sent, expired or accepted,
+    counts, so nobody is invited twice), never signed in, and without a password of their own."""
+    return users.filter(last_login__isnull=True, password__startswith=UNUSABLE_PASSWORD_PREFIX).exclude(
+        Exists(Invitation.objects.filter(user=OuterRef("pk")))
+    )
+
+
+def _invite_not_yet_invited(users: list[User], invited_by: User | None) -> None:
+    """One query to learn who was invited already, then the invitations of the others."""
+    ids = {user.pk for user in users}
+    uninvited = set(not_yet_invited(User.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    account_services.invite_users(users=[user for user in users if user.pk in uninvited], invited_by=invited_by)
+
+
+def current_students_not_yet_invited(program: Program) -> QuerySet[User]:
+    """The program's students neither withdrawn nor graduated who have had no invitation."""
+    current = Enrollment.objects.filter(
+        student=OuterRef("pk"), cohort__program=program, withdrawn_on__isnull=True, graduated_on__isnull=True
+    )
+    return not_yet_invited(User.objects.filter(Exists(current)))
+
+
+@transaction.atomic
+def invite_current_students(*, program: Program, invited_by: User) -> int:
+    """Invite every current student of the program not invited yet; returns how many were invited."""
+    _lock_invitations_of(program)
+    users = list(current_students_not_yet_invited(program))
+    account_services.invite_users(users=users, invited_by=invited_by)
+    return len(users)
 
 
 def _unusable_password() -> str:
@@ -171,7 +249,7 @@ def _unusable_password() -> str:
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
 
 
-def _write_batch(rows: list[roster.PlannedRow], imported_by: User | None) -> None:
+def _write_batch(rows: list[roster.PlannedRow]) -> None:
     """A fixed number of statements per batch, whatever its size."""
     new_users = [
         User(
@@ -186,6 +264,9 @@ def _write_batch(rows: list[roster.PlannedRow], imported_by: User | None) -> Non
     ]
     User.objects.bulk_create(new_users)
     created_by_email = {user.email: user for user in new_users}
+    for row in rows:
+        if row.action == "create":
+            row.user = created_by_email[row.email]
 
     changed_users = []
     for row in rows:
@@ -218,11 +299,31 @@ def _write_batch(rows: list[roster.PlannedRow], imported_by: User | None) -> Non
     Enrollment.objects.bulk_create(new_enrollments)
     if changed_enrollments:
         Enrollment.objects.bulk_update(changed_enrollments, list(roster.ENROLLMENT_FIELDS))
-    if new_users:
-        account_services.invite_users(users=new_users, invited_by=imported_by)
 
 
-def apply_roster_import(*, upload: RosterImport, skip_bad_rows: bool, applied_by: User) -> roster.RosterPlan:
+@transaction.atomic
+def replan_roster_import(*, upload: RosterImport, create_cohorts: bool) -> roster.RosterPlan:
+    """Plan a previewed upload again with or without creating the intakes it names that are missing."""
+    upload = RosterImport.objects.select_for_update().select_related("program").defer("content").get(pk=upload.pk)
+    if not upload.preview_is_current():
+        raise ValidationError(
+            _("This file was imported already.") if upload.applied_at else spreadsheets.preview_expired_message()
+        )
+    assert upload.rows is not None  # kept with every current preview
+    plan = roster.plan_roster_rows(
+        program=upload.program,
+        rows=[spreadsheets.SheetRow.from_json(row) for row in upload.rows],
+        create_cohorts=create_cohorts,
+    )
+    upload.create_cohorts = create_cohorts
+    upload.plan, upload.summary, upload.new_cohorts = plan.as_json(), plan.summary, plan.new_cohorts_as_json()
+    upload.save(update_fields=["create_cohorts", "plan", "summary", "new_cohorts"])
+    return plan
+
+
+def apply_roster_import(
+    *, upload: RosterImport, skip_bad_rows: bool, applied_by: User, invite: bool = True
+) -> roster.RosterPlan:
     """Apply a previewed upload once, exactly as previewed, or raise PreviewChanged with a new preview.
 
     The stored rows are planned again against the records as they are now; if that plan differs from
@@ -235,19 +336,23 @@ def apply_roster_import(*, upload: RosterImport, skip_bad_rows: bool, applied_by
             raise ValidationError(spreadsheets.preview_expired_message())
         assert upload.rows is not None  # kept with every current preview
         plan = roster.plan_roster_rows(
-            program=upload.program, rows=[spreadsheets.SheetRow.from_json(row) for row in upload.rows]
+            program=upload.program,
+            rows=[spreadsheets.SheetRow.from_json(row) for row in upload.rows],
+            create_cohorts=upload.create_cohorts,
         )
-        planned = plan.as_json()
-        if planned == upload.plan:
-            _write_plan(plan, applied_by, skip_bad_rows)
+        planned, new_cohorts = plan.as_json(), plan.new_cohorts_as_json()
+        if planned == upload.plan and new_cohorts == upload.new_cohorts:
+            _write_plan(plan, upload.program, applied_by, skip_bad_rows, invite)
             upload.applied_at = timezone.now()
             upload.skip_bad_rows = skip_bad_rows
+            upload.invited = invite
             upload.summary = plan.summary
             upload.rows = upload.plan = None  # applied: the summary says what happened
-            upload.save(update_fields=["applied_at", "skip_bad_rows", "summary", "rows", "plan"])
+            upload.save(update_fields=["applied_at", "skip_bad_rows", "invited", "summary", "rows", "plan"])
             return plan
-        changed = spreadsheets.rows_changed(upload.plan, planned)
-        upload.plan, upload.summary = planned, plan.summary
-        upload.save(update_fields=["plan", "summary"])
+        # A changed intake (another cohort now holds its code, say) changes its rows' plan too.
+        changed = max(spreadsheets.rows_changed(upload.plan, planned), 1)
+        upload.plan, upload.summary, upload.new_cohorts = planned, plan.summary, new_cohorts
+        upload.save(update_fields=["plan", "summary", "new_cohorts"])
     # Raised once the new preview is committed: the refusal must not undo it.
     raise spreadsheets.PreviewChanged(changed)

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services as account_services
@@ -32,6 +33,7 @@ from curriculum.forms import (
     GradeForm,
     OfferingForm,
     ProgramForm,
+    RosterIntakesForm,
     RosterUploadForm,
     StaffMemberForm,
 )
@@ -232,8 +234,28 @@ def program_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             else [],
             "can_edit": permissions.can_edit_program(user, program),
             "can_manage_roster": permissions.can_manage_roster(user, program),
+            "not_yet_invited": services.current_students_not_yet_invited(program).count() if is_admin else 0,
         },
     )
+
+
+@require_POST
+def program_invite_students(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """Invite every current student not invited yet: for a roster imported without invitations."""
+    program = _program_for(request, code)
+    if not permissions.can_manage_roster(request.user, program):
+        raise PermissionDenied
+    invited = services.invite_current_students(program=program, invited_by=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s student invited.",
+            "%(count)s students invited.",
+            invited,
+        )
+        % {"count": invited},
+    )
+    return redirect("curriculum:program-detail", code=program.code)
 
 
 @require_http_methods(["GET", "POST"])
@@ -702,6 +724,9 @@ def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
     page = _page(request, [row for row in stored if row["action"] != "unchanged"], 50)
     # Only the rows shown become objects: a file has up to 20,000 of them.
     page.object_list = [roster.PlannedRow.from_json(row) for row in page.object_list]
+    form = ApplyRosterForm()
+    if not upload.summary.get("errors"):
+        del form.fields["skip_bad_rows"]  # a choice only a file with bad rows offers
     return render(
         request,
         "curriculum/roster_import_detail.html",
@@ -712,9 +737,26 @@ def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
             "summary": upload.summary,
             "page": page,
             "file_error": file_error,
-            "form": ApplyRosterForm(),
+            "form": form,
+            "intakes_form": RosterIntakesForm(initial={"create_cohorts": upload.create_cohorts}),
+            "new_cohorts": [roster.NewCohort.from_json(new) for new in upload.new_cohorts] if previewed else [],
         },
     )
+
+
+@require_POST
+def roster_import_intakes(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Tick or untick "create the missing intakes": the preview is planned again with the choice."""
+    upload = _roster_import_for(request, pk)
+    if not permissions.can_manage_roster(request.user, upload.program):
+        raise PermissionDenied
+    form = RosterIntakesForm(request.POST)
+    form.is_valid()
+    try:
+        services.replan_roster_import(upload=upload, create_cohorts=form.cleaned_data.get("create_cohorts", False))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("curriculum:roster-import-detail", pk=upload.pk)
 
 
 @require_POST
@@ -726,7 +768,10 @@ def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form.is_valid()
     try:
         plan = services.apply_roster_import(
-            upload=upload, skip_bad_rows=form.cleaned_data.get("skip_bad_rows", False), applied_by=request.user
+            upload=upload,
+            skip_bad_rows=form.cleaned_data.get("skip_bad_rows", False),
+            invite=form.cleaned_data.get("invite", False),
+            applied_by=request.user,
         )
     except IntegrityError:
         # Another import or edit added the same people between our check and our write.

@@ -54,7 +54,7 @@ def test_a_dry_run_prints_the_summary_and_writes_nothing(good_file, cohort, djan
 
 def test_it_imports_a_roster_and_invites_the_new_students(good_file, cohort, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        out, _err = import_roster(good_file, program=cohort.program.code)
+        out, _err = import_roster(good_file, program=cohort.program.code, invite=True)
 
     assert out.strip() == "Imported 2 rows: 2 new students, 0 new enrollments, 0 updated, 0 unchanged, 0 with errors."
     assert Enrollment.objects.filter(cohort=cohort).count() == 2
@@ -63,9 +63,9 @@ def test_it_imports_a_roster_and_invites_the_new_students(good_file, cohort, dja
 
 
 def test_running_it_twice_changes_nothing_the_second_time(good_file, cohort):
-    import_roster(good_file, program=cohort.program.code)
+    import_roster(good_file, program=cohort.program.code, invite=True)
 
-    out, _err = import_roster(good_file, program=cohort.program.code)
+    out, _err = import_roster(good_file, program=cohort.program.code, invite=True)
 
     assert "0 new students, 0 new enrollments, 0 updated, 2 unchanged" in out
     assert Enrollment.objects.count() == 2
@@ -135,3 +135,55 @@ def test_an_unknown_program_or_a_missing_file_is_a_command_error(good_file, tmp_
         import_roster(good_file, program="NOPE")
     with pytest.raises(CommandError, match="No file at"):
         import_roster(tmp_path / "missing.csv", program=cohort.program.code)
+
+
+@pytest.fixture
+def intakes_file(tmp_path, cohort) -> Path:
+    """Students of "2021 Spring", an intake the program lacks, one graduated and one withdrawn."""
+    path = tmp_path / "alumni.csv"
+    path.write_bytes(
+        roster_csv(
+            [
+                student_row(cohort, 1, cohort="2021 Spring", admitted_on="2021-03-01", graduated_on="2022-03-05"),
+                student_row(cohort, 2, cohort="2021 spring", admitted_on="2021-02-15", withdrawn_on="2021-06-01"),
+                student_row(cohort, 3, cohort=cohort.name),
+            ]
+        )
+    )
+    return path
+
+
+def test_a_dry_run_lists_the_intakes_the_program_lacks_with_their_dates(intakes_file, cohort):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="2 errors"):
+        call_command(
+            "import_roster", str(intakes_file), program=cohort.program.code, dry_run=True, stdout=stdout, stderr=stderr
+        )
+
+    assert "Intakes the program lacks (pass --create-cohorts to create them):" in stdout.getvalue()
+    assert "2021-SPRING '2021 Spring': 2021-02-15 to 2022-03-05, 2 rows" in stdout.getvalue()
+    assert "Row 2, cohort: no intake named “2021 Spring”" in stderr.getvalue()
+    out, _err = import_roster(intakes_file, program=cohort.program.code, dry_run=True, create_cohorts=True)
+    assert "Intakes that would be created:" in out
+    assert not Enrollment.objects.exists()
+
+
+def test_create_cohorts_creates_the_intakes_and_invites_nobody_without_invite(
+    intakes_file, cohort, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        out, _err = import_roster(intakes_file, program=cohort.program.code, create_cohorts=True)
+
+    assert "Intakes created:" in out
+    spring = cohort.program.cohorts.get(code="2021-SPRING")
+    assert spring.enrollments.count() == 2
+    assert Enrollment.objects.filter(cohort=cohort).count() == 1
+    assert not Invitation.objects.exists()
+    assert callbacks == []
+
+
+def test_invite_invites_only_the_current_students(intakes_file, cohort, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        import_roster(intakes_file, program=cohort.program.code, create_cohorts=True, invite=True)
+
+    assert [message.to for message in mail.outbox] == [["student3@school.test"]]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from openpyxl import Workbook
 
 from accounts.models import Invitation, User
 from curriculum import roster, services, spreadsheets
-from curriculum.models import Enrollment, RosterImport, StaffRole
+from curriculum.models import Cohort, Enrollment, RosterImport, StaffRole
 from tests import factories
 from tests.queries import queries_for
 
@@ -111,7 +113,7 @@ def test_a_good_file_creates_students_enrollments_and_invitations(cohort, dana, 
     ]
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = services.apply_roster(
-            program=cohort.program, content=roster_csv(rows), file_name="roster.csv", imported_by=dana
+            program=cohort.program, content=roster_csv(rows), file_name="roster.csv", imported_by=dana, invite=True
         )
         assert mail.outbox == [], "invitations leave only after commit"
 
@@ -166,13 +168,13 @@ def test_importing_the_same_file_again_changes_nothing(cohort, alice, django_cap
     ]
     content = roster_csv(rows)
     with django_capture_on_commit_callbacks(execute=True):
-        apply(cohort.program, content)
+        apply(cohort.program, content, invite=True)
     before = written_state()
     sent = len(mail.outbox)
 
     again = plan(cohort.program, content)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        applied = apply(cohort.program, content)
+        applied = apply(cohort.program, content, invite=True)
 
     assert [row.action for row in again.rows] == ["unchanged"] * 4
     assert applied.summary == {
@@ -255,7 +257,7 @@ def test_skipping_bad_rows_imports_the_good_rows_only(cohort, django_capture_on_
         student_row(cohort, 4, cohort="NOPE"),
     ]
     with django_capture_on_commit_callbacks(execute=True):
-        result = apply(cohort.program, roster_csv(rows), skip_bad_rows=True)
+        result = apply(cohort.program, roster_csv(rows), skip_bad_rows=True, invite=True)
 
     assert result.summary["new_students"] == 2
     assert result.summary["errors"] == 2
@@ -278,7 +280,7 @@ def test_skipping_bad_rows_imports_the_good_rows_only(cohort, django_capture_on_
         ({"admitted_on": "03/01/2026"}, "admitted_on", "is not a date; use YYYY-MM-DD"),
         ({"admitted_on": ""}, "admitted_on", "is required"),
         ({"withdrawn_on": "2026-02-30"}, "withdrawn_on", "is not a date"),
-        ({"cohort": "2099-NEVER"}, "cohort", "no cohort “2099-NEVER”"),
+        ({"cohort": "2099-NEVER"}, "cohort", "no intake named “2099-NEVER”"),
         ({"cohort": ""}, "cohort", "is required"),
         ({"preferred_language": "fr"}, "preferred_language", "“fr” is not one of: en, es"),
         (
@@ -354,7 +356,7 @@ def test_a_person_already_in_checkoff_is_enrolled_without_a_new_invitation(
     rows = [student_row(cohort, 1, email=olga.email, first_name=olga.first_name, last_name=olga.last_name)]
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = apply(cohort.program, roster_csv(rows))
+        result = apply(cohort.program, roster_csv(rows), invite=True)
 
     assert result.summary["new_enrollments"] == 1
     assert Enrollment.objects.filter(student=olga, cohort=cohort).exists()
@@ -497,7 +499,7 @@ def test_rows_beyond_one_batch_are_all_written(cohort, monkeypatch, django_captu
     rows = [student_row(cohort, number) for number in range(7)]
 
     with django_capture_on_commit_callbacks(execute=True):
-        apply(cohort.program, roster_csv(rows))
+        apply(cohort.program, roster_csv(rows), invite=True)
 
     assert Enrollment.objects.filter(cohort=cohort).count() == 7
     assert Invitation.objects.count() == 7
@@ -538,7 +540,7 @@ def test_a_program_admin_uploads_previews_and_applies_a_roster(
     assert preview.context["summary"]["new_students"] == 2
 
     with django_capture_on_commit_callbacks(execute=True):
-        applied = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]))
+        applied = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]), {"invite": "on"})
 
     assert applied.status_code == 302
     assert applied.url == reverse("curriculum:roster-import-detail", args=[upload.pk])
@@ -567,7 +569,7 @@ def test_a_file_with_errors_is_not_applied_unless_bad_rows_are_skipped(client, c
     apply_url = reverse("curriculum:roster-import-apply", args=[upload.pk])
 
     preview = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
-    assert "no cohort “NOPE”" in preview
+    assert "no intake named “NOPE”" in preview
 
     refused = client.post(apply_url, follow=True)
     assert "Nothing was imported" in refused.content.decode()
@@ -589,10 +591,10 @@ def test_clicking_import_twice_imports_once(client, cohort, dana, django_capture
     apply_url = reverse("curriculum:roster-import-apply", args=[upload.pk])
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(apply_url)
+        client.post(apply_url, {"invite": "on"})
     first = written_state()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        second = client.post(apply_url, follow=True)
+        second = client.post(apply_url, {"invite": "on"}, follow=True)
 
     assert "This file was imported already." in second.content.decode()
     assert written_state() == first
@@ -787,3 +789,324 @@ def test_any_rows_plan_as_actions_and_row_errors_or_refuse_the_file(cohort, colu
         assert (row.action == "error") == bool(row.errors)
         assert all(error.line == row.line and error.column for error in row.errors)
     assert roster.RosterPlan.from_json(result.as_json()).summary == result.summary
+
+
+# --- Intakes named as people name them ----------------------------------------------------
+
+# For rows that name their intake and admission themselves.
+NO_COHORT = SimpleNamespace(code="", start_on=None)
+
+
+@pytest.mark.parametrize("written", ["2021 Spring", "2021 spring", "  2021   SPRING ", "2021-spring", "2021-SPRING"])
+def test_a_row_names_its_intake_by_code_or_name_whatever_the_case_and_spaces(program, written):
+    spring = factories.CohortFactory(program=program, code="2021-SPRING", name="2021 Spring")
+
+    result = plan(program, roster_csv([student_row(spring, 1, cohort=written)]))
+
+    assert [(row.action, row.cohort) for row in result.rows] == [("create", spring)]
+    assert result.new_cohorts == []
+
+
+def test_a_value_naming_two_different_cohorts_is_an_error_on_the_cohort_column(program):
+    by_code = factories.CohortFactory(program=program, code="SPRING", name="Spring 2021")
+    factories.CohortFactory(program=program, code="S22", name="spring")
+
+    result = plan(program, roster_csv([student_row(by_code, 1, cohort="Spring")]))
+
+    assert [row.action for row in result.rows] == ["error"]
+    assert [(error.line, error.column) for error in result.errors] == [(2, "cohort")]
+    assert "“Spring” names more than one cohort (S22, SPRING)" in result.errors[0].message
+
+
+def _intake_rows(cohort: Any) -> list[dict[str, Any]]:
+    """Three students of "2021 Spring", spelt two ways, and one of "2022 Fall", none of them known."""
+    return [
+        student_row(cohort, 1, cohort="2021 Spring", admitted_on=date(2021, 3, 1), graduated_on=date(2022, 2, 20)),
+        student_row(cohort, 2, cohort="2021  spring", admitted_on=date(2021, 2, 15), graduated_on=date(2022, 3, 5)),
+        student_row(cohort, 3, cohort="2021 Spring", admitted_on=date(2021, 3, 1), withdrawn_on=date(2021, 5, 1)),
+        student_row(cohort, 4, cohort="2022 Fall", admitted_on=date(2022, 9, 6)),
+    ]
+
+
+def test_intakes_the_program_lacks_are_listed_and_their_rows_refused_without_the_option(cohort):
+    result = plan(cohort.program, roster_csv(_intake_rows(cohort)))
+
+    usual = cohort.expected_graduation_on - cohort.start_on
+    assert [(new.code, new.name, new.start_on, new.expected_graduation_on, new.rows) for new in result.new_cohorts] == [
+        ("2021-SPRING", "2021 Spring", date(2021, 2, 15), date(2022, 3, 5), 3),
+        ("2022-FALL", "2022 Fall", date(2022, 9, 6), date(2022, 9, 6) + usual, 1),
+    ]
+    assert [row.action for row in result.rows] == ["error"] * 4
+    assert {error.column for error in result.errors} == {"cohort"}
+    assert "no intake named “2021  spring”" in result.errors[1].message
+    assert "tick “create the missing intakes” or import a cohorts file first" in result.errors[1].message
+    with pytest.raises(ValidationError):
+        apply(cohort.program, roster_csv(_intake_rows(cohort)))
+    assert not Cohort.objects.exclude(pk=cohort.pk).exists()
+    assert not Enrollment.objects.exists()
+
+
+def test_with_the_option_the_missing_intakes_are_created_with_dates_from_the_file(cohort):
+    result = apply(cohort.program, roster_csv(_intake_rows(cohort)), create_cohorts=True)
+
+    assert result.summary["new_students"] == 4
+    spring = Cohort.objects.get(program=cohort.program, code="2021-SPRING")
+    fall = Cohort.objects.get(program=cohort.program, code="2022-FALL")
+    assert (spring.name, spring.start_on, spring.expected_graduation_on) == (
+        "2021 Spring",
+        date(2021, 2, 15),
+        date(2022, 3, 5),
+    )
+    assert (fall.start_on, fall.expected_graduation_on) == (
+        date(2022, 9, 6),
+        date(2022, 9, 6) + (cohort.expected_graduation_on - cohort.start_on),
+    )
+    assert sorted(spring.enrollments.values_list("student__email", flat=True)) == [
+        "student1@school.test",
+        "student2@school.test",
+        "student3@school.test",
+    ]
+    assert list(fall.enrollments.values_list("student__email", flat=True)) == ["student4@school.test"]
+    again = plan(cohort.program, roster_csv(_intake_rows(cohort)))
+    assert [row.action for row in again.rows] == ["unchanged"] * 4
+    assert again.new_cohorts == []
+
+
+def test_the_usual_length_is_the_median_of_the_programs_cohorts_else_twelve_months(program):
+    start = date(2020, 1, 6)
+    for days in (200, 300, 400):
+        factories.CohortFactory(program=program, start_on=start, expected_graduation_on=start + timedelta(days=days))
+    empty_program = factories.ProgramFactory()
+
+    assert roster.program_length(program.cohorts.all()) == timedelta(days=300)
+    assert roster.program_length(empty_program.cohorts.all()) == timedelta(days=365)
+    new = plan(empty_program, roster_csv([student_row(NO_COHORT, 1, cohort="Winter", admitted_on=start)])).new_cohorts
+    assert [(new.code, new.expected_graduation_on) for new in new] == [("WINTER", start + timedelta(days=365))]
+
+
+def test_a_generated_code_follows_the_code_rules_and_is_unique_in_the_program(program):
+    factories.CohortFactory(program=program, code="2021-SPRING", name="Evening")
+    rows = [
+        student_row(NO_COHORT, 1, cohort="2021 Spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 2, cohort="2021/spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 3, cohort="«Été» 2021", admitted_on=date(2021, 7, 1)),
+    ]
+
+    codes = [new.code for new in plan(program, roster_csv(rows)).new_cohorts]
+
+    assert codes == ["2021-SPRING-2", "2021-SPRING-3", "ETE-2021"]
+    for code in codes:
+        Cohort.code.field.run_validators(code)
+
+
+def test_planning_costs_the_same_queries_at_one_and_five_times_the_rows(cohort):
+    def queries(count: int) -> int:
+        rows = [student_row(cohort, number, cohort=f"Intake {number % 3}") for number in range(count)]
+        rows += [student_row(cohort, 1000 + number, cohort=cohort.name.upper()) for number in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            plan(cohort.program, roster_csv(rows))
+        return len(captured.captured_queries)
+
+    assert queries(4) == queries(20)
+
+
+# --- Invitations are a decision -----------------------------------------------------------
+
+
+def test_importing_never_invites_withdrawn_or_graduated_students(cohort, django_capture_on_commit_callbacks):
+    rows = [
+        student_row(cohort, 1),
+        student_row(cohort, 2, withdrawn_on=cohort.start_on + timedelta(days=10)),
+        student_row(cohort, 3, graduated_on=cohort.start_on + timedelta(days=200)),
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(cohort.program, roster_csv(rows), invite=True)
+
+    assert list(Invitation.objects.values_list("user__email", flat=True)) == ["student1@school.test"]
+    assert [message.to for message in mail.outbox] == [["student1@school.test"]]
+
+
+def test_without_the_invite_option_nobody_is_invited_and_a_later_import_with_it_invites_once(
+    cohort, django_capture_on_commit_callbacks
+):
+    content = roster_csv([student_row(cohort, 1), student_row(cohort, 2)])
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(cohort.program, content)
+    assert not Invitation.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(cohort.program, content, invite=True)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        apply(cohort.program, content, invite=True)
+
+    assert sorted(Invitation.objects.values_list("user__email", flat=True)) == [
+        "student1@school.test",
+        "student2@school.test",
+    ]
+    assert callbacks == []
+    assert len(mail.outbox) == 2
+
+
+def test_a_re_import_invites_nobody_already_invited_or_signed_in(cohort, django_capture_on_commit_callbacks):
+    content = roster_csv([student_row(cohort, number) for number in range(1, 4)])
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(cohort.program, content)
+    invited, accepted, signed_in = User.objects.filter(email__endswith="@school.test").order_by("email")
+    Invitation.objects.create(user=invited, created_at=timezone.now() - timedelta(days=60))
+    Invitation.objects.create(user=accepted, accepted_at=timezone.now())
+    User.objects.filter(pk=signed_in.pk).update(last_login=timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        apply(cohort.program, content, invite=True)
+
+    assert Invitation.objects.count() == 2
+    assert callbacks == []
+
+
+def test_the_preview_invites_by_default_and_unticking_invites_nobody(client, cohort, dana):
+    client.force_login(dana)
+    upload = _preview(client, cohort.program, [student_row(cohort, 1)])
+
+    page = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
+    assert 'name="invite"' in page and "checked" in page.split('name="invite"')[1].split(">")[0]
+    client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]))
+
+    upload.refresh_from_db()
+    assert upload.applied_at is not None and upload.invited is False
+    assert (
+        "Nobody was invited"
+        in client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
+    )
+    assert Enrollment.objects.filter(cohort=cohort).count() == 1
+    assert not Invitation.objects.exists()
+
+
+def test_the_preview_lists_missing_intakes_and_creates_them_once_ticked(
+    client, cohort, dana, django_capture_on_commit_callbacks
+):
+    client.force_login(dana)
+    upload = _preview(client, cohort.program, _intake_rows(cohort))
+    detail = reverse("curriculum:roster-import-detail", args=[upload.pk])
+
+    page = client.get(detail).content.decode()
+    assert "2021-SPRING" in page and "2022-FALL" in page and "tick “create the missing intakes”" in page
+    response = client.post(reverse("curriculum:roster-import-intakes", args=[upload.pk]), {"create_cohorts": "on"})
+    assert response.status_code == 302
+    assert not Cohort.objects.exclude(pk=cohort.pk).exists(), "ticking the box plans; it writes no cohort"
+    upload.refresh_from_db()
+    assert upload.create_cohorts and upload.summary["errors"] == 0
+    assert [new["code"] for new in upload.new_cohorts] == ["2021-SPRING", "2022-FALL"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]), {"invite": "on"})
+
+    assert set(Cohort.objects.exclude(pk=cohort.pk).values_list("code", flat=True)) == {"2021-SPRING", "2022-FALL"}
+    assert [message.to for message in mail.outbox] == [["student4@school.test"]], "the others left or graduated"
+
+
+def test_an_intake_created_meanwhile_changes_the_preview_and_writes_nothing(client, cohort, dana):
+    client.force_login(dana)
+    upload = _preview(client, cohort.program, _intake_rows(cohort))
+    client.post(reverse("curriculum:roster-import-intakes", args=[upload.pk]), {"create_cohorts": "on"})
+    factories.CohortFactory(program=cohort.program, code="2022-FALL", name="Autumn 2022")
+
+    response = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]), follow=True)
+
+    assert "Nothing was imported: the records changed since the preview" in response.content.decode()
+    assert not Enrollment.objects.exists()
+    upload.refresh_from_db()
+    assert [new["code"] for new in upload.new_cohorts] == ["2021-SPRING", "2022-FALL-2"]
+
+
+def test_only_the_uploader_may_tick_the_intakes_box_and_only_by_post(client, cohort, dana, carlos, irene):
+    upload, _plan = services.preview_roster(
+        program=cohort.program, uploaded_by=dana, file_name="r.csv", content=roster_csv(_intake_rows(cohort))
+    )
+    url = reverse("curriculum:roster-import-intakes", args=[upload.pk])
+    diego = factories.StaffFactory(role=StaffRole.Role.DIRECTOR, first_name="Diego").user
+
+    for someone_else in (carlos, irene, diego):
+        client.force_login(someone_else)
+        assert client.post(url, {"create_cohorts": "on"}).status_code == 404
+    client.force_login(dana)
+    assert client.get(url).status_code == 405
+    upload.refresh_from_db()
+    assert not upload.create_cohorts
+
+
+# --- Invite everyone not yet invited --------------------------------------------------------
+
+
+def _students_imported_without_invitations(cohort: Any) -> None:
+    apply(
+        cohort.program,
+        roster_csv(
+            [
+                student_row(cohort, 1),
+                student_row(cohort, 2),
+                student_row(cohort, 3, graduated_on=cohort.start_on + timedelta(days=100)),
+            ]
+        ),
+    )
+
+
+@pytest.mark.parametrize("person", ["dana", "carlos"])
+def test_the_program_page_counts_students_not_yet_invited_and_invites_them(
+    client, cohort, person, request, django_capture_on_commit_callbacks
+):
+    admin = request.getfixturevalue(person)
+    _students_imported_without_invitations(cohort)
+    client.force_login(admin)
+    page_url = reverse("curriculum:program-detail", args=[cohort.program.code])
+
+    page = client.get(page_url)
+    assert page.context["not_yet_invited"] == 2
+    assert "2 current students not yet invited" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("curriculum:program-invite-students", args=[cohort.program.code]), follow=True)
+
+    assert "2 students invited." in response.content.decode()
+    assert sorted(message.to[0] for message in mail.outbox) == ["student1@school.test", "student2@school.test"]
+    assert all(invitation.invited_by == admin for invitation in Invitation.objects.all())
+    assert client.get(page_url).context["not_yet_invited"] == 0
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(reverse("curriculum:program-invite-students", args=[cohort.program.code]))
+    assert callbacks == [] and Invitation.objects.count() == 2
+
+
+def test_inviting_everyone_is_for_program_admins_by_post(client, cohort, irene, dana):
+    _students_imported_without_invitations(cohort)
+    url = reverse("curriculum:program-invite-students", args=[cohort.program.code])
+    diego = factories.StaffFactory(role=StaffRole.Role.DIRECTOR, first_name="Diego").user
+
+    client.force_login(irene)
+    assert client.post(url).status_code == 403
+    client.force_login(diego)
+    assert client.post(url).status_code == 404
+    client.force_login(dana)
+    assert client.get(url).status_code == 405
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clicks_at_once_invite_each_student_once(cohort, dana):
+    _students_imported_without_invitations(cohort)
+    barrier = threading.Barrier(2)
+    invited: list[int] = []
+
+    def click() -> None:
+        barrier.wait()
+        try:
+            invited.append(services.invite_current_students(program=cohort.program, invited_by=dana))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(invited) == [0, 2]
+    assert Invitation.objects.count() == 2

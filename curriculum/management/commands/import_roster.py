@@ -18,6 +18,16 @@ class Command(BaseCommand):
         parser.add_argument("--program", required=True, help="The program's code.")
         parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
         parser.add_argument("--skip-bad-rows", action="store_true", help="Import the good rows even if some are bad.")
+        parser.add_argument(
+            "--create-cohorts",
+            action="store_true",
+            help="Create the intakes the file names that the program lacks, with dates taken from the file.",
+        )
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="Email an invitation to every current student not invited yet (never to withdrawn or graduated).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -29,7 +39,9 @@ class Command(BaseCommand):
         try:
             content = spreadsheets.read_file(path)
             if options["dry_run"]:
-                plan = roster.plan_roster(program=program, content=content, file_name=path.name)
+                plan = roster.plan_roster(
+                    program=program, content=content, file_name=path.name, create_cohorts=options["create_cohorts"]
+                )
             else:
                 plan = services.apply_roster(
                     program=program,
@@ -37,6 +49,8 @@ class Command(BaseCommand):
                     file_name=path.name,
                     imported_by=None,
                     skip_bad_rows=options["skip_bad_rows"],
+                    create_cohorts=options["create_cohorts"],
+                    invite=options["invite"],
                 )
         except spreadsheets.UnreadableFile as error:
             raise CommandError(str(error)) from error
@@ -48,6 +62,18 @@ class Command(BaseCommand):
             ) from refusal
         for row_error in plan.errors:
             self.stderr.write(str(row_error))
+        if plan.new_cohorts:
+            if not options["create_cohorts"]:
+                heading = "Intakes the program lacks (pass --create-cohorts to create them)"
+            elif options["dry_run"]:
+                heading = "Intakes that would be created"
+            else:
+                heading = "Intakes created"
+            self.stdout.write(heading + ":")
+            for new in plan.new_cohorts:
+                self.stdout.write(
+                    f"  {new.code} {new.name!r}: {new.start_on} to {new.expected_graduation_on}, {new.rows} rows"
+                )
         summary = plan.summary
         verb = "Would import" if options["dry_run"] else "Imported"
         self.stdout.write(
