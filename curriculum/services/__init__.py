@@ -1,5 +1,5 @@
 """Curriculum use cases: programs, coursework and rosters (coursework.py); check-offs (checkoffs.py);
-the student's record leaving the system (records.py)."""
+the student's record leaving the system (records.py); setting a program up from files (setup_imports.py)."""
 
 from curriculum.services.checkoffs import (
     discard_attempt,
@@ -33,11 +33,14 @@ from curriculum.services.frameworks import (
     update_program,
 )
 from curriculum.services.records import record_download
+from curriculum.services.setup_imports import apply_cohorts, apply_courses
 
 __all__ = [
     "WRITE_BATCH",
     "add_checklist_step",
     "add_staff_member",
+    "apply_cohorts",
+    "apply_courses",
     "apply_roster",
     "apply_roster_import",
     "check_code_free",
