@@ -33,7 +33,7 @@ from curriculum.services.frameworks import (
     update_program,
 )
 from curriculum.services.records import record_download
-from curriculum.services.setup_imports import apply_cohorts, apply_courses
+from curriculum.services.setup_imports import apply_cohorts, apply_courses, apply_setup_import, preview_setup_import
 
 __all__ = [
     "WRITE_BATCH",
@@ -43,6 +43,7 @@ __all__ = [
     "apply_courses",
     "apply_roster",
     "apply_roster_import",
+    "apply_setup_import",
     "check_code_free",
     "check_framework_change",
     "check_offering",
@@ -55,6 +56,7 @@ __all__ = [
     "map_competency_courses",
     "move_checklist_step",
     "preview_roster",
+    "preview_setup_import",
     "record_attempt",
     "record_download",
     "record_view",
