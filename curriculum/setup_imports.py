@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from curriculum.models import Cohort, Course, Program, StaffRole
@@ -31,6 +31,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 EMAIL_SEPARATORS = re.compile(r"[;,\s]+")
 YES = ("yes", "true", "1")
 NO = ("no", "false", "0")
+UNKNOWN_INSTRUCTORS_NAMED = 5
 MAX_HOURS = 10_000  # a whole program is some 1,000 hours; more is a typing slip, not a course
 
 COHORTS_FORMAT = FileFormat(
@@ -220,20 +221,25 @@ def plan_cohort_rows(*, program: Program, rows: Iterable[SheetRow]) -> SetupPlan
         people: list[User] | None = None
         emails = [email.lower() for email in EMAIL_SEPARATORS.split(_text(raw.get("instructors"))) if email]
         if emails:
-            people = []
-            for email in dict.fromkeys(emails):
-                person = instructors.get(email)
-                if person is None:
-                    errors.append(
-                        RowError(
-                            line,
-                            "instructors",
-                            _("%(email)s is not an instructor of %(program)s; add them on the program page first")
-                            % {"email": quoted(email), "program": program.code},
+            people = [instructors[email] for email in dict.fromkeys(emails) if email in instructors]
+            unknown = [email for email in dict.fromkeys(emails) if email not in instructors]
+            if unknown:
+                # One error a row, naming a few: a cell may hold thousands of addresses.
+                named = ", ".join(quoted(email) for email in unknown[:UNKNOWN_INSTRUCTORS_NAMED])
+                if len(unknown) > UNKNOWN_INSTRUCTORS_NAMED:
+                    named += " " + _("and %(count)s more") % {"count": len(unknown) - UNKNOWN_INSTRUCTORS_NAMED}
+                errors.append(
+                    RowError(
+                        line,
+                        "instructors",
+                        ngettext(
+                            "%(emails)s is not an instructor of %(program)s; add them on the program page first",
+                            "%(emails)s are not instructors of %(program)s; add them on the program page first",
+                            len(unknown),
                         )
+                        % {"emails": named, "program": program.code},
                     )
-                else:
-                    people.append(person)
+                )
             values["instructors"] = tuple(sorted(person.email for person in people))
         row = SetupRow(line=line, code=code, values=values, errors=errors)
         plan.rows.append(row)

@@ -188,10 +188,33 @@ def test_it_refuses_an_instructor_who_is_not_an_instructor_of_the_program(progra
         (4, "instructors"),
         (5, "instructors"),
     ]
-    assert "nobody@school.test is not an instructor of" in plan.errors[3].message
+    assert plan.errors[3].message == (
+        f"nobody@school.test is not an instructor of {program.code}; add them on the program page first"
+    )
     with pytest.raises(ValidationError):
         services.apply_cohorts(program=program, content=cohorts_csv(*rows), file_name="cohorts.csv")
     assert not Cohort.objects.filter(program=program).exists()
+
+
+def test_instructors_may_be_separated_by_semicolons_commas_or_spaces(program):
+    people = [instructor(program, f"teacher{number}@school.test") for number in range(3)]
+    cell = "teacher0@school.test, teacher1@school.test;teacher2@school.test  teacher0@school.test"
+
+    services.apply_cohorts(program=program, content=cohorts_csv([*FALL[:4], cell]), file_name="cohorts.csv")
+
+    assert cohorts_state(program)[0][4] == tuple(sorted(person.email for person in people))
+
+
+def test_a_row_of_many_unknown_instructors_gets_one_error_naming_a_few(program):
+    cell = ";".join(f"stranger{number}@school.test" for number in range(400))
+
+    plan = plan_cohorts(program, cohorts_csv([*FALL[:4], cell]))
+
+    assert [str(error) for error in plan.errors] == [
+        "Row 2, instructors: stranger0@school.test, stranger1@school.test, stranger2@school.test, "
+        f"stranger3@school.test, stranger4@school.test and 395 more are not instructors of {program.code}; "
+        "add them on the program page first"
+    ]
 
 
 def test_each_bad_cohort_cell_is_an_error_naming_its_column(program):
