@@ -3,7 +3,7 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,7 +16,9 @@ from accounts.models import User
 from curriculum import setup_imports, spreadsheets
 from curriculum.models import Cohort, Course, Program, RosterImport
 
-Planner = Callable[..., setup_imports.SetupPlan]
+# One UPDATE ... CASE over 20,000 rows took 21 s; in batches of 500 they take 9 s, most of it Django
+# building the CASE expressions (a real program has some twenty cohorts and courses).
+UPDATE_BATCH = 500
 
 
 def _refuse_on_errors(plan: setup_imports.SetupPlan) -> None:
@@ -36,7 +38,7 @@ def _write_cohorts(plan: setup_imports.SetupPlan) -> None:
         cohort.expected_graduation_on = row.values["expected_graduation_on"]
     Cohort.objects.bulk_create(new)
     if changed:
-        Cohort.objects.bulk_update(changed, ["name", "start_on", "expected_graduation_on"])
+        Cohort.objects.bulk_update(changed, ["name", "start_on", "expected_graduation_on"], batch_size=UPDATE_BATCH)
     # Only rows whose instructors changed are rewritten: a cohort's links are replaced as a whole.
     relinked = {
         plan.records[row.line].pk: plan.instructors[row.line] for row in plan.rows if "instructors" in row.changes
@@ -65,7 +67,7 @@ def _write_courses(program: Program, plan: setup_imports.SetupPlan) -> None:
             changed.append(course)
     Course.objects.bulk_create(new)
     if changed:
-        Course.objects.bulk_update(changed, ["title", "clock_hours"])
+        Course.objects.bulk_update(changed, ["title", "clock_hours"], batch_size=UPDATE_BATCH)
     if plan.trigger_course_line is not None:
         trigger = plan.records[plan.trigger_course_line]
         if program.trigger_course_id != trigger.pk:
