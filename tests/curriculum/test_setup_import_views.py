@@ -223,3 +223,26 @@ def test_the_upload_page_costs_the_same_queries_at_1x_and_5x_the_uploads(client,
         upload(client, program, "courses", courses_csv(MA101))
 
     assert queries_for(client, dana, url) == once
+
+
+def test_the_preview_shows_each_change_beside_the_value_it_replaces(client, program, dana, cohort, irene, ivan):
+    course = factories.CourseFactory(program=program, code="MA101", title="Old title", clock_hours=80)
+    program.trigger_course = course
+    program.save()
+    client.force_login(dana)
+
+    upload(client, program, "courses", courses_csv([*MA101[:3], "no"]))
+    courses_preview = client.get(
+        reverse("curriculum:setup-import-detail", args=[RosterImport.objects.get(kind="courses").pk])
+    )
+    dates = [cohort.start_on.isoformat(), cohort.expected_graduation_on.isoformat()]
+    upload(client, program, "cohorts", cohorts_csv([cohort.code, cohort.name, *dates, ivan.email]))
+    cohorts_preview = client.get(
+        reverse("curriculum:setup-import-detail", args=[RosterImport.objects.get(kind="cohorts").pk])
+    )
+
+    courses_text = courses_preview.content.decode()
+    assert "<code>title</code>: <del>Old title</del> → Anatomy and Physiology" in courses_text
+    assert "<code>hours</code>: <del>80</del> → 90" in courses_text
+    assert "<code>is_trigger_course</code>: <del>yes</del> → no" in courses_text
+    assert f"<code>instructors</code>: <del>{irene.email}</del> → {ivan.email}" in cohorts_preview.content.decode()
