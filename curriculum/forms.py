@@ -274,6 +274,14 @@ class RosterUploadForm(forms.Form):
         return upload
 
 
+class SetupUploadForm(RosterUploadForm):
+    """A cohorts or courses file: the roster's checks, under its own label."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].label = _("File (.csv or .xlsx)")
+
+
 class ApplyRosterForm(forms.Form):
     skip_bad_rows = forms.BooleanField(label=_("Skip the rows with errors and import the rest"), required=False)
     # An unticked box sends nothing, so the default on shows only on the page, never on a bare post.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curriculum.views import checkoffs, coursework, frameworks, grid, records, reminders
+from curriculum.views import checkoffs, coursework, frameworks, grid, records, reminders, setup_imports
 
 app_name = "curriculum"
 urlpatterns = [
@@ -20,6 +20,21 @@ urlpatterns = [
     path("roster-imports/<int:pk>/apply/", coursework.roster_import_apply, name="roster-import-apply"),
     path("roster-imports/<int:pk>/intakes/", coursework.roster_import_intakes, name="roster-import-intakes"),
     path("programs/<code:code>/roster/invite/", coursework.program_invite_students, name="program-invite-students"),
+    # --- Setting a program up from files (views/setup_imports.py)
+    path("programs/<code:code>/cohorts/import/", setup_imports.cohort_import, name="cohort-import"),
+    path(
+        "programs/<code:code>/cohorts/import/example.csv",
+        setup_imports.cohort_import_example,
+        name="cohort-import-example",
+    ),
+    path("programs/<code:code>/courses/import/", setup_imports.course_import, name="course-import"),
+    path(
+        "programs/<code:code>/courses/import/example.csv",
+        setup_imports.course_import_example,
+        name="course-import-example",
+    ),
+    path("setup-imports/<int:pk>/", setup_imports.setup_import_detail, name="setup-import-detail"),
+    path("setup-imports/<int:pk>/apply/", setup_imports.setup_import_apply, name="setup-import-apply"),
     path("cohorts/<int:pk>/", coursework.cohort_detail, name="cohort-detail"),
     path("cohorts/<int:pk>/edit/", coursework.cohort_edit, name="cohort-edit"),
     path("cohorts/<int:pk>/offerings/new/", coursework.offering_create, name="offering-create"),

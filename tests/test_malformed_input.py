@@ -153,6 +153,13 @@ def program_records(
     roster = RosterImport.objects.create(
         program=program, uploaded_by=coordinator, file_name="roster.csv", content=b"email\n"
     )
+    setup = RosterImport.objects.create(
+        program=program,
+        kind=RosterImport.Kind.COHORTS,
+        uploaded_by=coordinator,
+        file_name="cohorts.csv",
+        content=b"code\n",
+    )
     results = ResultImport.objects.create(
         program=program,
         kind=ResultImport.Kind.EXAM_RESULTS,
@@ -180,6 +187,7 @@ def program_records(
             "checklist": [step.pk],
             "staff": [staff.pk],
             "roster-imports": [roster.pk],
+            "setup-imports": [setup.pk],
             "result-imports": [results.pk],
             "reminders": [reminder.pk],
             "notifications": [notification.pk],

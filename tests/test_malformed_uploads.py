@@ -1,8 +1,8 @@
-"""Hostile uploads, on every page and command that reads a spreadsheet: the roster import, the exam
-results import and the graduate outcomes import.
+"""Hostile uploads, on every page and command that reads a spreadsheet: the roster import, the
+cohorts and courses imports, the exam results import and the graduate outcomes import.
 
-Each file gets a clear message (never a server error), writes no student, enrollment, result or
-outcome, and no message quotes the huge content it was given."""
+Each file gets a clear message (never a server error), writes no student, enrollment, cohort,
+course, result or outcome, and no message quotes the huge content it was given."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from accounts.models import Invitation, User
 from certifications.models import Credential, ExamAttempt, JobPlacement, ResultImport
-from curriculum.models import Enrollment, RosterImport
+from curriculum.models import Cohort, Course, Enrollment, RosterImport
 from tests import hostile_files
 
 HUGE = "Z" * 200_000
@@ -50,6 +50,20 @@ IMPORTERS = {
         "import_roster",
         ("email", "first_name", "last_name", "cohort", "admitted_on"),
         ("ann@school.test", "Ann", "Lee", "2026-FALL", "2026-01-05"),
+    ),
+    "cohorts": Importer(
+        "cohorts",
+        "curriculum:cohort-import",
+        "import_cohorts",
+        ("code", "name", "starts_on", "expected_graduation_on"),
+        ("2026-FALL", "Fall 2026", "2026-09-01", "2027-06-30"),
+    ),
+    "courses": Importer(
+        "courses",
+        "curriculum:course-import",
+        "import_courses",
+        ("code", "title", "hours"),
+        ("MA101", "Anatomy and Physiology", "90"),
     ),
     "exam_results": Importer(
         "exam_results",
@@ -137,6 +151,8 @@ def written() -> dict[str, int]:
     return {
         "users": User.objects.count(),
         "enrollments": Enrollment.objects.count(),
+        "cohorts": Cohort.objects.count(),
+        "courses": Course.objects.count(),
         "invitations": Invitation.objects.count(),
         "exam attempts": ExamAttempt.objects.count(),
         "credentials": Credential.objects.count(),

@@ -334,12 +334,19 @@ class Grade(models.Model):
 
 
 class RosterImport(models.Model):
-    """An uploaded roster file: previewed first, applied once the person who uploaded it confirms.
+    """An uploaded roster, cohorts or courses file: previewed first, applied once the person who
+    uploaded it confirms.
 
     The file is read once, at upload: `rows` keeps its rows as read and `plan` what applying them
     would do, so the preview never reads the file again and applying writes what was previewed."""
 
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("Roster")
+        COHORTS = "cohorts", _("Cohorts")
+        COURSES = "courses", _("Courses")
+
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="roster_imports")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ROSTER)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=255)
     content = models.BinaryField()

@@ -1,5 +1,5 @@
 """Curriculum use cases: programs, coursework and rosters (coursework.py); check-offs (checkoffs.py);
-the student's record leaving the system (records.py)."""
+the student's record leaving the system (records.py); setting a program up from files (setup_imports.py)."""
 
 from curriculum.services.checkoffs import (
     discard_attempt,
@@ -36,13 +36,17 @@ from curriculum.services.frameworks import (
     update_program,
 )
 from curriculum.services.records import record_download
+from curriculum.services.setup_imports import apply_cohorts, apply_courses, apply_setup_import, preview_setup_import
 
 __all__ = [
     "WRITE_BATCH",
     "add_checklist_step",
     "add_staff_member",
+    "apply_cohorts",
+    "apply_courses",
     "apply_roster",
     "apply_roster_import",
+    "apply_setup_import",
     "check_code_free",
     "check_framework_change",
     "check_offering",
@@ -57,6 +61,7 @@ __all__ = [
     "map_competency_courses",
     "move_checklist_step",
     "preview_roster",
+    "preview_setup_import",
     "record_attempt",
     "record_download",
     "record_view",

@@ -1,7 +1,8 @@
 """Curriculum pages, one module per part: coursework.py (programs, rosters, coursework),
 checkoffs.py (performing and signing check-offs), grid.py (competency progress), records.py
 (the student's record, its PDF and access log), frameworks.py (frameworks and checklists),
-reminders.py (the program's reminder outbox and timings)."""
+reminders.py (the program's reminder outbox and timings), setup_imports.py (cohorts and courses
+from files)."""
 
 from __future__ import annotations
 

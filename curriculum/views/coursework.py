@@ -229,7 +229,9 @@ def program_detail(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "cohorts": cohorts.order_by("-start_on"),
             "courses": program.courses.order_by("code") if is_admin else Course.objects.none(),
             "staff": program.staff_roles.select_related("user").order_by("role", "user__last_name") if is_admin else [],
-            "imports": program.roster_imports.select_related("uploaded_by").defer("content", "rows", "plan")[:5]
+            "imports": program.roster_imports.filter(kind=RosterImport.Kind.ROSTER)
+            .select_related("uploaded_by")
+            .defer("content", "rows", "plan")[:5]
             if is_admin
             else [],
             "can_edit": permissions.can_edit_program(user, program),
@@ -706,7 +708,9 @@ def _roster_import_for(request: AuthenticatedRequest, pk: int) -> RosterImport:
     and only its uploader applies it. Anyone else does not find it (404)."""
     return get_object_or_404(
         RosterImport.objects.filter(
-            program__in=permissions.administered_programs(request.user), uploaded_by=request.user
+            program__in=permissions.administered_programs(request.user),
+            uploaded_by=request.user,
+            kind=RosterImport.Kind.ROSTER,
         )
         .select_related("program", "uploaded_by")
         .defer("content", "rows"),
