@@ -4,12 +4,14 @@ Planning writes nothing: it checks every row and compares it with what the datab
 preview page and `--dry-run` say exactly what applying would do, and a file imported twice plans no
 change the second time. Applying plans again inside one transaction and writes each row through
 `certifications.services`, so a result from a file follows the same rules as one typed on a page (a
-pass issues the credential); with any row error, found by planning or refused by a service, nothing
-is written. Files are read by the reader every import shares (`curriculum.spreadsheets`), so every
-format is held to the same rules: CSV (UTF-8) or XLSX, a header row, unknown columns refused, and the
-same limits on size, rows and cells. An upload keeps its rows as read and its plan as JSON: the
-preview shows the stored plan, and applying plans the stored rows again and writes them only if
-nothing changed since the preview.
+pass issues the credential). A result is history: the retake rules that govern booking never refuse
+a sitting that happened, and the row carries a warning saying what they would have said; a sitting
+that cannot have happened (in the future, before admission) is an error. With any row error, found
+by planning or refused by a service, nothing is written. Files are read by the reader every import
+shares (`curriculum.spreadsheets`), so every format is held to the same rules: CSV (UTF-8) or XLSX,
+a header row, unknown columns refused, and the same limits on size, rows and cells. An upload keeps
+its rows as read and its plan as JSON: the preview shows the stored plan, and applying plans the
+stored rows again and writes them only if nothing changed since the preview.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class PlannedRow:
     action: str = UNCHANGED  # new, change, unchanged, error
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    # What a rule that governs booking would have said of a past sitting: shown, never a refusal.
+    warnings: list[RowError] = field(default_factory=list)
     enrollment: Enrollment | None = None
     track: CertificationTrack | None = None
     student_name: str = ""  # what the preview shows of the student the email found
@@ -88,6 +92,7 @@ class PlannedRow:
             "action": self.action,
             "changes": {column: [_json_value(old), _json_value(new)] for column, (old, new) in self.changes.items()},
             "errors": [error.as_json() for error in self.errors],
+            "warnings": [warning.as_json() for warning in self.warnings],
             "student_name": self.student_name,
             "cohort_code": self.cohort_code,
         }
@@ -104,6 +109,8 @@ class PlannedRow:
                 column: (_typed(column, old), _typed(column, new)) for column, (old, new) in data["changes"].items()
             },
             errors=[RowError.from_json(error) for error in data["errors"]],
+            # Previews stored before warnings existed have none.
+            warnings=[RowError.from_json(warning) for warning in data.get("warnings", [])],
             student_name=data["student_name"],
             cohort_code=data["cohort_code"],
         )
@@ -123,6 +130,10 @@ class ImportPlan(RowsPlan):
             "unchanged": self.count(UNCHANGED),
             "errors": self.count(ERROR),
         }
+
+    @property
+    def warnings(self) -> list[RowError]:
+        return [warning for row in self.rows for warning in row.warnings]
 
     def as_json(self) -> list[dict[str, Any]]:
         return [row.as_json() for row in self.rows]
@@ -351,7 +362,9 @@ def plan_exam_results(*, program: Program, rows: Iterable[SheetRow]) -> ImportPl
         planned.append(
             PlannedRow(line=line, email=email, values=values, errors=errors, track=tracks.get(code), action=ERROR)
         )
-    _in_batches(program, planned, _compare_exam_results)
+    sittings: Sittings = {}
+    _in_batches(program, planned, lambda program, batch: _compare_exam_results(program, batch, sittings))
+    _warn_of_booking_rules(planned, sittings)
     return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=planned)
 
 
@@ -418,21 +431,35 @@ def _find_enrollment(program: Program, row: PlannedRow, enrollments: dict[str, E
     return row.enrollment is not None
 
 
-def _compare_exam_results(program: Program, rows: list[PlannedRow]) -> None:
-    """Two queries a batch: the students' enrollments, and their sittings on record."""
+# Each student's sittings on record by (enrollment, track), then by day: what the retake rules read.
+Sittings = dict[tuple[int, int], dict[date, ExamAttempt]]
+
+
+def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Sittings) -> None:
+    """Two queries a batch: the students' enrollments, and their sittings on record (kept in `sittings`)."""
     checked = [row for row in rows if not row.errors]
     enrollments = _enrollments_by_email(program, checked)
-    sittings = {
-        (attempt.enrollment_id, attempt.track_id, attempt.taken_on): attempt
-        for attempt in ExamAttempt.objects.filter(
-            enrollment__in=[enrollment.pk for enrollment in enrollments.values()], taken_on__isnull=False
-        )
-    }
+    for attempt in ExamAttempt.objects.filter(
+        enrollment__in=[enrollment.pk for enrollment in enrollments.values()], taken_on__isnull=False
+    ):
+        assert attempt.taken_on is not None  # filtered above
+        sittings.setdefault((attempt.enrollment_id, attempt.track_id), {})[attempt.taken_on] = attempt
     for row in checked:
         if not _find_enrollment(program, row, enrollments):
             continue
         assert row.enrollment is not None and row.track is not None  # found above, and checked by clean_exam_row
-        existing = sittings.get((row.enrollment.pk, row.track.pk, row.values["taken_on"]))
+        taken_on = row.values["taken_on"]
+        if taken_on < row.enrollment.admitted_on:
+            # Not a rule of booking but a fact: nobody sits an exam as our student before admission.
+            row.errors.append(
+                RowError(
+                    row.line,
+                    "taken_on",
+                    _("is before the student was admitted (%(day)s)") % {"day": row.enrollment.admitted_on.isoformat()},
+                )
+            )
+            continue
+        existing = sittings.get((row.enrollment.pk, row.track.pk), {}).get(taken_on)
         # Without a score column a sitting on record keeps its score; the service receives it.
         row.values.setdefault("score", existing.score if existing else None)
         if existing is None:
@@ -442,6 +469,41 @@ def _compare_exam_results(program: Program, rows: list[PlannedRow]) -> None:
             if row.values[name] != getattr(existing, name):
                 row.changes[name] = (getattr(existing, name), row.values[name])
         row.action = CHANGE if row.changes else UNCHANGED
+
+
+def _warn_of_booking_rules(rows: list[PlannedRow], sittings: Sittings) -> None:
+    """Flag each new or corrected sitting that a booking rule would have refused on its day.
+
+    A result is history: the awarding body says it happened, so the retake wait and the attempt
+    limit, which govern booking, never refuse it. What they would have said is judged against every
+    earlier sitting, on record or in the file (a row of the file replaces the sitting on record for
+    its day). Costs no query."""
+    history: dict[tuple[int, int], dict[date, ExamAttempt]] = {key: dict(by_day) for key, by_day in sittings.items()}
+    written = [row for row in rows if row.action in (NEW, CHANGE, UNCHANGED) and not row.errors]
+    for row in written:
+        assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
+        key = (row.enrollment.pk, row.track.pk)
+        history.setdefault(key, {})[row.values["taken_on"]] = ExamAttempt(
+            taken_on=row.values["taken_on"], result=row.values["result"]
+        )
+    for row in written:
+        if row.action == UNCHANGED:
+            continue
+        assert row.enrollment is not None and row.track is not None
+        taken_on: date = row.values["taken_on"]
+        earlier = [attempt for day, attempt in history[(row.enrollment.pk, row.track.pk)].items() if day < taken_on]
+        if reason := row.track.retake_refusal(earlier, taken_on)[0]:
+            row.warnings.append(
+                RowError(
+                    row.line,
+                    "taken_on",
+                    _(
+                        "recorded as it happened, though the retake rules would have refused a booking that day: "
+                        "%(reason)s"
+                    )
+                    % {"reason": reason},
+                )
+            )
 
 
 def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow]) -> None:

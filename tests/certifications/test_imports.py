@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from certifications import imports
-from certifications.models import Credential, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
+from certifications.models import (
+    CertificationTrack,
+    Credential,
+    ExamAttempt,
+    JobPlacement,
+    PlacementStatus,
+    ResultImport,
+)
 from curriculum.models import Enrollment
 from tests import factories
 from tests.certification_factories import ExamAttemptFactory, JobPlacementFactory
@@ -252,6 +259,124 @@ def test_an_xlsx_file_imports_like_the_same_csv(program, alice, bob):
         (Decimal(212), day),
     ]
     assert [row.action for row in plan(program, EXAM, to_csv(rows, EXAM_COLUMNS)).rows] == ["unchanged"] * 2
+
+
+# --- Exam results: history ----------------------------------------------------------------
+
+
+def cma_rules(program: Any, **rules: Any) -> CertificationTrack:
+    """The program's CMA track with the given retake rules, everything else left unlimited."""
+    track = CertificationTrack.objects.get(program=program, code="CMA")
+    for name, value in {
+        "retake_wait_days": None,
+        "max_attempts": None,
+        "wait_after_max_attempts_days": None,
+        **rules,
+    }.items():
+        setattr(track, name, value)
+    track.save()
+    return track
+
+
+def test_a_past_retake_inside_the_wait_is_recorded_with_a_warning(program, alice):
+    cma_rules(program, retake_wait_days=30)
+    failed_on, retaken_on = days_ago(program, 50), days_ago(program, 40)
+    content = to_csv([exam_row(alice, failed_on, result="fail"), exam_row(alice, retaken_on)], EXAM_COLUMNS)
+
+    result = apply(program, EXAM, content)
+
+    assert result.errors == []
+    assert result.rows[0].warnings == []
+    allowed = failed_on + timedelta(days=30)
+    assert [(warning.line, warning.column) for warning in result.rows[1].warnings] == [(3, "taken_on")]
+    assert f"may be retaken from {allowed.isoformat()}" in result.rows[1].warnings[0].message
+    assert list(ExamAttempt.objects.order_by("taken_on").values_list("taken_on", "result")) == [
+        (failed_on, "fail"),
+        (retaken_on, "pass"),
+    ]
+    assert Credential.objects.get().issued_on == retaken_on
+
+
+def test_a_sitting_past_the_attempt_limit_is_recorded_with_a_warning(program, alice):
+    cma_rules(program, max_attempts=2)
+    enrollment = Enrollment.objects.get(student=alice)
+    for days in (50, 45):
+        ExamAttemptFactory(enrollment=enrollment, taken_on=days_ago(program, days), result="fail")
+    content = to_csv([exam_row(alice, days_ago(program, 20))], EXAM_COLUMNS)
+
+    result = apply(program, EXAM, content)
+
+    assert result.summary["new"] == 1
+    assert "All 2 attempts allowed for CMA are used" in result.rows[0].warnings[0].message
+    assert ExamAttempt.objects.filter(result="pass").count() == 1
+    assert Credential.objects.get().issued_on == days_ago(program, 20)
+
+
+def test_the_warning_reads_only_the_sittings_before_the_day(program, alice):
+    """A sitting on record after the imported day says nothing of what the rule allowed on it."""
+    cma_rules(program, retake_wait_days=30, max_attempts=1)
+    ExamAttemptFactory(enrollment=Enrollment.objects.get(student=alice), taken_on=days_ago(program, 10), result="fail")
+
+    result = plan(program, EXAM, to_csv([exam_row(alice, days_ago(program, 40), result="fail")], EXAM_COLUMNS))
+
+    assert (result.rows[0].action, result.rows[0].errors, result.rows[0].warnings) == (imports.NEW, [], [])
+
+
+def test_a_corrected_sitting_is_judged_by_its_new_result(program, alice):
+    """A fail corrected to pass in the same file no longer stands before the next sitting."""
+    cma_rules(program, retake_wait_days=30)
+    enrollment = Enrollment.objects.get(student=alice)
+    ExamAttemptFactory(enrollment=enrollment, taken_on=days_ago(program, 50), result="fail")
+    content = to_csv(
+        [exam_row(alice, days_ago(program, 50), result="pass"), exam_row(alice, days_ago(program, 40), result="fail")],
+        EXAM_COLUMNS,
+    )
+
+    result = plan(program, EXAM, content)
+
+    assert [row.action for row in result.rows] == [imports.CHANGE, imports.NEW]
+    assert "already passed" in result.rows[1].warnings[0].message
+
+
+def test_a_sitting_the_rules_allowed_has_no_warning(program, alice):
+    cma_rules(program, retake_wait_days=30, max_attempts=3)
+    content = to_csv(
+        [exam_row(alice, days_ago(program, 50), result="fail"), exam_row(alice, days_ago(program, 20))], EXAM_COLUMNS
+    )
+
+    assert plan(program, EXAM, content).warnings == []
+
+
+def test_a_warning_survives_the_stored_preview(program, alice, dana):
+    cma_rules(program, retake_wait_days=30)
+    content = to_csv(
+        [exam_row(alice, days_ago(program, 50), result="fail"), exam_row(alice, days_ago(program, 40))], EXAM_COLUMNS
+    )
+
+    upload, previewed = imports.preview_result_import(
+        program=program, kind=EXAM, uploaded_by=dana, file_name="results.csv", content=content
+    )
+
+    assert upload.plan is not None
+    stored = imports.ImportPlan.from_json(EXAM, upload.plan)
+    assert stored.warnings == previewed.warnings != []
+    applied = imports.apply_result_import(upload=upload, applied_by=dana)
+    assert applied.warnings == previewed.warnings
+    assert ExamAttempt.objects.count() == 2
+
+
+def test_a_sitting_before_admission_is_an_error_and_writes_nothing(program, alice):
+    admitted_on = Enrollment.objects.get(student=alice).admitted_on
+    content = to_csv(
+        [exam_row(alice, admitted_on), exam_row(alice, admitted_on - timedelta(days=1), result="fail")], EXAM_COLUMNS
+    )
+
+    with pytest.raises(imports.ImportRefused) as refusal:
+        apply(program, EXAM, content)
+
+    assert [(error.line, error.column) for error in refusal.value.plan.errors] == [(3, "taken_on")]
+    assert admitted_on.isoformat() in refusal.value.plan.errors[0].message
+    assert written_state()["attempts"] == []
 
 
 # --- Exam results: errors -----------------------------------------------------------------
