@@ -32,7 +32,14 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from certifications import services
-from certifications.models import CertificationTrack, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
+from certifications.models import (
+    CertificationTrack,
+    Credential,
+    ExamAttempt,
+    JobPlacement,
+    PlacementStatus,
+    ResultImport,
+)
 from curriculum import roster, spreadsheets
 from curriculum.models import Enrollment, Program
 from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted
@@ -55,6 +62,7 @@ RESULTS = (ExamAttempt.Result.PASS.value, ExamAttempt.Result.FAIL.value)
 SCORE_MAX = Decimal("99999.9")  # what ExamAttempt.score holds: six digits, one after the point
 TEXT_LIMIT = 200  # JobPlacement.employer and .position
 LOOKUP_BATCH = 2000
+WRITE_BATCH = 2000
 PLACEMENT_FIELDS = ("status", "employed_on", "employer", "position", "unavailable_reason")
 
 # Unreadable files raise the shared reader's error: one kind of refusal for every interchange file.
@@ -77,6 +85,8 @@ class PlannedRow:
     warnings: list[RowError] = field(default_factory=list)
     enrollment: Enrollment | None = None
     track: CertificationTrack | None = None
+    attempt: ExamAttempt | None = None  # the sitting on record for the row's day, if any
+    placement: JobPlacement | None = None  # the graduate's outcome on record, if any
     student_name: str = ""  # what the preview shows of the student the email found
     cohort_code: str = ""
 
@@ -460,6 +470,7 @@ def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Si
             )
             continue
         existing = sittings.get((row.enrollment.pk, row.track.pk), {}).get(taken_on)
+        row.attempt = existing
         # Without a score column a sitting on record keeps its score; the service receives it.
         row.values.setdefault("score", existing.score if existing else None)
         if existing is None:
@@ -541,7 +552,7 @@ def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow]) -> None
                 )
             )
             continue
-        existing = placements.get(enrollment.pk)
+        existing = row.placement = placements.get(enrollment.pk)
         stored = {
             name: getattr(existing, name) if existing else (None if name == "employed_on" else "")
             for name in PLACEMENT_FIELDS
@@ -576,13 +587,129 @@ def apply_import(*, kind: str, program: Program, content: bytes, file_name: str,
 
 def _write_plan(plan: ImportPlan, by: User | None) -> None:
     """Write every new and changed row; raise ImportRefused, for the caller's transaction to undo
-    every row written before, when a row has errors."""
+    every row written before, when a row has errors.
+
+    The rows are written in bulk, a fixed number of statements a batch, by the same rules the
+    services apply one row at a time. Should the database refuse a batch (a record changed since
+    planning by a writer that does not lock the student), it is undone and every row goes through
+    the services one at a time, which judge each against the records as they are and name the row."""
     if plan.errors:
         raise ImportRefused(plan)
-    write = _write_exam_result if plan.kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placement
-    for row in plan.rows:
-        if row.action not in (NEW, CHANGE):
+    rows = [row for row in plan.rows if row.action in (NEW, CHANGE)]
+    write_batch = _write_exam_results if plan.kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placements
+    try:
+        with transaction.atomic():
+            for start in range(0, len(rows), WRITE_BATCH):
+                write_batch(rows[start : start + WRITE_BATCH], by)
+    except IntegrityError:
+        _write_one_by_one(plan, rows, by)
+    if plan.errors:
+        raise ImportRefused(plan)
+
+
+def _lock_students(rows: list[PlannedRow]) -> None:
+    """Serialize with the services, which lock the student's enrollment before writing. One query."""
+    ids = sorted({row.enrollment.pk for row in rows if row.enrollment is not None})
+    list(Enrollment.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
+    """services.record_exam_result for a batch of rows at once: the same sitting of a day is corrected,
+    a booking of the track is filled in, a pass issues the credential (expiry from the track's cycle)
+    and a correction from pass withdraws it. At most seven queries, whatever the batch's size."""
+    _lock_students(rows)
+    now = timezone.now()
+    pass_, source = ExamAttempt.Result.PASS, ExamAttempt.Source.IMPORT
+    new_rows = [row for row in rows if row.attempt is None]
+    bookings: dict[tuple[int, int], ExamAttempt] = {}
+    if new_rows:
+        for booking in ExamAttempt.objects.filter(
+            enrollment__in={row.enrollment.pk for row in new_rows if row.enrollment is not None}, result=""
+        ):
+            bookings.setdefault((booking.enrollment_id, booking.track_id), booking)
+    corrected = [row.attempt for row in rows if row.attempt is not None]
+    were_passes = [attempt.pk for attempt in corrected if attempt.result == pass_]
+    credentialed = set(
+        Credential.objects.filter(exam_attempt__in=were_passes).values_list("exam_attempt_id", flat=True)
+        if were_passes
+        else []
+    )
+    filled: list[ExamAttempt] = []
+    created: list[ExamAttempt] = []
+    passed: list[ExamAttempt] = []
+    withdrawn: list[int] = []
+    for row in rows:
+        assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
+        result = row.values["result"]
+        attempt = row.attempt
+        has_credential = attempt is not None and attempt.pk in credentialed
+        if attempt is None:
+            attempt = bookings.pop((row.enrollment.pk, row.track.pk), None)
+            if attempt is None:
+                attempt = ExamAttempt(enrollment=row.enrollment, track=row.track, created_by=by)
+                created.append(attempt)
+            else:
+                filled.append(attempt)
+            attempt.taken_on = row.values["taken_on"]
+        attempt.enrollment, attempt.track = row.enrollment, row.track
+        attempt.result, attempt.score, attempt.source = result, row.values["score"], source
+        attempt.recorded_by, attempt.recorded_at = by, now
+        if result == pass_ and not has_credential:
+            passed.append(attempt)
+        elif result != pass_ and has_credential:
+            withdrawn.append(attempt.pk)  # corrected from a pass: the credential it issued is withdrawn
+    recorded = ["result", "score", "source", "recorded_by", "recorded_at"]
+    if withdrawn:
+        Credential.objects.filter(exam_attempt__in=withdrawn).delete()
+    if corrected:
+        ExamAttempt.objects.bulk_update(corrected, recorded)
+    if filled:
+        ExamAttempt.objects.bulk_update(filled, ["taken_on", *recorded])
+    if created:
+        ExamAttempt.objects.bulk_create(created)
+    if passed:
+        Credential.objects.bulk_create([_credential(attempt) for attempt in passed])
+
+
+def _credential(attempt: ExamAttempt) -> Credential:
+    """What services._issue_credential issues for a pass."""
+    assert attempt.taken_on is not None  # a pass has a date
+    return Credential(
+        enrollment=attempt.enrollment,
+        track=attempt.track,
+        exam_attempt=attempt,
+        issued_on=attempt.taken_on,
+        expires_on=attempt.track.expiry_for(attempt.taken_on),
+    )
+
+
+def _write_job_placements(rows: list[PlannedRow], by: User | None) -> None:
+    """services.record_job_placement for a batch of rows at once. At most three queries."""
+    _lock_students(rows)
+    now = timezone.now()
+    created: list[JobPlacement] = []
+    changed: list[JobPlacement] = []
+    for row in rows:
+        values = {name: row.values[name] for name in PLACEMENT_FIELDS}
+        for name in ("employer", "position", "unavailable_reason"):
+            values[name] = values[name].strip()
+        if row.placement is None:
+            created.append(JobPlacement(enrollment=row.enrollment, recorded_by=by, recorded_at=now, **values))
             continue
+        for name, value in values.items():
+            setattr(row.placement, name, value)
+        row.placement.recorded_by, row.placement.recorded_at = by, now
+        changed.append(row.placement)
+    if changed:
+        JobPlacement.objects.bulk_update(changed, [*PLACEMENT_FIELDS, "recorded_by", "recorded_at"])
+    if created:
+        JobPlacement.objects.bulk_create(created)
+
+
+def _write_one_by_one(plan: ImportPlan, rows: list[PlannedRow], by: User | None) -> None:
+    """Every row through its service, each in its own savepoint, its refusal a row error."""
+    write = _write_exam_result if plan.kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placement
+    for row in rows:
         try:
             with transaction.atomic():
                 write(row, by)
@@ -594,8 +721,6 @@ def _write_plan(plan: ImportPlan, by: User | None) -> None:
             )
         if row.errors:
             row.action = ERROR
-    if plan.errors:
-        raise ImportRefused(plan)
 
 
 def _write_exam_result(row: PlannedRow, by: User | None) -> None:

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from certifications import imports
+from certifications import imports, services
 from certifications.models import (
     CertificationTrack,
     Credential,
@@ -492,27 +492,29 @@ def test_an_xlsx_with_an_unknown_column_is_refused(program):
         plan(program, EXAM, content, "results.xlsx")
 
 
-def test_a_service_refusal_on_apply_is_a_row_error_and_undoes_every_row(program, alice, bob, monkeypatch):
-    """Planning checks what the services check; should a service still refuse a row (a rule added there,
-    or a record changed between planning and writing), the rows written before it are undone."""
-    from certifications import services
-
-    real = services.record_exam_result
-
-    def refuse_bob(**arguments: Any) -> Any:
-        if arguments["enrollment"].student == bob:
-            raise ValidationError({"track": "Not today.", "taken_on": "Not that day either."})
-        return real(**arguments)
-
-    monkeypatch.setattr(services, "record_exam_result", refuse_bob)
+def test_a_sitting_recorded_between_planning_and_writing_is_corrected_not_doubled(program, alice, bob):
+    """The bulk write meets the day's sitting the plan did not know of; the database refuses the
+    batch, and each row goes through the service instead, which corrects that sitting."""
     day = days_ago(program, 5)
+    planned = plan(program, EXAM, to_csv([exam_row(alice, day), exam_row(bob, day)], EXAM_COLUMNS))
+    services.record_exam_result(
+        enrollment=Enrollment.objects.get(student=bob),
+        track=CertificationTrack.objects.get(program=program, code="CMA"),
+        taken_on=day,
+        result="fail",
+        score=None,
+        by=None,
+    )
 
-    with pytest.raises(imports.ImportRefused) as refusal:
-        apply(program, EXAM, to_csv([exam_row(alice, day), exam_row(bob, day)], EXAM_COLUMNS))
+    with transaction.atomic():
+        imports._write_plan(planned, None)
 
-    assert refusal.value.messages == ["Row 3, credential: Not today.", "Row 3, taken_on: Not that day either."]
-    assert [row.action for row in refusal.value.plan.rows] == ["new", "error"]
-    assert written_state() == {"attempts": [], "credentials": [], "placements": []}
+    assert planned.errors == []
+    assert sorted(ExamAttempt.objects.values_list("enrollment__student__first_name", "taken_on", "result")) == [
+        ("Alice", day, "pass"),
+        ("Bob", day, "pass"),
+    ]
+    assert Credential.objects.count() == 2
 
 
 # --- Graduate outcomes --------------------------------------------------------------------
