@@ -16,16 +16,17 @@ stored rows again and writes them only if nothing changed since the preview.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,7 +42,7 @@ from certifications.models import (
     ResultImport,
 )
 from curriculum import roster, spreadsheets
-from curriculum.models import Enrollment, Program
+from curriculum.models import Cohort, Enrollment, Program
 from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted
 
 EXAM_RESULTS_FORMAT = FileFormat(
@@ -407,15 +408,20 @@ def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Pro
 
 
 def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow]) -> dict[str, Enrollment]:
-    """Each student's enrollment in the program, in one query: the current one, else the most recent."""
+    """Each student's enrollment in the program, in two queries: the current one, else the most recent."""
     emails = {row.email for row in rows if row.email}
     chosen: dict[str, Enrollment] = {}
+    # One object a cohort, not one a row: a file of 10,000 rows names a handful of cohorts.
+    cohorts = {cohort.pk: cohort for cohort in Cohort.objects.filter(program=program)}
+    for cohort in cohorts.values():
+        cohort.program = program
     enrollments = (
         Enrollment.objects.filter(cohort__program=program, student__email__in=emails)
-        .select_related("student", "cohort__program")
+        .select_related("student")
         .order_by("student_id", "admitted_on", "pk")
     )
     for enrollment in enrollments:  # oldest admission first, so a later one replaces an earlier one
+        enrollment.cohort = cohorts[enrollment.cohort_id]
         held = chosen.get(enrollment.student.email)
         if held is None or not _is_current(held) or _is_current(enrollment):
             chosen[enrollment.student.email] = enrollment
@@ -446,7 +452,8 @@ Sittings = dict[tuple[int, int], dict[date, ExamAttempt]]
 
 
 def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Sittings) -> None:
-    """Two queries a batch: the students' enrollments, and their sittings on record (kept in `sittings`)."""
+    """Three queries a batch: the students' enrollments and cohorts, and their sittings on record (kept
+    in `sittings`)."""
     checked = [row for row in rows if not row.errors]
     enrollments = _enrollments_by_email(program, checked)
     for attempt in ExamAttempt.objects.filter(
@@ -489,20 +496,25 @@ def _warn_of_booking_rules(rows: list[PlannedRow], sittings: Sittings) -> None:
     limit, which govern booking, never refuse it. What they would have said is judged against every
     earlier sitting, on record or in the file (a row of the file replaces the sitting on record for
     its day). Costs no query."""
-    history: dict[tuple[int, int], dict[date, ExamAttempt]] = {key: dict(by_day) for key, by_day in sittings.items()}
+    results: dict[tuple[int, int], dict[date, str]] = {
+        key: {day: attempt.result for day, attempt in by_day.items()} for key, by_day in sittings.items()
+    }
     written = [row for row in rows if row.action in (NEW, CHANGE, UNCHANGED) and not row.errors]
     for row in written:
         assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
-        key = (row.enrollment.pk, row.track.pk)
-        history.setdefault(key, {})[row.values["taken_on"]] = ExamAttempt(
-            taken_on=row.values["taken_on"], result=row.values["result"]
-        )
+        results.setdefault((row.enrollment.pk, row.track.pk), {})[row.values["taken_on"]] = row.values["result"]
     for row in written:
         if row.action == UNCHANGED:
             continue
         assert row.enrollment is not None and row.track is not None
         taken_on: date = row.values["taken_on"]
-        earlier = [attempt for day, attempt in history[(row.enrollment.pk, row.track.pk)].items() if day < taken_on]
+        earlier = [
+            ExamAttempt(taken_on=day, result=result)
+            for day, result in results[(row.enrollment.pk, row.track.pk)].items()
+            if day < taken_on
+        ]
+        if not earlier:  # a first sitting: no retake rule applies
+            continue
         if reason := row.track.retake_refusal(earlier, taken_on)[0]:
             row.warnings.append(
                 RowError(
@@ -518,7 +530,7 @@ def _warn_of_booking_rules(rows: list[PlannedRow], sittings: Sittings) -> None:
 
 
 def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow]) -> None:
-    """Two queries a batch: the students' enrollments, and their job placements on record."""
+    """Three queries a batch: the students' enrollments and cohorts, and their job placements on record."""
     checked = [row for row in rows if not row.errors]
     enrollments = _enrollments_by_email(program, checked)
     placements = {
@@ -662,13 +674,74 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     if withdrawn:
         Credential.objects.filter(exam_attempt__in=withdrawn).delete()
     if corrected:
-        ExamAttempt.objects.bulk_update(corrected, recorded)
+        _update_from_values(corrected, recorded)
     if filled:
-        ExamAttempt.objects.bulk_update(filled, ["taken_on", *recorded])
+        _update_from_values(filled, ["taken_on", *recorded])
     if created:
-        ExamAttempt.objects.bulk_create(created)
+        _insert_from_arrays(created, now)
     if passed:
-        Credential.objects.bulk_create([_credential(attempt) for attempt in passed])
+        _insert_from_arrays([_credential(attempt) for attempt in passed], now)
+
+
+def _insert_from_arrays(records: Sequence[Model], now: datetime) -> None:
+    """Insert new rows of one model in one `INSERT … SELECT FROM unnest(…)`, and give each its key.
+
+    One array a column, not a parameter a cell: bulk_create prepares every cell of every row through
+    its field, which costs more than the database's work. The models written here hold plain values
+    (keys, dates, numbers, text) that the driver adapts as they are; a field set on creation
+    (`auto_now_add`) gets `now`."""
+    model = type(records[0])
+    meta = model._meta
+    key = meta.pk
+    assert key is not None  # every model has one
+    columns = [column for column in meta.concrete_fields if not column.primary_key]
+    for record in records:
+        for column in columns:
+            if getattr(column, "auto_now_add", False):
+                setattr(record, column.attname, now)
+    arrays = [[getattr(record, column.attname) for record in records] for column in columns]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column.column) for column in columns)
+    unnest = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
+    # Our own table and column names, quoted; every value is a parameter. Rows are inserted, and
+    # their keys returned, in the order of the arrays.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608
+        f"SELECT {names} FROM unnest({unnest}) WITH ORDINALITY AS v({names}, row_in_file) ORDER BY row_in_file "
+        f"RETURNING {quote(key.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
+            record.pk = pk
+            record._state.adding = False
+
+
+def _update_from_values(records: Sequence[Model], names: list[str]) -> None:
+    """Save these fields of these rows of one model in one `UPDATE … FROM (VALUES …)`.
+
+    Django's bulk_update builds a CASE with a condition per row for every field, which costs more
+    Python than the whole rest of an import; a list of values joined on the key costs a tuple a row."""
+    model = type(records[0])
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    key = meta.pk
+    assert key is not None  # every model has one
+    columns = [key, *fields]
+    row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in columns) + ")"
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+    values = ", ".join([row_sql] * len(records))
+    names_of_values = ", ".join(quote(field.column) for field in columns)
+    joined = f"{table}.{quote(key.column)} = v.{quote(key.column)}"
+    # Our own table and column names, quoted; every value is a parameter.
+    sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names_of_values}) WHERE {joined}"  # noqa: S608
+    parameters = [
+        field.get_db_prep_save(getattr(record, field.attname), connection) for record in records for field in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
 
 
 def _credential(attempt: ExamAttempt) -> Credential:
@@ -701,9 +774,9 @@ def _write_job_placements(rows: list[PlannedRow], by: User | None) -> None:
         row.placement.recorded_by, row.placement.recorded_at = by, now
         changed.append(row.placement)
     if changed:
-        JobPlacement.objects.bulk_update(changed, [*PLACEMENT_FIELDS, "recorded_by", "recorded_at"])
+        _update_from_values(changed, [*PLACEMENT_FIELDS, "recorded_by", "recorded_at"])
     if created:
-        JobPlacement.objects.bulk_create(created)
+        _insert_from_arrays(created, now)
 
 
 def _write_one_by_one(plan: ImportPlan, rows: list[PlannedRow], by: User | None) -> None:
