@@ -23,10 +23,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Model
+from django.db.models import Field, ForeignObjectRel, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -683,6 +684,23 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
         _insert_from_arrays([_credential(attempt) for attempt in passed], now)
 
 
+def _concrete(field: Field[Any, Any] | ForeignObjectRel | GenericForeignKey) -> Field[Any, Any]:
+    assert isinstance(field, Field)  # the names given are the model's own columns
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None  # a concrete field has its column
+    return field.column
+
+
+def _sql_type(field: Field[Any, Any]) -> str:
+    """The column's type in PostgreSQL, as a cast of a parameter."""
+    sql_type = field.db_type(connection)
+    assert sql_type is not None  # every column written here has one
+    return sql_type
+
+
 def _insert_from_arrays(records: Sequence[Model], now: datetime) -> None:
     """Insert new rows of one model in one `INSERT … SELECT FROM unnest(…)`, and give each its key.
 
@@ -701,14 +719,14 @@ def _insert_from_arrays(records: Sequence[Model], now: datetime) -> None:
                 setattr(record, column.attname, now)
     arrays = [[getattr(record, column.attname) for record in records] for column in columns]
     quote = connection.ops.quote_name
-    names = ", ".join(quote(column.column) for column in columns)
-    unnest = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
+    names = ", ".join(quote(_column(column)) for column in columns)
+    unnest = ", ".join(f"%s::{_sql_type(column)}[]" for column in columns)
     # Our own table and column names, quoted; every value is a parameter. Rows are inserted, and
     # their keys returned, in the order of the arrays.
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608
         f"SELECT {names} FROM unnest({unnest}) WITH ORDINALITY AS v({names}, row_in_file) ORDER BY row_in_file "
-        f"RETURNING {quote(key.column)}"
+        f"RETURNING {quote(_column(key))}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, arrays)
@@ -724,17 +742,17 @@ def _update_from_values(records: Sequence[Model], names: list[str]) -> None:
     Python than the whole rest of an import; a list of values joined on the key costs a tuple a row."""
     model = type(records[0])
     meta = model._meta
-    fields = [meta.get_field(name) for name in names]
+    fields = [_concrete(meta.get_field(name)) for name in names]
     key = meta.pk
     assert key is not None  # every model has one
     columns = [key, *fields]
-    row_sql = "(" + ", ".join(f"%s::{field.db_type(connection)}" for field in columns) + ")"
+    row_sql = "(" + ", ".join(f"%s::{_sql_type(field)}" for field in columns) + ")"
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+    assignments = ", ".join(f"{quote(_column(field))} = v.{quote(_column(field))}" for field in fields)
     values = ", ".join([row_sql] * len(records))
-    names_of_values = ", ".join(quote(field.column) for field in columns)
-    joined = f"{table}.{quote(key.column)} = v.{quote(key.column)}"
+    names_of_values = ", ".join(quote(_column(field)) for field in columns)
+    joined = f"{table}.{quote(_column(key))} = v.{quote(_column(key))}"
     # Our own table and column names, quoted; every value is a parameter.
     sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names_of_values}) WHERE {joined}"  # noqa: S608
     parameters = [
