@@ -65,6 +65,16 @@ SCORE_MAX = Decimal("99999.9")  # what ExamAttempt.score holds: six digits, one 
 TEXT_LIMIT = 200  # JobPlacement.employer and .position
 LOOKUP_BATCH = 2000
 WRITE_BATCH = 2000
+# What planning and writing read of a student's enrollment; the services load the rest if they need it.
+ENROLLMENT_FIELDS = (
+    "cohort_id",
+    "admitted_on",
+    "withdrawn_on",
+    "graduated_on",
+    "student__email",
+    "student__first_name",
+    "student__last_name",
+)
 PLACEMENT_FIELDS = ("status", "employed_on", "employer", "position", "unavailable_reason")
 
 # Unreadable files raise the shared reader's error: one kind of refusal for every interchange file.
@@ -132,6 +142,8 @@ class PlannedRow:
 class ImportPlan(RowsPlan):
     kind: str
     rows: list[PlannedRow]
+    # Planned for writing: the students' enrollments are locked, as the services lock them.
+    locked: bool = False
 
     @property
     def summary(self) -> dict[str, int]:
@@ -320,11 +332,13 @@ def clean_outcome_row(line: int, raw: dict[str, Any], today: date) -> tuple[dict
 # --- Planning -----------------------------------------------------------------------------
 
 
-def plan_import(*, kind: str, program: Program, content: bytes, file_name: str) -> ImportPlan:
+def plan_import(*, kind: str, program: Program, content: bytes, file_name: str, lock: bool = False) -> ImportPlan:
     """Check every row of a file of either kind and compare it with the database. Writes nothing.
 
     Raises ImportFileError when the file as a whole cannot be read."""
-    return plan_rows(kind=kind, program=program, rows=read_rows(kind=kind, content=content, file_name=file_name))
+    return plan_rows(
+        kind=kind, program=program, rows=read_rows(kind=kind, content=content, file_name=file_name), lock=lock
+    )
 
 
 def read_rows(*, kind: str, content: bytes, file_name: str) -> Iterator[SheetRow]:
@@ -332,11 +346,11 @@ def read_rows(*, kind: str, content: bytes, file_name: str) -> Iterator[SheetRow
     return spreadsheets.read_rows(content, file_name, FORMATS[kind])
 
 
-def plan_rows(*, kind: str, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
+def plan_rows(*, kind: str, program: Program, rows: Iterable[SheetRow], lock: bool = False) -> ImportPlan:
     """Check rows read from a file of either kind and compare them with the database. Writes nothing."""
     if kind == ResultImport.Kind.EXAM_RESULTS:
-        return plan_exam_results(program=program, rows=rows)
-    return plan_graduate_outcomes(program=program, rows=rows)
+        return plan_exam_results(program=program, rows=rows, lock=lock)
+    return plan_graduate_outcomes(program=program, rows=rows, lock=lock)
 
 
 def _unread_row(sheet_row: SheetRow) -> PlannedRow:
@@ -345,7 +359,7 @@ def _unread_row(sheet_row: SheetRow) -> PlannedRow:
     return PlannedRow(line=sheet_row.line, email=email, values={}, errors=list(sheet_row.errors), action=ERROR)
 
 
-def plan_exam_results(*, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
+def plan_exam_results(*, program: Program, rows: Iterable[SheetRow], lock: bool = False) -> ImportPlan:
     """Every exam results row checked; a fixed number of queries per batch of rows, whatever its size."""
     tracks = {track.code.upper(): track for track in CertificationTrack.objects.filter(program=program)}
     today = program.today()
@@ -375,12 +389,12 @@ def plan_exam_results(*, program: Program, rows: Iterable[SheetRow]) -> ImportPl
             PlannedRow(line=line, email=email, values=values, errors=errors, track=tracks.get(code), action=ERROR)
         )
     sittings: Sittings = {}
-    _in_batches(program, planned, lambda program, batch: _compare_exam_results(program, batch, sittings))
+    _in_batches(program, planned, lambda program, batch: _compare_exam_results(program, batch, sittings, lock))
     _warn_of_booking_rules(planned, sittings)
-    return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=planned)
+    return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=planned, locked=lock)
 
 
-def plan_graduate_outcomes(*, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
+def plan_graduate_outcomes(*, program: Program, rows: Iterable[SheetRow], lock: bool = False) -> ImportPlan:
     """Every graduate outcomes row checked; a fixed number of queries per batch of rows, whatever its size."""
     today = program.today()
     planned: list[PlannedRow] = []
@@ -399,8 +413,8 @@ def plan_graduate_outcomes(*, program: Program, rows: Iterable[SheetRow]) -> Imp
         elif email:
             first_line[email] = line
         planned.append(PlannedRow(line=line, email=email, values=values, errors=errors, action=ERROR))
-    _in_batches(program, planned, _compare_graduate_outcomes)
-    return ImportPlan(kind=ResultImport.Kind.GRADUATE_OUTCOMES, rows=planned)
+    _in_batches(program, planned, lambda program, batch: _compare_graduate_outcomes(program, batch, lock))
+    return ImportPlan(kind=ResultImport.Kind.GRADUATE_OUTCOMES, rows=planned, locked=lock)
 
 
 def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Program, list[PlannedRow]], None]) -> None:
@@ -408,7 +422,7 @@ def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Pro
         compare(program, rows[start : start + LOOKUP_BATCH])
 
 
-def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow]) -> dict[str, Enrollment]:
+def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow], lock: bool) -> dict[str, Enrollment]:
     """Each student's enrollment in the program, in two queries: the current one, else the most recent."""
     emails = {row.email for row in rows if row.email}
     chosen: dict[str, Enrollment] = {}
@@ -419,8 +433,11 @@ def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow]) -> dict[
     enrollments = (
         Enrollment.objects.filter(cohort__program=program, student__email__in=emails)
         .select_related("student")
+        .only(*ENROLLMENT_FIELDS)
         .order_by("student_id", "admitted_on", "pk")
     )
+    if lock:  # in the same query: the rows planned stay as read until the import commits
+        enrollments = enrollments.select_for_update(of=("self",))
     for enrollment in enrollments:  # oldest admission first, so a later one replaces an earlier one
         enrollment.cohort = cohorts[enrollment.cohort_id]
         held = chosen.get(enrollment.student.email)
@@ -452,11 +469,11 @@ def _find_enrollment(program: Program, row: PlannedRow, enrollments: dict[str, E
 Sittings = dict[tuple[int, int], dict[date, ExamAttempt]]
 
 
-def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Sittings) -> None:
+def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Sittings, lock: bool) -> None:
     """Three queries a batch: the students' enrollments and cohorts, and their sittings on record (kept
     in `sittings`)."""
     checked = [row for row in rows if not row.errors]
-    enrollments = _enrollments_by_email(program, checked)
+    enrollments = _enrollments_by_email(program, checked, lock)
     for attempt in ExamAttempt.objects.filter(
         enrollment__in=[enrollment.pk for enrollment in enrollments.values()], taken_on__isnull=False
     ):
@@ -530,10 +547,10 @@ def _warn_of_booking_rules(rows: list[PlannedRow], sittings: Sittings) -> None:
             )
 
 
-def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow]) -> None:
+def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow], lock: bool) -> None:
     """Three queries a batch: the students' enrollments and cohorts, and their job placements on record."""
     checked = [row for row in rows if not row.errors]
-    enrollments = _enrollments_by_email(program, checked)
+    enrollments = _enrollments_by_email(program, checked, lock)
     placements = {
         placement.enrollment_id: placement
         for placement in JobPlacement.objects.filter(
@@ -593,7 +610,7 @@ def apply_import(*, kind: str, program: Program, content: bytes, file_name: str,
 
     Raises ImportRefused (a ValidationError) with the plan when a row has errors, whether planning found
     them or a service refused the row, and ImportFileError when the file cannot be read."""
-    plan = plan_import(kind=kind, program=program, content=content, file_name=file_name)
+    plan = plan_import(kind=kind, program=program, content=content, file_name=file_name, lock=True)
     _write_plan(plan, by)
     return plan
 
@@ -613,7 +630,10 @@ def _write_plan(plan: ImportPlan, by: User | None) -> None:
     try:
         with transaction.atomic():
             for start in range(0, len(rows), WRITE_BATCH):
-                write_batch(rows[start : start + WRITE_BATCH], by)
+                batch = rows[start : start + WRITE_BATCH]
+                if not plan.locked:
+                    _lock_students(batch)
+                write_batch(batch, by)
     except IntegrityError:
         _write_one_by_one(plan, rows, by)
     if plan.errors:
@@ -630,7 +650,6 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     """services.record_exam_result for a batch of rows at once: the same sitting of a day is corrected,
     a booking of the track is filled in, a pass issues the credential (expiry from the track's cycle)
     and a correction from pass withdraws it. At most seven queries, whatever the batch's size."""
-    _lock_students(rows)
     now = timezone.now()
     pass_, source = ExamAttempt.Result.PASS, ExamAttempt.Source.IMPORT
     new_rows = [row for row in rows if row.attempt is None]
@@ -776,7 +795,6 @@ def _credential(attempt: ExamAttempt) -> Credential:
 
 def _write_job_placements(rows: list[PlannedRow], by: User | None) -> None:
     """services.record_job_placement for a batch of rows at once. At most three queries."""
-    _lock_students(rows)
     now = timezone.now()
     created: list[JobPlacement] = []
     changed: list[JobPlacement] = []
@@ -890,7 +908,10 @@ def apply_result_import(*, upload: ResultImport, applied_by: User) -> ImportPlan
             raise ValidationError(spreadsheets.preview_expired_message())
         assert upload.rows is not None  # kept with every current preview
         plan = plan_rows(
-            kind=upload.kind, program=upload.program, rows=[SheetRow.from_json(row) for row in upload.rows]
+            kind=upload.kind,
+            program=upload.program,
+            rows=[SheetRow.from_json(row) for row in upload.rows],
+            lock=True,
         )
         planned = plan.as_json()
         if planned == upload.plan:
