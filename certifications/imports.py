@@ -649,7 +649,7 @@ def _lock_students(rows: list[PlannedRow]) -> None:
 def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     """services.record_exam_result for a batch of rows at once: the same sitting of a day is corrected,
     a booking of the track is filled in, a pass issues the credential (expiry from the track's cycle)
-    and a correction from pass withdraws it. At most seven queries, whatever the batch's size."""
+    and a correction from pass withdraws it. The same statements whatever the batch's size."""
     now = timezone.now()
     pass_, source = ExamAttempt.Result.PASS, ExamAttempt.Source.IMPORT
     new_rows = [row for row in rows if row.attempt is None]
@@ -668,8 +668,10 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     )
     filled: list[ExamAttempt] = []
     created: list[ExamAttempt] = []
-    passed: list[ExamAttempt] = []
+    passed: list[tuple[ExamAttempt, CertificationTrack]] = []
     withdrawn: list[int] = []
+    by_id = by.pk if by else None
+    # Keys, not objects, go into the new rows: a related object set costs more than the row's values.
     for row in rows:
         assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
         result = row.values["result"]
@@ -678,16 +680,15 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
         if attempt is None:
             attempt = bookings.pop((row.enrollment.pk, row.track.pk), None)
             if attempt is None:
-                attempt = ExamAttempt(enrollment=row.enrollment, track=row.track, created_by=by)
+                attempt = ExamAttempt(enrollment_id=row.enrollment.pk, track_id=row.track.pk, created_by_id=by_id)
                 created.append(attempt)
             else:
                 filled.append(attempt)
             attempt.taken_on = row.values["taken_on"]
-        attempt.enrollment, attempt.track = row.enrollment, row.track
         attempt.result, attempt.score, attempt.source = result, row.values["score"], source
-        attempt.recorded_by, attempt.recorded_at = by, now
+        attempt.recorded_by_id, attempt.recorded_at = by_id, now
         if result == pass_ and not has_credential:
-            passed.append(attempt)
+            passed.append((attempt, row.track))
         elif result != pass_ and has_credential:
             withdrawn.append(attempt.pk)  # corrected from a pass: the credential it issued is withdrawn
     recorded = ["result", "score", "source", "recorded_by", "recorded_at"]
@@ -700,7 +701,7 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     if created:
         _insert_from_arrays(created, now)
     if passed:
-        _insert_from_arrays([_credential(attempt) for attempt in passed], now)
+        _insert_from_arrays([_credential(attempt, track) for attempt, track in passed], now)
 
 
 def _concrete(field: Field[Any, Any] | ForeignObjectRel | GenericForeignKey) -> Field[Any, Any]:
@@ -781,33 +782,38 @@ def _update_from_values(records: Sequence[Model], names: list[str]) -> None:
         cursor.execute(sql, parameters)
 
 
-def _credential(attempt: ExamAttempt) -> Credential:
-    """What services._issue_credential issues for a pass."""
+def _credential(attempt: ExamAttempt, track: CertificationTrack) -> Credential:
+    """What services._issue_credential issues for a pass: from the day of the sitting, lapsing at the
+    end of the track's recertification cycle."""
     assert attempt.taken_on is not None  # a pass has a date
     return Credential(
-        enrollment=attempt.enrollment,
-        track=attempt.track,
-        exam_attempt=attempt,
+        enrollment_id=attempt.enrollment_id,
+        track_id=track.pk,
+        exam_attempt_id=attempt.pk,
         issued_on=attempt.taken_on,
-        expires_on=attempt.track.expiry_for(attempt.taken_on),
+        expires_on=track.expiry_for(attempt.taken_on),
     )
 
 
 def _write_job_placements(rows: list[PlannedRow], by: User | None) -> None:
-    """services.record_job_placement for a batch of rows at once. At most three queries."""
+    """services.record_job_placement for a batch of rows at once: an insert and an update at most."""
+    by_id = by.pk if by else None
     now = timezone.now()
     created: list[JobPlacement] = []
     changed: list[JobPlacement] = []
     for row in rows:
+        assert row.enrollment is not None  # a planned row without errors has it
         values = {name: row.values[name] for name in PLACEMENT_FIELDS}
         for name in ("employer", "position", "unavailable_reason"):
             values[name] = values[name].strip()
         if row.placement is None:
-            created.append(JobPlacement(enrollment=row.enrollment, recorded_by=by, recorded_at=now, **values))
+            created.append(
+                JobPlacement(enrollment_id=row.enrollment.pk, recorded_by_id=by_id, recorded_at=now, **values)
+            )
             continue
         for name, value in values.items():
             setattr(row.placement, name, value)
-        row.placement.recorded_by, row.placement.recorded_at = by, now
+        row.placement.recorded_by_id, row.placement.recorded_at = by_id, now
         changed.append(row.placement)
     if changed:
         _update_from_values(changed, [*PLACEMENT_FIELDS, "recorded_by", "recorded_at"])
