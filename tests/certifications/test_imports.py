@@ -687,6 +687,92 @@ def test_rows_beyond_one_lookup_batch_are_all_planned(program, alice, monkeypatc
     assert [row.action for row in plan(program, EXAM, content).rows] == ["unchanged"] * 5
 
 
+def test_rows_beyond_one_write_batch_are_all_written(program, alice, bob, monkeypatch):
+    monkeypatch.setattr(imports, "WRITE_BATCH", 2)
+    day = days_ago(program, 5)
+    apply(program, EXAM, to_csv([exam_row(alice, day, result="fail")], EXAM_COLUMNS))
+    rows = [exam_row(alice, day), exam_row(bob, day, credential="RMA"), exam_row(bob, days_ago(program, 4))]
+
+    result = apply(program, EXAM, to_csv(rows, EXAM_COLUMNS))
+
+    assert [row.action for row in result.rows] == ["change", "new", "new"]
+    assert ExamAttempt.objects.filter(result="pass").count() == 3
+    assert Credential.objects.count() == 3
+
+
+def _mixed_exam_file(program: Any, count: int) -> bytes:
+    """New sittings, corrections both ways and filled bookings, so applying issues every statement."""
+    cohort = factories.CohortFactory(program=program)
+    day = days_ago(program, 3)
+    rows = []
+    for number in range(count):
+        enrollment = factories.EnrollmentFactory(cohort=cohort)
+        kind = number % 4
+        if kind == 1:
+            ExamAttemptFactory(enrollment=enrollment, taken_on=day, result="fail")
+        elif kind == 2:
+            services.record_exam_result(
+                enrollment=enrollment,
+                track=CertificationTrack.objects.get(program=program, code="CMA"),
+                taken_on=day,
+                result="pass",
+                score=None,
+                by=None,
+            )
+        elif kind == 3:
+            ExamAttemptFactory(enrollment=enrollment, taken_on=None, result="", scheduled_on=day)
+        rows.append(exam_row(enrollment.student, day, result="fail" if kind == 2 else "pass"))
+    return to_csv(rows, EXAM_COLUMNS)
+
+
+@pytest.mark.parametrize(("kind", "make_file"), [(EXAM, _mixed_exam_file), (OUTCOMES, _graduates_file)])
+def test_applying_costs_the_same_queries_at_one_and_five_times_the_rows_of_a_batch(db, kind, make_file):
+    counts = []
+    for size in (4, 20):
+        program = factories.ProgramFactory()
+        content = make_file(program, size)
+        with CaptureQueriesContext(connection) as queries:
+            result = apply(program, kind, content)
+        assert result.summary["new"] + result.summary["changed"] == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_a_pass_issues_a_credential_lapsing_at_the_end_of_the_tracks_cycle(program, alice):
+    CertificationTrack.objects.filter(program=program, code="CMA").update(recertification_months=60)
+    day = days_ago(program, 10)
+
+    apply(program, EXAM, to_csv([exam_row(alice, day)], EXAM_COLUMNS))
+
+    credential = Credential.objects.get()
+    track = CertificationTrack.objects.get(program=program, code="CMA")
+    assert (credential.issued_on, credential.expires_on) == (day, track.expiry_for(day))
+    assert credential.expires_on is not None and credential.expires_on.year == day.year + 5
+
+
+def test_an_import_records_who_imported_each_row_and_when(program, alice, graduate, dana):
+    imports.apply_import(
+        kind=EXAM,
+        program=program,
+        content=to_csv([exam_row(alice, days_ago(program, 3))], EXAM_COLUMNS),
+        file_name="results.csv",
+        by=dana,
+    )
+    imports.apply_import(
+        kind=OUTCOMES,
+        program=program,
+        content=to_csv([outcome_row(graduate.student)], OUTCOME_COLUMNS),
+        file_name="outcomes.csv",
+        by=dana,
+    )
+
+    sitting, placement = ExamAttempt.objects.get(), JobPlacement.objects.get()
+    assert (sitting.created_by, sitting.recorded_by, sitting.source) == (dana, dana, "import")
+    assert sitting.recorded_at is not None and sitting.created_at is not None
+    assert (placement.recorded_by, placement.enrollment) == (dana, graduate)
+
+
 # --- Uploads kept for their preview -------------------------------------------------------
 
 
