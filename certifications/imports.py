@@ -2,14 +2,16 @@
 
 Planning writes nothing: it checks every row and compares it with what the database holds, so the
 preview page and `--dry-run` say exactly what applying would do, and a file imported twice plans no
-change the second time. Applying plans again inside one transaction and writes each row through
-`certifications.services`, so a result from a file follows the same rules as one typed on a page (a
-pass issues the credential). A result is history: the retake rules that govern booking never refuse
-a sitting that happened, and the row carries a warning saying what they would have said; a sitting
-that cannot have happened (in the future, before admission) is an error. With any row error, found
-by planning or refused by a service, nothing is written. Files are read by the reader every import
-shares (`curriculum.spreadsheets`), so every format is held to the same rules: CSV (UTF-8) or XLSX,
-a header row, unknown columns refused, and the same limits on size, rows and cells. An upload keeps
+change the second time. Applying plans again inside one transaction, the students locked, and writes
+the whole file in bulk by the rules `certifications.services` apply one row at a time, so a result
+from a file follows the same rules as one typed on a page (a pass issues the credential, a
+correction to fail withdraws it); should the database refuse a batch, every row goes through the
+services instead. A result is history: the retake rules that govern booking never refuse a sitting
+that happened, and the row carries a warning saying what they would have said; a sitting that cannot
+have happened (in the future, before admission) is an error. With any row error, found by planning
+or refused by a service, nothing is written. Files are read by the reader every import shares
+(`curriculum.spreadsheets`), so every format is held to the same rules: CSV (UTF-8) or XLSX, a
+header row, unknown columns refused, and the same limits on size, rows and cells. An upload keeps
 its rows as read and its plan as JSON: the preview shows the stored plan, and applying plans the
 stored rows again and writes them only if nothing changed since the preview.
 """
