@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Field, ForeignObjectRel, Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -424,6 +425,12 @@ def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Pro
         compare(program, rows[start : start + LOOKUP_BATCH])
 
 
+def _one_array(values: Iterable[Any], sql_type: str = "bigint") -> RawSQL:
+    """Values for an `__in` lookup as one array parameter: a batch of 2,000 keys or emails is one
+    parameter to send, not 2,000 placeholders for the driver to fill into the query's text."""
+    return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [list(values)])  # noqa: S611 (a constant type name)
+
+
 def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow], lock: bool) -> dict[str, Enrollment]:
     """Each student's enrollment in the program, in two queries: the current one, else the most recent."""
     emails = {row.email for row in rows if row.email}
@@ -433,7 +440,7 @@ def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow], lock: bo
     for cohort in cohorts.values():
         cohort.program = program
     enrollments = (
-        Enrollment.objects.filter(cohort__program=program, student__email__in=emails)
+        Enrollment.objects.filter(cohort__program=program, student__email__in=_one_array(emails, "text"))
         .select_related("student")
         .only(*ENROLLMENT_FIELDS)
         .order_by("student_id", "admitted_on", "pk")
@@ -477,7 +484,7 @@ def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Si
     checked = [row for row in rows if not row.errors]
     enrollments = _enrollments_by_email(program, checked, lock)
     for attempt in ExamAttempt.objects.filter(
-        enrollment__in=[enrollment.pk for enrollment in enrollments.values()], taken_on__isnull=False
+        enrollment__in=_one_array([enrollment.pk for enrollment in enrollments.values()]), taken_on__isnull=False
     ):
         assert attempt.taken_on is not None  # filtered above
         sittings.setdefault((attempt.enrollment_id, attempt.track_id), {})[attempt.taken_on] = attempt
@@ -556,7 +563,7 @@ def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow], lock: b
     placements = {
         placement.enrollment_id: placement
         for placement in JobPlacement.objects.filter(
-            enrollment__in=[enrollment.pk for enrollment in enrollments.values()]
+            enrollment__in=_one_array([enrollment.pk for enrollment in enrollments.values()])
         )
     }
     for row in checked:
@@ -658,7 +665,8 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     bookings: dict[tuple[int, int], ExamAttempt] = {}
     if new_rows:
         for booking in ExamAttempt.objects.filter(
-            enrollment__in={row.enrollment.pk for row in new_rows if row.enrollment is not None}, result=""
+            enrollment__in=_one_array({row.enrollment.pk for row in new_rows if row.enrollment is not None}),
+            result="",
         ):
             bookings.setdefault((booking.enrollment_id, booking.track_id), booking)
     corrected = [row.attempt for row in rows if row.attempt is not None]
