@@ -2,37 +2,51 @@
 
 Planning writes nothing: it checks every row and compares it with what the database holds, so the
 preview page and `--dry-run` say exactly what applying would do, and a file imported twice plans no
-change the second time. Applying plans again inside one transaction and writes each row through
-`certifications.services`, so a result from a file follows the same rules as one typed on a page (a
-pass issues the credential); with any row error, found by planning or refused by a service, nothing
-is written. Files are read by the reader every import shares (`curriculum.spreadsheets`), so every
-format is held to the same rules: CSV (UTF-8) or XLSX, a header row, unknown columns refused, and the
-same limits on size, rows and cells. An upload keeps its rows as read and its plan as JSON: the
-preview shows the stored plan, and applying plans the stored rows again and writes them only if
-nothing changed since the preview.
+change the second time. Applying plans again inside one transaction, the students locked, and writes
+the whole file in bulk by the rules `certifications.services` apply one row at a time, so a result
+from a file follows the same rules as one typed on a page (a pass issues the credential, a
+correction to fail withdraws it); should the database refuse a batch, every row goes through the
+services instead. A result is history: the retake rules that govern booking never refuse a sitting
+that happened, and the row carries a warning saying what they would have said; a sitting that cannot
+have happened (in the future, before admission) is an error. With any row error, found by planning
+or refused by a service, nothing is written. Files are read by the reader every import shares
+(`curriculum.spreadsheets`), so every format is held to the same rules: CSV (UTF-8) or XLSX, a
+header row, unknown columns refused, and the same limits on size, rows and cells. An upload keeps
+its rows as read and its plan as JSON: the preview shows the stored plan, and applying plans the
+stored rows again and writes them only if nothing changed since the preview.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Field, ForeignObjectRel, Model
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from certifications import services
-from certifications.models import CertificationTrack, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
+from certifications.models import (
+    CertificationTrack,
+    Credential,
+    ExamAttempt,
+    JobPlacement,
+    PlacementStatus,
+    ResultImport,
+)
 from curriculum import roster, spreadsheets
-from curriculum.models import Enrollment, Program
+from curriculum.models import Cohort, Enrollment, Program
 from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted
 
 EXAM_RESULTS_FORMAT = FileFormat(
@@ -53,6 +67,17 @@ RESULTS = (ExamAttempt.Result.PASS.value, ExamAttempt.Result.FAIL.value)
 SCORE_MAX = Decimal("99999.9")  # what ExamAttempt.score holds: six digits, one after the point
 TEXT_LIMIT = 200  # JobPlacement.employer and .position
 LOOKUP_BATCH = 2000
+WRITE_BATCH = 2000
+# What planning and writing read of a student's enrollment; the services load the rest if they need it.
+ENROLLMENT_FIELDS = (
+    "cohort_id",
+    "admitted_on",
+    "withdrawn_on",
+    "graduated_on",
+    "student__email",
+    "student__first_name",
+    "student__last_name",
+)
 PLACEMENT_FIELDS = ("status", "employed_on", "employer", "position", "unavailable_reason")
 
 # Unreadable files raise the shared reader's error: one kind of refusal for every interchange file.
@@ -71,8 +96,12 @@ class PlannedRow:
     action: str = UNCHANGED  # new, change, unchanged, error
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    # What a rule that governs booking would have said of a past sitting: shown, never a refusal.
+    warnings: list[RowError] = field(default_factory=list)
     enrollment: Enrollment | None = None
     track: CertificationTrack | None = None
+    attempt: ExamAttempt | None = None  # the sitting on record for the row's day, if any
+    placement: JobPlacement | None = None  # the graduate's outcome on record, if any
     student_name: str = ""  # what the preview shows of the student the email found
     cohort_code: str = ""
 
@@ -88,6 +117,7 @@ class PlannedRow:
             "action": self.action,
             "changes": {column: [_json_value(old), _json_value(new)] for column, (old, new) in self.changes.items()},
             "errors": [error.as_json() for error in self.errors],
+            "warnings": [warning.as_json() for warning in self.warnings],
             "student_name": self.student_name,
             "cohort_code": self.cohort_code,
         }
@@ -104,6 +134,8 @@ class PlannedRow:
                 column: (_typed(column, old), _typed(column, new)) for column, (old, new) in data["changes"].items()
             },
             errors=[RowError.from_json(error) for error in data["errors"]],
+            # Previews stored before warnings existed have none.
+            warnings=[RowError.from_json(warning) for warning in data.get("warnings", [])],
             student_name=data["student_name"],
             cohort_code=data["cohort_code"],
         )
@@ -113,6 +145,8 @@ class PlannedRow:
 class ImportPlan(RowsPlan):
     kind: str
     rows: list[PlannedRow]
+    # Planned for writing: the students' enrollments are locked, as the services lock them.
+    locked: bool = False
 
     @property
     def summary(self) -> dict[str, int]:
@@ -123,6 +157,10 @@ class ImportPlan(RowsPlan):
             "unchanged": self.count(UNCHANGED),
             "errors": self.count(ERROR),
         }
+
+    @property
+    def warnings(self) -> list[RowError]:
+        return [warning for row in self.rows for warning in row.warnings]
 
     def as_json(self) -> list[dict[str, Any]]:
         return [row.as_json() for row in self.rows]
@@ -297,11 +335,13 @@ def clean_outcome_row(line: int, raw: dict[str, Any], today: date) -> tuple[dict
 # --- Planning -----------------------------------------------------------------------------
 
 
-def plan_import(*, kind: str, program: Program, content: bytes, file_name: str) -> ImportPlan:
+def plan_import(*, kind: str, program: Program, content: bytes, file_name: str, lock: bool = False) -> ImportPlan:
     """Check every row of a file of either kind and compare it with the database. Writes nothing.
 
     Raises ImportFileError when the file as a whole cannot be read."""
-    return plan_rows(kind=kind, program=program, rows=read_rows(kind=kind, content=content, file_name=file_name))
+    return plan_rows(
+        kind=kind, program=program, rows=read_rows(kind=kind, content=content, file_name=file_name), lock=lock
+    )
 
 
 def read_rows(*, kind: str, content: bytes, file_name: str) -> Iterator[SheetRow]:
@@ -309,11 +349,11 @@ def read_rows(*, kind: str, content: bytes, file_name: str) -> Iterator[SheetRow
     return spreadsheets.read_rows(content, file_name, FORMATS[kind])
 
 
-def plan_rows(*, kind: str, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
+def plan_rows(*, kind: str, program: Program, rows: Iterable[SheetRow], lock: bool = False) -> ImportPlan:
     """Check rows read from a file of either kind and compare them with the database. Writes nothing."""
     if kind == ResultImport.Kind.EXAM_RESULTS:
-        return plan_exam_results(program=program, rows=rows)
-    return plan_graduate_outcomes(program=program, rows=rows)
+        return plan_exam_results(program=program, rows=rows, lock=lock)
+    return plan_graduate_outcomes(program=program, rows=rows, lock=lock)
 
 
 def _unread_row(sheet_row: SheetRow) -> PlannedRow:
@@ -322,7 +362,7 @@ def _unread_row(sheet_row: SheetRow) -> PlannedRow:
     return PlannedRow(line=sheet_row.line, email=email, values={}, errors=list(sheet_row.errors), action=ERROR)
 
 
-def plan_exam_results(*, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
+def plan_exam_results(*, program: Program, rows: Iterable[SheetRow], lock: bool = False) -> ImportPlan:
     """Every exam results row checked; a fixed number of queries per batch of rows, whatever its size."""
     tracks = {track.code.upper(): track for track in CertificationTrack.objects.filter(program=program)}
     today = program.today()
@@ -351,11 +391,13 @@ def plan_exam_results(*, program: Program, rows: Iterable[SheetRow]) -> ImportPl
         planned.append(
             PlannedRow(line=line, email=email, values=values, errors=errors, track=tracks.get(code), action=ERROR)
         )
-    _in_batches(program, planned, _compare_exam_results)
-    return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=planned)
+    sittings: Sittings = {}
+    _in_batches(program, planned, lambda program, batch: _compare_exam_results(program, batch, sittings, lock))
+    _warn_of_booking_rules(planned, sittings)
+    return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=planned, locked=lock)
 
 
-def plan_graduate_outcomes(*, program: Program, rows: Iterable[SheetRow]) -> ImportPlan:
+def plan_graduate_outcomes(*, program: Program, rows: Iterable[SheetRow], lock: bool = False) -> ImportPlan:
     """Every graduate outcomes row checked; a fixed number of queries per batch of rows, whatever its size."""
     today = program.today()
     planned: list[PlannedRow] = []
@@ -374,8 +416,8 @@ def plan_graduate_outcomes(*, program: Program, rows: Iterable[SheetRow]) -> Imp
         elif email:
             first_line[email] = line
         planned.append(PlannedRow(line=line, email=email, values=values, errors=errors, action=ERROR))
-    _in_batches(program, planned, _compare_graduate_outcomes)
-    return ImportPlan(kind=ResultImport.Kind.GRADUATE_OUTCOMES, rows=planned)
+    _in_batches(program, planned, lambda program, batch: _compare_graduate_outcomes(program, batch, lock))
+    return ImportPlan(kind=ResultImport.Kind.GRADUATE_OUTCOMES, rows=planned, locked=lock)
 
 
 def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Program, list[PlannedRow]], None]) -> None:
@@ -383,16 +425,30 @@ def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Pro
         compare(program, rows[start : start + LOOKUP_BATCH])
 
 
-def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow]) -> dict[str, Enrollment]:
-    """Each student's enrollment in the program, in one query: the current one, else the most recent."""
+def _one_array(values: Iterable[Any], sql_type: str = "bigint") -> RawSQL:
+    """Values for an `__in` lookup as one array parameter: a batch of 2,000 keys or emails is one
+    parameter to send, not 2,000 placeholders for the driver to fill into the query's text."""
+    return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [list(values)])  # noqa: S611 (a constant type name)
+
+
+def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow], lock: bool) -> dict[str, Enrollment]:
+    """Each student's enrollment in the program, in two queries: the current one, else the most recent."""
     emails = {row.email for row in rows if row.email}
     chosen: dict[str, Enrollment] = {}
+    # One object a cohort, not one a row: a file of 10,000 rows names a handful of cohorts.
+    cohorts = {cohort.pk: cohort for cohort in Cohort.objects.filter(program=program)}
+    for cohort in cohorts.values():
+        cohort.program = program
     enrollments = (
-        Enrollment.objects.filter(cohort__program=program, student__email__in=emails)
-        .select_related("student", "cohort__program")
+        Enrollment.objects.filter(cohort__program=program, student__email__in=_one_array(emails, "text"))
+        .select_related("student")
+        .only(*ENROLLMENT_FIELDS)
         .order_by("student_id", "admitted_on", "pk")
     )
+    if lock:  # in the same query: the rows planned stay as read until the import commits
+        enrollments = enrollments.select_for_update(of=("self",))
     for enrollment in enrollments:  # oldest admission first, so a later one replaces an earlier one
+        enrollment.cohort = cohorts[enrollment.cohort_id]
         held = chosen.get(enrollment.student.email)
         if held is None or not _is_current(held) or _is_current(enrollment):
             chosen[enrollment.student.email] = enrollment
@@ -418,21 +474,37 @@ def _find_enrollment(program: Program, row: PlannedRow, enrollments: dict[str, E
     return row.enrollment is not None
 
 
-def _compare_exam_results(program: Program, rows: list[PlannedRow]) -> None:
-    """Two queries a batch: the students' enrollments, and their sittings on record."""
+# Each student's sittings on record by (enrollment, track), then by day: what the retake rules read.
+Sittings = dict[tuple[int, int], dict[date, ExamAttempt]]
+
+
+def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Sittings, lock: bool) -> None:
+    """Three queries a batch: the students' enrollments and cohorts, and their sittings on record (kept
+    in `sittings`)."""
     checked = [row for row in rows if not row.errors]
-    enrollments = _enrollments_by_email(program, checked)
-    sittings = {
-        (attempt.enrollment_id, attempt.track_id, attempt.taken_on): attempt
-        for attempt in ExamAttempt.objects.filter(
-            enrollment__in=[enrollment.pk for enrollment in enrollments.values()], taken_on__isnull=False
-        )
-    }
+    enrollments = _enrollments_by_email(program, checked, lock)
+    for attempt in ExamAttempt.objects.filter(
+        enrollment__in=_one_array([enrollment.pk for enrollment in enrollments.values()]), taken_on__isnull=False
+    ):
+        assert attempt.taken_on is not None  # filtered above
+        sittings.setdefault((attempt.enrollment_id, attempt.track_id), {})[attempt.taken_on] = attempt
     for row in checked:
         if not _find_enrollment(program, row, enrollments):
             continue
         assert row.enrollment is not None and row.track is not None  # found above, and checked by clean_exam_row
-        existing = sittings.get((row.enrollment.pk, row.track.pk, row.values["taken_on"]))
+        taken_on = row.values["taken_on"]
+        if taken_on < row.enrollment.admitted_on:
+            # Not a rule of booking but a fact: nobody sits an exam as our student before admission.
+            row.errors.append(
+                RowError(
+                    row.line,
+                    "taken_on",
+                    _("is before the student was admitted (%(day)s)") % {"day": row.enrollment.admitted_on.isoformat()},
+                )
+            )
+            continue
+        existing = sittings.get((row.enrollment.pk, row.track.pk), {}).get(taken_on)
+        row.attempt = existing
         # Without a score column a sitting on record keeps its score; the service receives it.
         row.values.setdefault("score", existing.score if existing else None)
         if existing is None:
@@ -444,14 +516,54 @@ def _compare_exam_results(program: Program, rows: list[PlannedRow]) -> None:
         row.action = CHANGE if row.changes else UNCHANGED
 
 
-def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow]) -> None:
-    """Two queries a batch: the students' enrollments, and their job placements on record."""
+def _warn_of_booking_rules(rows: list[PlannedRow], sittings: Sittings) -> None:
+    """Flag each new or corrected sitting that a booking rule would have refused on its day.
+
+    A result is history: the awarding body says it happened, so the retake wait and the attempt
+    limit, which govern booking, never refuse it. What they would have said is judged against every
+    earlier sitting, on record or in the file (a row of the file replaces the sitting on record for
+    its day). Costs no query."""
+    results: dict[tuple[int, int], dict[date, str]] = {
+        key: {day: attempt.result for day, attempt in by_day.items()} for key, by_day in sittings.items()
+    }
+    written = [row for row in rows if row.action in (NEW, CHANGE, UNCHANGED) and not row.errors]
+    for row in written:
+        assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
+        results.setdefault((row.enrollment.pk, row.track.pk), {})[row.values["taken_on"]] = row.values["result"]
+    for row in written:
+        if row.action == UNCHANGED:
+            continue
+        assert row.enrollment is not None and row.track is not None
+        taken_on: date = row.values["taken_on"]
+        earlier = [
+            ExamAttempt(taken_on=day, result=result)
+            for day, result in results[(row.enrollment.pk, row.track.pk)].items()
+            if day < taken_on
+        ]
+        if not earlier:  # a first sitting: no retake rule applies
+            continue
+        if reason := row.track.retake_refusal(earlier, taken_on)[0]:
+            row.warnings.append(
+                RowError(
+                    row.line,
+                    "taken_on",
+                    _(
+                        "recorded as it happened, though the retake rules would have refused a booking that day: "
+                        "%(reason)s"
+                    )
+                    % {"reason": reason},
+                )
+            )
+
+
+def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow], lock: bool) -> None:
+    """Three queries a batch: the students' enrollments and cohorts, and their job placements on record."""
     checked = [row for row in rows if not row.errors]
-    enrollments = _enrollments_by_email(program, checked)
+    enrollments = _enrollments_by_email(program, checked, lock)
     placements = {
         placement.enrollment_id: placement
         for placement in JobPlacement.objects.filter(
-            enrollment__in=[enrollment.pk for enrollment in enrollments.values()]
+            enrollment__in=_one_array([enrollment.pk for enrollment in enrollments.values()])
         )
     }
     for row in checked:
@@ -479,7 +591,7 @@ def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow]) -> None
                 )
             )
             continue
-        existing = placements.get(enrollment.pk)
+        existing = row.placement = placements.get(enrollment.pk)
         stored = {
             name: getattr(existing, name) if existing else (None if name == "employed_on" else "")
             for name in PLACEMENT_FIELDS
@@ -507,20 +619,222 @@ def apply_import(*, kind: str, program: Program, content: bytes, file_name: str,
 
     Raises ImportRefused (a ValidationError) with the plan when a row has errors, whether planning found
     them or a service refused the row, and ImportFileError when the file cannot be read."""
-    plan = plan_import(kind=kind, program=program, content=content, file_name=file_name)
+    plan = plan_import(kind=kind, program=program, content=content, file_name=file_name, lock=True)
     _write_plan(plan, by)
     return plan
 
 
 def _write_plan(plan: ImportPlan, by: User | None) -> None:
     """Write every new and changed row; raise ImportRefused, for the caller's transaction to undo
-    every row written before, when a row has errors."""
+    every row written before, when a row has errors.
+
+    The rows are written in bulk, a fixed number of statements a batch, by the same rules the
+    services apply one row at a time. Should the database refuse a batch (a record changed since
+    planning by a writer that does not lock the student), it is undone and every row goes through
+    the services one at a time, which judge each against the records as they are and name the row."""
     if plan.errors:
         raise ImportRefused(plan)
-    write = _write_exam_result if plan.kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placement
-    for row in plan.rows:
-        if row.action not in (NEW, CHANGE):
+    rows = [row for row in plan.rows if row.action in (NEW, CHANGE)]
+    write_batch = _write_exam_results if plan.kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placements
+    try:
+        with transaction.atomic():
+            for start in range(0, len(rows), WRITE_BATCH):
+                batch = rows[start : start + WRITE_BATCH]
+                if not plan.locked:
+                    _lock_students(batch)
+                write_batch(batch, by)
+    except IntegrityError:
+        _write_one_by_one(plan, rows, by)
+    if plan.errors:
+        raise ImportRefused(plan)
+
+
+def _lock_students(rows: list[PlannedRow]) -> None:
+    """Serialize with the services, which lock the student's enrollment before writing. One query."""
+    ids = sorted({row.enrollment.pk for row in rows if row.enrollment is not None})
+    list(Enrollment.objects.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
+    """services.record_exam_result for a batch of rows at once: the same sitting of a day is corrected,
+    a booking of the track is filled in, a pass issues the credential (expiry from the track's cycle)
+    and a correction from pass withdraws it. The same statements whatever the batch's size."""
+    now = timezone.now()
+    pass_, source = ExamAttempt.Result.PASS, ExamAttempt.Source.IMPORT
+    new_rows = [row for row in rows if row.attempt is None]
+    bookings: dict[tuple[int, int], ExamAttempt] = {}
+    if new_rows:
+        for booking in ExamAttempt.objects.filter(
+            enrollment__in=_one_array({row.enrollment.pk for row in new_rows if row.enrollment is not None}),
+            result="",
+        ):
+            bookings.setdefault((booking.enrollment_id, booking.track_id), booking)
+    corrected = [row.attempt for row in rows if row.attempt is not None]
+    were_passes = [attempt.pk for attempt in corrected if attempt.result == pass_]
+    credentialed = set(
+        Credential.objects.filter(exam_attempt__in=were_passes).values_list("exam_attempt_id", flat=True)
+        if were_passes
+        else []
+    )
+    filled: list[ExamAttempt] = []
+    created: list[ExamAttempt] = []
+    passed: list[tuple[ExamAttempt, CertificationTrack]] = []
+    withdrawn: list[int] = []
+    by_id = by.pk if by else None
+    # Keys, not objects, go into the new rows: a related object set costs more than the row's values.
+    for row in rows:
+        assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
+        result = row.values["result"]
+        attempt = row.attempt
+        has_credential = attempt is not None and attempt.pk in credentialed
+        if attempt is None:
+            attempt = bookings.pop((row.enrollment.pk, row.track.pk), None)
+            if attempt is None:
+                attempt = ExamAttempt(enrollment_id=row.enrollment.pk, track_id=row.track.pk, created_by_id=by_id)
+                created.append(attempt)
+            else:
+                filled.append(attempt)
+            attempt.taken_on = row.values["taken_on"]
+        attempt.result, attempt.score, attempt.source = result, row.values["score"], source
+        attempt.recorded_by_id, attempt.recorded_at = by_id, now
+        if result == pass_ and not has_credential:
+            passed.append((attempt, row.track))
+        elif result != pass_ and has_credential:
+            withdrawn.append(attempt.pk)  # corrected from a pass: the credential it issued is withdrawn
+    recorded = ["result", "score", "source", "recorded_by", "recorded_at"]
+    if withdrawn:
+        Credential.objects.filter(exam_attempt__in=withdrawn).delete()
+    if corrected:
+        _update_from_values(corrected, recorded)
+    if filled:
+        _update_from_values(filled, ["taken_on", *recorded])
+    if created:
+        _insert_from_arrays(created, now)
+    if passed:
+        _insert_from_arrays([_credential(attempt, track) for attempt, track in passed], now)
+
+
+def _concrete(field: Field[Any, Any] | ForeignObjectRel | GenericForeignKey) -> Field[Any, Any]:
+    assert isinstance(field, Field)  # the names given are the model's own columns
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None  # a concrete field has its column
+    return field.column
+
+
+def _sql_type(field: Field[Any, Any]) -> str:
+    """The column's type in PostgreSQL, as a cast of a parameter."""
+    sql_type = field.db_type(connection)
+    assert sql_type is not None  # every column written here has one
+    return sql_type
+
+
+def _insert_from_arrays(records: Sequence[Model], now: datetime) -> None:
+    """Insert new rows of one model in one `INSERT … SELECT FROM unnest(…)`, and give each its key.
+
+    One array a column, not a parameter a cell: bulk_create prepares every cell of every row through
+    its field, which costs more than the database's work. The models written here hold plain values
+    (keys, dates, numbers, text) that the driver adapts as they are; a field set on creation
+    (`auto_now_add`) gets `now`."""
+    model = type(records[0])
+    meta = model._meta
+    key = meta.pk
+    assert key is not None  # every model has one
+    columns = [column for column in meta.concrete_fields if not column.primary_key]
+    for record in records:
+        for column in columns:
+            if getattr(column, "auto_now_add", False):
+                setattr(record, column.attname, now)
+    arrays = [[getattr(record, column.attname) for record in records] for column in columns]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(_column(column)) for column in columns)
+    unnest = ", ".join(f"%s::{_sql_type(column)}[]" for column in columns)
+    # Our own table and column names, quoted; every value is a parameter. Rows are inserted, and
+    # their keys returned, in the order of the arrays.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608
+        f"SELECT {names} FROM unnest({unnest}) WITH ORDINALITY AS v({names}, row_in_file) ORDER BY row_in_file "
+        f"RETURNING {quote(_column(key))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
+            record.pk = pk
+            record._state.adding = False
+
+
+def _update_from_values(records: Sequence[Model], names: list[str]) -> None:
+    """Save these fields of these rows of one model in one `UPDATE … FROM (VALUES …)`.
+
+    Django's bulk_update builds a CASE with a condition per row for every field, which costs more
+    Python than the whole rest of an import; a list of values joined on the key costs a tuple a row."""
+    model = type(records[0])
+    meta = model._meta
+    fields = [_concrete(meta.get_field(name)) for name in names]
+    key = meta.pk
+    assert key is not None  # every model has one
+    columns = [key, *fields]
+    row_sql = "(" + ", ".join(f"%s::{_sql_type(field)}" for field in columns) + ")"
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    assignments = ", ".join(f"{quote(_column(field))} = v.{quote(_column(field))}" for field in fields)
+    values = ", ".join([row_sql] * len(records))
+    names_of_values = ", ".join(quote(_column(field)) for field in columns)
+    joined = f"{table}.{quote(_column(key))} = v.{quote(_column(key))}"
+    # Our own table and column names, quoted; every value is a parameter.
+    sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names_of_values}) WHERE {joined}"  # noqa: S608
+    parameters = [
+        field.get_db_prep_save(getattr(record, field.attname), connection) for record in records for field in columns
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+
+
+def _credential(attempt: ExamAttempt, track: CertificationTrack) -> Credential:
+    """What services._issue_credential issues for a pass: from the day of the sitting, lapsing at the
+    end of the track's recertification cycle."""
+    assert attempt.taken_on is not None  # a pass has a date
+    return Credential(
+        enrollment_id=attempt.enrollment_id,
+        track_id=track.pk,
+        exam_attempt_id=attempt.pk,
+        issued_on=attempt.taken_on,
+        expires_on=track.expiry_for(attempt.taken_on),
+    )
+
+
+def _write_job_placements(rows: list[PlannedRow], by: User | None) -> None:
+    """services.record_job_placement for a batch of rows at once: an insert and an update at most."""
+    by_id = by.pk if by else None
+    now = timezone.now()
+    created: list[JobPlacement] = []
+    changed: list[JobPlacement] = []
+    for row in rows:
+        assert row.enrollment is not None  # a planned row without errors has it
+        values = {name: row.values[name] for name in PLACEMENT_FIELDS}
+        for name in ("employer", "position", "unavailable_reason"):
+            values[name] = values[name].strip()
+        if row.placement is None:
+            created.append(
+                JobPlacement(enrollment_id=row.enrollment.pk, recorded_by_id=by_id, recorded_at=now, **values)
+            )
             continue
+        for name, value in values.items():
+            setattr(row.placement, name, value)
+        row.placement.recorded_by_id, row.placement.recorded_at = by_id, now
+        changed.append(row.placement)
+    if changed:
+        _update_from_values(changed, [*PLACEMENT_FIELDS, "recorded_by", "recorded_at"])
+    if created:
+        _insert_from_arrays(created, now)
+
+
+def _write_one_by_one(plan: ImportPlan, rows: list[PlannedRow], by: User | None) -> None:
+    """Every row through its service, each in its own savepoint, its refusal a row error."""
+    write = _write_exam_result if plan.kind == ResultImport.Kind.EXAM_RESULTS else _write_job_placement
+    for row in rows:
         try:
             with transaction.atomic():
                 write(row, by)
@@ -532,8 +846,6 @@ def _write_plan(plan: ImportPlan, by: User | None) -> None:
             )
         if row.errors:
             row.action = ERROR
-    if plan.errors:
-        raise ImportRefused(plan)
 
 
 def _write_exam_result(row: PlannedRow, by: User | None) -> None:
@@ -612,7 +924,10 @@ def apply_result_import(*, upload: ResultImport, applied_by: User) -> ImportPlan
             raise ValidationError(spreadsheets.preview_expired_message())
         assert upload.rows is not None  # kept with every current preview
         plan = plan_rows(
-            kind=upload.kind, program=upload.program, rows=[SheetRow.from_json(row) for row in upload.rows]
+            kind=upload.kind,
+            program=upload.program,
+            rows=[SheetRow.from_json(row) for row in upload.rows],
+            lock=True,
         )
         planned = plan.as_json()
         if planned == upload.plan:

@@ -1,7 +1,8 @@
 """Certification use cases: target tracks, booking exams, recording results, credentials, job placement.
 
-Every write goes through here, so a result typed on a page and one read from an import file follow
-the same rules: a pass issues the credential, and a retake respects the track's wait and attempt limit.
+Every write from a page goes through here: a pass issues the credential, and a booking respects the
+track's retake wait and attempt limit. The imports (certifications.imports) write whole files in bulk
+by the same rules, and fall back on these functions row by row when the database refuses a batch.
 """
 
 from __future__ import annotations

@@ -290,6 +290,8 @@ def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
             "file_error": file_error,
             "errors": [RowError.from_json(error) for error in islice(errors, ERRORS_SHOWN)],
             "errors_not_shown": max(error_count - ERRORS_SHOWN, 0),
+            # Warned rows may sit on any page: the count is said above the table.
+            "warned_rows": sum(1 for row in stored if row.get("warnings")),
         },
     )
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from certifications.models import Credential, ExamAttempt, JobPlacement
+from certifications.models import CertificationTrack, Credential, ExamAttempt, JobPlacement
 from tests import factories
 from tests.certifications.test_imports import (
     EXAM_COLUMNS,
@@ -83,6 +83,26 @@ def outcomes_file(tmp_path, program, cohort) -> Path:
 
 
 # --- Exam results -------------------------------------------------------------------------
+
+
+def test_a_dry_run_prints_a_past_retake_inside_the_wait_as_a_warning_and_succeeds(tmp_path, program, alice):
+    CertificationTrack.objects.filter(program=program, code="CMA").update(retake_wait_days=30, max_attempts=None)
+    path = tmp_path / "results.csv"
+    path.write_bytes(
+        to_csv(
+            [exam_row(alice, days_ago(program, 50), result="fail"), exam_row(alice, days_ago(program, 40))],
+            EXAM_COLUMNS,
+        )
+    )
+
+    out, err = run("import_exam_results", path, program=program.code, dry_run=True)
+
+    assert out.strip() == "Would import 2 rows: 2 new, 0 changed, 0 unchanged, 0 with errors."
+    assert err.startswith("Warning: Row 3, taken_on: ")
+    assert "may be retaken from" in err
+    assert written_state() == NOTHING
+    run("import_exam_results", path, program=program.code)
+    assert ExamAttempt.objects.count() == 2
 
 
 def test_a_dry_run_prints_the_summary_and_writes_nothing(results_file, program):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from certifications import imports
-from certifications.models import Credential, ExamAttempt, JobPlacement, ResultImport
+from certifications.models import CertificationTrack, Credential, ExamAttempt, JobPlacement, ResultImport
 from curriculum.models import StaffRole
 from tests import factories
 from tests.certifications.test_imports import (
@@ -315,6 +315,28 @@ def test_each_page_refuses_the_wrong_method(client, program, alice, dana):
 
 
 # --- The stored preview -------------------------------------------------------------------
+
+
+def test_the_preview_shows_a_past_retake_inside_the_wait_as_a_warning_and_offers_the_import(
+    client, program, alice, dana
+):
+    cma = CertificationTrack.objects.get(program=program, code="CMA")
+    cma.retake_wait_days, cma.max_attempts = 30, None
+    cma.save()
+    failed_on = days_ago(program, 50)
+    content = to_csv([exam_row(alice, failed_on, result="fail"), exam_row(alice, days_ago(program, 40))], EXAM_COLUMNS)
+    client.force_login(dana)
+
+    upload = ResultImport.objects.get(pk=_stored(program, content, dana).pk)
+    response = client.get(reverse("certifications:result-import-detail", args=[upload.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["warned_rows"] == 1
+    assert 'id="import-warnings"' in page
+    assert f"may be retaken from {(failed_on + timedelta(days=30)).isoformat()}" in page
+    assert reverse("certifications:result-import-apply", args=[upload.pk]) in page
+    assert not ExamAttempt.objects.exists()
 
 
 def test_the_preview_shows_the_plan_stored_at_upload_without_reading_the_file_again(client, program, alice, dana):

@@ -11,14 +11,21 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from certifications import imports
-from certifications.models import Credential, ExamAttempt, JobPlacement, PlacementStatus, ResultImport
+from certifications import imports, services
+from certifications.models import (
+    CertificationTrack,
+    Credential,
+    ExamAttempt,
+    JobPlacement,
+    PlacementStatus,
+    ResultImport,
+)
 from curriculum.models import Enrollment
 from tests import factories
 from tests.certification_factories import ExamAttemptFactory, JobPlacementFactory
@@ -254,6 +261,124 @@ def test_an_xlsx_file_imports_like_the_same_csv(program, alice, bob):
     assert [row.action for row in plan(program, EXAM, to_csv(rows, EXAM_COLUMNS)).rows] == ["unchanged"] * 2
 
 
+# --- Exam results: history ----------------------------------------------------------------
+
+
+def cma_rules(program: Any, **rules: Any) -> CertificationTrack:
+    """The program's CMA track with the given retake rules, everything else left unlimited."""
+    track = CertificationTrack.objects.get(program=program, code="CMA")
+    for name, value in {
+        "retake_wait_days": None,
+        "max_attempts": None,
+        "wait_after_max_attempts_days": None,
+        **rules,
+    }.items():
+        setattr(track, name, value)
+    track.save()
+    return track
+
+
+def test_a_past_retake_inside_the_wait_is_recorded_with_a_warning(program, alice):
+    cma_rules(program, retake_wait_days=30)
+    failed_on, retaken_on = days_ago(program, 50), days_ago(program, 40)
+    content = to_csv([exam_row(alice, failed_on, result="fail"), exam_row(alice, retaken_on)], EXAM_COLUMNS)
+
+    result = apply(program, EXAM, content)
+
+    assert result.errors == []
+    assert result.rows[0].warnings == []
+    allowed = failed_on + timedelta(days=30)
+    assert [(warning.line, warning.column) for warning in result.rows[1].warnings] == [(3, "taken_on")]
+    assert f"may be retaken from {allowed.isoformat()}" in result.rows[1].warnings[0].message
+    assert list(ExamAttempt.objects.order_by("taken_on").values_list("taken_on", "result")) == [
+        (failed_on, "fail"),
+        (retaken_on, "pass"),
+    ]
+    assert Credential.objects.get().issued_on == retaken_on
+
+
+def test_a_sitting_past_the_attempt_limit_is_recorded_with_a_warning(program, alice):
+    cma_rules(program, max_attempts=2)
+    enrollment = Enrollment.objects.get(student=alice)
+    for days in (50, 45):
+        ExamAttemptFactory(enrollment=enrollment, taken_on=days_ago(program, days), result="fail")
+    content = to_csv([exam_row(alice, days_ago(program, 20))], EXAM_COLUMNS)
+
+    result = apply(program, EXAM, content)
+
+    assert result.summary["new"] == 1
+    assert "All 2 attempts allowed for CMA are used" in result.rows[0].warnings[0].message
+    assert ExamAttempt.objects.filter(result="pass").count() == 1
+    assert Credential.objects.get().issued_on == days_ago(program, 20)
+
+
+def test_the_warning_reads_only_the_sittings_before_the_day(program, alice):
+    """A sitting on record after the imported day says nothing of what the rule allowed on it."""
+    cma_rules(program, retake_wait_days=30, max_attempts=1)
+    ExamAttemptFactory(enrollment=Enrollment.objects.get(student=alice), taken_on=days_ago(program, 10), result="fail")
+
+    result = plan(program, EXAM, to_csv([exam_row(alice, days_ago(program, 40), result="fail")], EXAM_COLUMNS))
+
+    assert (result.rows[0].action, result.rows[0].errors, result.rows[0].warnings) == (imports.NEW, [], [])
+
+
+def test_a_corrected_sitting_is_judged_by_its_new_result(program, alice):
+    """A fail corrected to pass in the same file no longer stands before the next sitting."""
+    cma_rules(program, retake_wait_days=30)
+    enrollment = Enrollment.objects.get(student=alice)
+    ExamAttemptFactory(enrollment=enrollment, taken_on=days_ago(program, 50), result="fail")
+    content = to_csv(
+        [exam_row(alice, days_ago(program, 50), result="pass"), exam_row(alice, days_ago(program, 40), result="fail")],
+        EXAM_COLUMNS,
+    )
+
+    result = plan(program, EXAM, content)
+
+    assert [row.action for row in result.rows] == [imports.CHANGE, imports.NEW]
+    assert "already passed" in result.rows[1].warnings[0].message
+
+
+def test_a_sitting_the_rules_allowed_has_no_warning(program, alice):
+    cma_rules(program, retake_wait_days=30, max_attempts=3)
+    content = to_csv(
+        [exam_row(alice, days_ago(program, 50), result="fail"), exam_row(alice, days_ago(program, 20))], EXAM_COLUMNS
+    )
+
+    assert plan(program, EXAM, content).warnings == []
+
+
+def test_a_warning_survives_the_stored_preview(program, alice, dana):
+    cma_rules(program, retake_wait_days=30)
+    content = to_csv(
+        [exam_row(alice, days_ago(program, 50), result="fail"), exam_row(alice, days_ago(program, 40))], EXAM_COLUMNS
+    )
+
+    upload, previewed = imports.preview_result_import(
+        program=program, kind=EXAM, uploaded_by=dana, file_name="results.csv", content=content
+    )
+
+    assert upload.plan is not None
+    stored = imports.ImportPlan.from_json(EXAM, upload.plan)
+    assert stored.warnings == previewed.warnings != []
+    applied = imports.apply_result_import(upload=upload, applied_by=dana)
+    assert applied.warnings == previewed.warnings
+    assert ExamAttempt.objects.count() == 2
+
+
+def test_a_sitting_before_admission_is_an_error_and_writes_nothing(program, alice):
+    admitted_on = Enrollment.objects.get(student=alice).admitted_on
+    content = to_csv(
+        [exam_row(alice, admitted_on), exam_row(alice, admitted_on - timedelta(days=1), result="fail")], EXAM_COLUMNS
+    )
+
+    with pytest.raises(imports.ImportRefused) as refusal:
+        apply(program, EXAM, content)
+
+    assert [(error.line, error.column) for error in refusal.value.plan.errors] == [(3, "taken_on")]
+    assert admitted_on.isoformat() in refusal.value.plan.errors[0].message
+    assert written_state()["attempts"] == []
+
+
 # --- Exam results: errors -----------------------------------------------------------------
 
 
@@ -367,27 +492,29 @@ def test_an_xlsx_with_an_unknown_column_is_refused(program):
         plan(program, EXAM, content, "results.xlsx")
 
 
-def test_a_service_refusal_on_apply_is_a_row_error_and_undoes_every_row(program, alice, bob, monkeypatch):
-    """Planning checks what the services check; should a service still refuse a row (a rule added there,
-    or a record changed between planning and writing), the rows written before it are undone."""
-    from certifications import services
-
-    real = services.record_exam_result
-
-    def refuse_bob(**arguments: Any) -> Any:
-        if arguments["enrollment"].student == bob:
-            raise ValidationError({"track": "Not today.", "taken_on": "Not that day either."})
-        return real(**arguments)
-
-    monkeypatch.setattr(services, "record_exam_result", refuse_bob)
+def test_a_sitting_recorded_between_planning_and_writing_is_corrected_not_doubled(program, alice, bob):
+    """The bulk write meets the day's sitting the plan did not know of; the database refuses the
+    batch, and each row goes through the service instead, which corrects that sitting."""
     day = days_ago(program, 5)
+    planned = plan(program, EXAM, to_csv([exam_row(alice, day), exam_row(bob, day)], EXAM_COLUMNS))
+    services.record_exam_result(
+        enrollment=Enrollment.objects.get(student=bob),
+        track=CertificationTrack.objects.get(program=program, code="CMA"),
+        taken_on=day,
+        result="fail",
+        score=None,
+        by=None,
+    )
 
-    with pytest.raises(imports.ImportRefused) as refusal:
-        apply(program, EXAM, to_csv([exam_row(alice, day), exam_row(bob, day)], EXAM_COLUMNS))
+    with transaction.atomic():
+        imports._write_plan(planned, None)
 
-    assert refusal.value.messages == ["Row 3, credential: Not today.", "Row 3, taken_on: Not that day either."]
-    assert [row.action for row in refusal.value.plan.rows] == ["new", "error"]
-    assert written_state() == {"attempts": [], "credentials": [], "placements": []}
+    assert planned.errors == []
+    assert sorted(ExamAttempt.objects.values_list("enrollment__student__first_name", "taken_on", "result")) == [
+        ("Alice", day, "pass"),
+        ("Bob", day, "pass"),
+    ]
+    assert Credential.objects.count() == 2
 
 
 # --- Graduate outcomes --------------------------------------------------------------------
@@ -558,6 +685,92 @@ def test_rows_beyond_one_lookup_batch_are_all_planned(program, alice, monkeypatc
 
     assert ExamAttempt.objects.count() == 5
     assert [row.action for row in plan(program, EXAM, content).rows] == ["unchanged"] * 5
+
+
+def test_rows_beyond_one_write_batch_are_all_written(program, alice, bob, monkeypatch):
+    monkeypatch.setattr(imports, "WRITE_BATCH", 2)
+    day = days_ago(program, 5)
+    apply(program, EXAM, to_csv([exam_row(alice, day, result="fail")], EXAM_COLUMNS))
+    rows = [exam_row(alice, day), exam_row(bob, day, credential="RMA"), exam_row(bob, days_ago(program, 4))]
+
+    result = apply(program, EXAM, to_csv(rows, EXAM_COLUMNS))
+
+    assert [row.action for row in result.rows] == ["change", "new", "new"]
+    assert ExamAttempt.objects.filter(result="pass").count() == 3
+    assert Credential.objects.count() == 3
+
+
+def _mixed_exam_file(program: Any, count: int) -> bytes:
+    """New sittings, corrections both ways and filled bookings, so applying issues every statement."""
+    cohort = factories.CohortFactory(program=program)
+    day = days_ago(program, 3)
+    rows = []
+    for number in range(count):
+        enrollment = factories.EnrollmentFactory(cohort=cohort)
+        kind = number % 4
+        if kind == 1:
+            ExamAttemptFactory(enrollment=enrollment, taken_on=day, result="fail")
+        elif kind == 2:
+            services.record_exam_result(
+                enrollment=enrollment,
+                track=CertificationTrack.objects.get(program=program, code="CMA"),
+                taken_on=day,
+                result="pass",
+                score=None,
+                by=None,
+            )
+        elif kind == 3:
+            ExamAttemptFactory(enrollment=enrollment, taken_on=None, result="", scheduled_on=day)
+        rows.append(exam_row(enrollment.student, day, result="fail" if kind == 2 else "pass"))
+    return to_csv(rows, EXAM_COLUMNS)
+
+
+@pytest.mark.parametrize(("kind", "make_file"), [(EXAM, _mixed_exam_file), (OUTCOMES, _graduates_file)])
+def test_applying_costs_the_same_queries_at_one_and_five_times_the_rows_of_a_batch(db, kind, make_file):
+    counts = []
+    for size in (4, 20):
+        program = factories.ProgramFactory()
+        content = make_file(program, size)
+        with CaptureQueriesContext(connection) as queries:
+            result = apply(program, kind, content)
+        assert result.summary["new"] + result.summary["changed"] == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_a_pass_issues_a_credential_lapsing_at_the_end_of_the_tracks_cycle(program, alice):
+    CertificationTrack.objects.filter(program=program, code="CMA").update(recertification_months=60)
+    day = days_ago(program, 10)
+
+    apply(program, EXAM, to_csv([exam_row(alice, day)], EXAM_COLUMNS))
+
+    credential = Credential.objects.get()
+    track = CertificationTrack.objects.get(program=program, code="CMA")
+    assert (credential.issued_on, credential.expires_on) == (day, track.expiry_for(day))
+    assert credential.expires_on is not None and credential.expires_on.year == day.year + 5
+
+
+def test_an_import_records_who_imported_each_row_and_when(program, alice, graduate, dana):
+    imports.apply_import(
+        kind=EXAM,
+        program=program,
+        content=to_csv([exam_row(alice, days_ago(program, 3))], EXAM_COLUMNS),
+        file_name="results.csv",
+        by=dana,
+    )
+    imports.apply_import(
+        kind=OUTCOMES,
+        program=program,
+        content=to_csv([outcome_row(graduate.student)], OUTCOME_COLUMNS),
+        file_name="outcomes.csv",
+        by=dana,
+    )
+
+    sitting, placement = ExamAttempt.objects.get(), JobPlacement.objects.get()
+    assert (sitting.created_by, sitting.recorded_by, sitting.source) == (dana, dana, "import")
+    assert sitting.recorded_at is not None and sitting.created_at is not None
+    assert (placement.recorded_by, placement.enrollment) == (dana, graduate)
 
 
 # --- Uploads kept for their preview -------------------------------------------------------

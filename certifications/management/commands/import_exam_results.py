@@ -44,6 +44,10 @@ class ResultImportCommand(BaseCommand):
             plan, refused = refusal.plan, True
         for row_error in plan.errors:
             self.stderr.write(str(row_error))
+        # Diagnostics go to standard error, the summary alone to standard output. A warning is not an
+        # error: the row is written, and the reader learns what a booking rule would have said of it.
+        for warning in plan.warnings:
+            self.stderr.write(f"Warning: {warning}")
         summary = plan.summary
         verb = "Would import" if options["dry_run"] else "Checked" if refused else "Imported"
         self.stdout.write(
