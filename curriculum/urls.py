@@ -16,6 +16,9 @@ urlpatterns = [
     path("programs/<code:code>/cohorts/new/", coursework.cohort_create, name="cohort-create"),
     path("programs/<code:code>/courses/new/", coursework.course_create, name="course-create"),
     path("programs/<code:code>/roster/import/", coursework.roster_import, name="roster-import"),
+    path(
+        "programs/<code:code>/roster/import/example.csv", coursework.roster_import_example, name="roster-import-example"
+    ),
     path("roster-imports/<int:pk>/", coursework.roster_import_detail, name="roster-import-detail"),
     path("roster-imports/<int:pk>/apply/", coursework.roster_import_apply, name="roster-import-apply"),
     path("roster-imports/<int:pk>/intakes/", coursework.roster_import_intakes, name="roster-import-intakes"),

@@ -703,6 +703,27 @@ def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
     )
 
 
+# An alumna, a current student naming her intake as people do, and one who withdrew.
+ROSTER_EXAMPLE = (
+    "email,first_name,last_name,cohort,admitted_on,student_number,preferred_language,"
+    "trigger_course_completed_on,withdrawn_on,graduated_on\r\n"
+    "ana.lopez@example.edu,Ana,López,2021 Spring,2021-01-11,S1001,es,2021-03-19,,2021-12-17\r\n"
+    "ben.okoro@example.edu,Ben,Okoro,2026 Fall,2026-09-01,S2044,en,,,\r\n"
+    "cara.nguyen@example.edu,Cara,Nguyen,2026 Fall,2026-09-01,S2045,,,2026-10-02,\r\n"
+)
+
+
+@require_GET
+def roster_import_example(request: AuthenticatedRequest, code: str) -> HttpResponse:
+    """A small roster in the format, to fill in or to compare with one's own."""
+    program = _program_for(request, code)
+    if not permissions.can_manage_roster(request.user, program):
+        raise PermissionDenied
+    response = HttpResponse(ROSTER_EXAMPLE, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="roster-example.csv"'
+    return response
+
+
 def _roster_import_for(request: AuthenticatedRequest, pk: int) -> RosterImport:
     """An upload of a program the person administers, uploaded by them: a preview lists students,
     and only its uploader applies it. Anyone else does not find it (404)."""

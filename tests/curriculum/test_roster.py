@@ -1110,3 +1110,39 @@ def test_two_clicks_at_once_invite_each_student_once(cohort, dana):
 
     assert sorted(invited) == [0, 2]
     assert Invitation.objects.count() == 2
+
+
+# --- The example file the upload page offers ---------------------------------------------------
+
+
+class TestRosterExample:
+    def url(self, program) -> str:
+        return reverse("curriculum:roster-import-example", args=[program.code])
+
+    def test_the_example_plans_without_errors_once_its_intakes_may_be_created(self, client, program, dana):
+        client.force_login(dana)
+        response = client.get(self.url(program))
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert response["Content-Disposition"] == 'attachment; filename="roster-example.csv"'
+        plan = roster.plan_roster(program=program, content=response.content, file_name="e.csv", create_cohorts=True)
+        assert plan.errors == []
+        assert sorted(cohort.name for cohort in plan.new_cohorts) == ["2021 Spring", "2026 Fall"]
+        assert len(plan.rows) == 3
+
+    def test_the_upload_page_links_to_it(self, client, program, dana):
+        client.force_login(dana)
+        page = client.get(reverse("curriculum:roster-import", args=[program.code])).content.decode()
+        assert f'href="{self.url(program)}"' in page
+
+    def test_another_programs_staff_do_not_find_it(self, client, program, olga):
+        client.force_login(olga)
+        assert client.get(self.url(program)).status_code == 404
+
+    def test_an_instructor_may_not_have_it(self, client, program, irene):
+        client.force_login(irene)
+        assert client.get(self.url(program)).status_code == 403
+
+    def test_it_answers_only_get(self, client, program, dana):
+        client.force_login(dana)
+        assert client.post(self.url(program)).status_code == 405
