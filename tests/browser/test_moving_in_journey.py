@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,10 +114,11 @@ def intake(program: Program, code: str) -> tuple[str, str, str]:
     return cohort.name, cohort.start_on.isoformat(), cohort.expected_graduation_on.isoformat()
 
 
-def download_csv(page: Page, link: str) -> dict[tuple[str, str], dict[str, str]]:
+def download_csv(page: Page, link: str, file_name: str) -> dict[tuple[str, str], dict[str, str]]:
     """The CSV behind a link of the outcomes page, by (measure, year)."""
     with page.expect_download() as downloading:
         page.get_by_role("link", name=link, exact=True).click()
+    assert downloading.value.suggested_filename == file_name
     text = Path(downloading.value.path()).read_bytes().decode("utf-8")
     return {(row["measure"], row["year"]): row for row in csv.DictReader(io.StringIO(text))}
 
@@ -208,9 +210,11 @@ def test_a_director_moves_a_program_in_from_its_files_and_downloads_both_accredi
     open_program_card_link(page, program, "Certifications and outcomes", "Outcome reports")
     expect(page.get_by_role("heading", level=1)).to_have_text("Outcome reports")
     screenshot(page, "moving-in-2-outcome-report")
-    maerb = download_csv(page, "Download CSV")
+    placement = page.get_by_role("region", name="Job placement")
+    expect(placement.get_by_role("row", name=re.compile("^Against the threshold"))).to_contain_text("Below threshold")
+    maerb = download_csv(page, "Download CSV", f"outcomes-{PROGRAM_CODE}-maerb.csv")
     assert {row["accreditor"] for row in maerb.values()} == {"maerb"}
-    abhes = download_csv(page, "ABHES as CSV")
+    abhes = download_csv(page, "ABHES as CSV", f"outcomes-{PROGRAM_CODE}-abhes.csv")
     assert {row["accreditor"] for row in abhes.values()} == {"abhes"}
 
     # MAERB retention, admission year 2021: the cohort is those who completed the trigger course,
