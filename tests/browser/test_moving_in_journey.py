@@ -89,7 +89,7 @@ OUTCOMES_CSV = (
     "ana.ruiz@example.test,in_field,2022-02-01,Lakeside Clinic,Medical assistant,\n"
     "ben.cho@example.test,not_employed,,,,\n"
     "cara.diaz@example.test,related_field,2022-03-01,City Pharmacy,Pharmacy technician,\n"
-    "dev.patel@example.test,unavailable,,,,Military service\n"
+    "dev.patel@example.test,unavailable,,,,Health issues\n"
     "finn.ward@example.test,in_field,2022-09-01,Riverside Health,Medical assistant,\n"
     "gia.nunez@example.test,in_field,2022-09-15,Northside Pediatrics,Medical assistant,\n"
     "hugo.lam@example.test,not_employed,,,,\n"
@@ -221,9 +221,9 @@ def test_a_director_moves_a_program_in_from_its_files_and_downloads_both_accredi
     # 5 of spring and 4 of fall (Ines left before it) = 9; retained, all but Eva and Jon = 7.
     # 7 / 9 = 77.77… → 77.8%.
     assert figure(maerb, "retention", "2021") == ("7", "9", "77.8", "yes")
-    # Graduates of 2021 are Ana, Ben, Cara and Dev. Job placement counts every graduate (MAERB
-    # excludes nobody, Dev's "unavailable" included), placed in the field or a related one: Ana and
-    # Cara. 2 / 4 = 50.0%, below 60%.
+    # Graduates of 2021 are Ana, Ben, Cara and Dev. MAERB's job placement leaves no graduate out of
+    # the denominator (Dev, unavailable for health, stays in it): 4; placed in the field or a related
+    # one, Ana and Cara: 2. 2 / 4 = 50.0%, below 60%.
     assert figure(maerb, "job_placement", "2021") == ("2", "4", "50.0", "yes")
     assert maerb[("job_placement", "2021")]["meets_threshold"] == "no"
     # Participation: Ana, Ben (CMA) and Dev (RMA) sat, of 4 graduates: 3 / 4 = 75.0%.
@@ -254,5 +254,11 @@ def test_a_director_moves_a_program_in_from_its_files_and_downloads_both_accredi
     # Credentialing 2023: GT = Finn, Gia and Hugo (the CMAA counts for ABHES); GP = Finn and Hugo.
     # 2 / 3 → 66.7%.
     assert figure(abhes, "credentialing", "2023") == ("2", "3", "66.7", "yes")
-    # Placement 2022: G = 4 spring graduates, U = Dev (unavailable); placed Ana and Cara: 2 / (4 - 1) → 66.7%.
-    assert figure(abhes, "placement", "2022")[:3] == ("2", "3", "66.7")
+    # Credentialing 2022: GT = Ana, Ben and Dev; GP = Ana and Dev. 2 / 3 → 66.7%.
+    assert figure(abhes, "credentialing", "2022") == ("2", "3", "66.7", "yes")
+    # Placement 2022: (F + R) / (G - U): G = the 4 spring graduates, U = Dev (unavailable);
+    # F + R = Ana and Cara. 2 / (4 - 1) → 66.7%, below ABHES's 70%.
+    assert figure(abhes, "placement", "2022") == ("2", "3", "66.7", "yes")
+    assert abhes[("placement", "2022")]["meets_threshold"] == "no"
+    # Kim's report year (2027, July 2026 to June 2027) has not ended: in progress, no rate.
+    assert figure(abhes, "retention", "2027")[2:] == ("", "no")
