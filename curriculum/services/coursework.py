@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Invitation, User
-from curriculum import bulk, roster, spreadsheets
+from config import bulk
+from curriculum import roster, spreadsheets
 from curriculum.models import (
     Assignment,
     Cohort,

@@ -41,12 +41,13 @@ def _sql_type(field: Field[Any, Any]) -> str:
     return sql_type
 
 
-def insert_from_arrays(records: Sequence[Model], now: datetime) -> None:
+def insert_from_arrays(records: Sequence[Model], now: datetime, *, ignore_conflicts: bool = False) -> None:
     """Insert new rows of one model in one `INSERT … SELECT FROM unnest(…)`, and give each its key.
 
     The models written so hold plain values (keys, dates, numbers, text) that the driver adapts as
     they are; a field set on creation (`auto_now_add`) gets `now`. Like bulk_create, it sends no
-    signals; the database's constraints and triggers check every row."""
+    signals; the database's constraints and triggers check every row. With `ignore_conflicts` a row
+    a unique constraint refuses is left out, and no record gets its key."""
     if not records:
         return
     model = type(records[0])
@@ -67,8 +68,12 @@ def insert_from_arrays(records: Sequence[Model], now: datetime) -> None:
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608
         f"SELECT {names} FROM unnest({unnest}) WITH ORDINALITY AS v({names}, row_in_file) ORDER BY row_in_file "
-        f"RETURNING {quote(_column(key))}"
     )
+    if ignore_conflicts:
+        with connection.cursor() as cursor:
+            cursor.execute(sql + "ON CONFLICT DO NOTHING", arrays)
+        return
+    sql += f"RETURNING {quote(_column(key))}"
     with connection.cursor() as cursor:
         cursor.execute(sql, arrays)
         for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
