@@ -1,5 +1,5 @@
 """Roster import, end to end: read a 10,000-row CSV, plan it, write students and enrollments, create
-the invitations and queue them after commit. Target: at least 5,000 rows a second."""
+the invitations of the current students and queue them after commit. Target: at least 15,000 rows a second."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from curriculum import roster, services
 from curriculum.models import Accreditor, Cohort, Enrollment, Program, StaffRole
 
 ROWS = 10_000
-TARGET_ROWS_PER_SECOND = 5_000
+TARGET_ROWS_PER_SECOND = 15_000
 WARM_UP_ROWS = 200
 DOMAIN = "bench.checkoff.test"
 FIRST_NAMES = ("Ana", "Luis", "María", "José", "Grace", "Tom", "Priya", "Kwame", "Mei", "Olu", "Sofía", "Ivan")
@@ -103,7 +103,9 @@ def _apply(
 ) -> tuple[float, roster.RosterPlan]:
     """The import as the apply button runs it: one transaction, invitations queued on commit."""
     started = time.perf_counter()
-    plan = services.apply_roster(program=program, content=content, file_name=file_name, imported_by=director)
+    plan = services.apply_roster(
+        program=program, content=content, file_name=file_name, imported_by=director, invite=True
+    )
     return time.perf_counter() - started, plan
 
 
@@ -123,10 +125,19 @@ def _check_import(plan: roster.RosterPlan, tag: str, rows: int) -> None:
     emails = f"{tag}-"
     assert User.objects.filter(email__startswith=emails).count() == rows
     assert Enrollment.objects.filter(student__email__startswith=emails).count() == rows
-    assert Invitation.objects.filter(user__email__startswith=emails, sent_at=None).count() == rows
+    # Only current students are invited: the withdrawn and the graduated have no use for an account.
+    current = [row for row in plan.rows if row.is_current]
+    assert Invitation.objects.filter(user__email__startswith=emails, sent_at=None).count() == len(current)
     queued = _purge_queued_tasks()
-    expected = math.ceil(rows / account_services.INVITATION_BATCH)
+    expected = _invitation_tasks(len(current))
     assert queued == expected, f"{queued} tasks queued, expected {expected}"
+
+
+def _invitation_tasks(current: int) -> int:
+    """Tasks queued for as many current students: invitations go out per write batch, in task-sized parts."""
+    full, rest = divmod(current, services.WRITE_BATCH)
+    per_batch = math.ceil(services.WRITE_BATCH / account_services.INVITATION_BATCH)
+    return full * per_batch + math.ceil(rest / account_services.INVITATION_BATCH)
 
 
 def _mixed_file(program: Program, cohorts: list[Cohort], director: User, rows: int, tag: str) -> bytes:
@@ -207,7 +218,6 @@ def roster_import(run: Run) -> list[Figure]:
     # Queries: a fixed part, then the same statements for every batch whatever its size.
     batch = services.WRITE_BATCH
     query_program, query_cohorts, query_director = _program()
-    fixed, _plan = _queries(query_program, _csv([]), query_director)
     small, _plan = _queries(
         query_program, _mixed_file(query_program, query_cohorts, query_director, batch // 5, "q1"), query_director
     )
@@ -223,7 +233,7 @@ def roster_import(run: Run) -> list[Figure]:
     run.notes += [
         f"Each timed run imports {ROWS:,} new students with fresh emails into one program of 4 cohorts, "
         f"after a {WARM_UP_ROWS}-row warm-up; the clock covers apply_roster() from bytes to commit,",
-        f"including queueing {math.ceil(ROWS / account_services.INVITATION_BATCH)} invitation tasks "
+        "including inviting the current students and queueing their invitation tasks "
         "to the broker (purged afterwards, never sent).",
         "Query files mix thirds of new students, people new to the program, and changed enrollments, "
         "so each batch issues every statement.",
@@ -255,20 +265,18 @@ def roster_import(run: Run) -> list[Figure]:
             "x",
             note="travels between machines better than rows/s",
         ),
-        Figure("queries outside the batches", fixed, "queries", note="BEGIN, the program's cohorts, COMMIT"),
-        Figure(f"queries per batch: {batch // 5:,} rows in 1 batch (1x)", small - fixed, "queries"),
+        Figure(f"queries, {batch // 5:,} rows in 1 batch (1x)", small, "queries"),
         Figure(
-            f"queries per batch: {batch:,} rows in 1 batch (5x)",
-            one - fixed,
+            f"queries, {batch:,} rows in 1 batch (5x)",
+            one,
             "queries",
-            target=("==", small - fixed),
+            target=("==", small),
             note="per batch, not per row",
         ),
         Figure(
-            f"queries per batch: {5 * batch:,} rows in 5 batches of {batch:,}",
-            (five - fixed) / 5,
+            f"queries, {5 * batch:,} rows in 5 batches of {batch:,}",
+            five,
             "queries",
-            target=("==", one - fixed),
-            note=f"{five} in all",
+            note=f"{five - one} for the 4 further batches; invitations batch the current students, 2 rows in 3",
         ),
     ]

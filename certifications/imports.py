@@ -18,19 +18,16 @@ stored rows again and writes them only if nothing changed since the preview.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, ForeignObjectRel, Model
-from django.db.models.expressions import RawSQL
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,6 +42,7 @@ from certifications.models import (
     PlacementStatus,
     ResultImport,
 )
+from config import bulk
 from curriculum import roster, spreadsheets
 from curriculum.models import Cohort, Enrollment, Program
 from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted
@@ -425,12 +423,6 @@ def _in_batches(program: Program, rows: list[PlannedRow], compare: Callable[[Pro
         compare(program, rows[start : start + LOOKUP_BATCH])
 
 
-def _one_array(values: Iterable[Any], sql_type: str = "bigint") -> RawSQL:
-    """Values for an `__in` lookup as one array parameter: a batch of 2,000 keys or emails is one
-    parameter to send, not 2,000 placeholders for the driver to fill into the query's text."""
-    return RawSQL(f"SELECT unnest(%s::{sql_type}[])", [list(values)])  # noqa: S611 (a constant type name)
-
-
 def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow], lock: bool) -> dict[str, Enrollment]:
     """Each student's enrollment in the program, in two queries: the current one, else the most recent."""
     emails = {row.email for row in rows if row.email}
@@ -440,7 +432,7 @@ def _enrollments_by_email(program: Program, rows: Iterable[PlannedRow], lock: bo
     for cohort in cohorts.values():
         cohort.program = program
     enrollments = (
-        Enrollment.objects.filter(cohort__program=program, student__email__in=_one_array(emails, "text"))
+        Enrollment.objects.filter(cohort__program=program, student__email__in=bulk.one_array(emails, "text"))
         .select_related("student")
         .only(*ENROLLMENT_FIELDS)
         .order_by("student_id", "admitted_on", "pk")
@@ -484,7 +476,7 @@ def _compare_exam_results(program: Program, rows: list[PlannedRow], sittings: Si
     checked = [row for row in rows if not row.errors]
     enrollments = _enrollments_by_email(program, checked, lock)
     for attempt in ExamAttempt.objects.filter(
-        enrollment__in=_one_array([enrollment.pk for enrollment in enrollments.values()]), taken_on__isnull=False
+        enrollment__in=bulk.one_array([enrollment.pk for enrollment in enrollments.values()]), taken_on__isnull=False
     ):
         assert attempt.taken_on is not None  # filtered above
         sittings.setdefault((attempt.enrollment_id, attempt.track_id), {})[attempt.taken_on] = attempt
@@ -563,7 +555,7 @@ def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow], lock: b
     placements = {
         placement.enrollment_id: placement
         for placement in JobPlacement.objects.filter(
-            enrollment__in=_one_array([enrollment.pk for enrollment in enrollments.values()])
+            enrollment__in=bulk.one_array([enrollment.pk for enrollment in enrollments.values()])
         )
     }
     for row in checked:
@@ -665,7 +657,7 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     bookings: dict[tuple[int, int], ExamAttempt] = {}
     if new_rows:
         for booking in ExamAttempt.objects.filter(
-            enrollment__in=_one_array({row.enrollment.pk for row in new_rows if row.enrollment is not None}),
+            enrollment__in=bulk.one_array({row.enrollment.pk for row in new_rows if row.enrollment is not None}),
             result="",
         ):
             bookings.setdefault((booking.enrollment_id, booking.track_id), booking)
@@ -705,91 +697,13 @@ def _write_exam_results(rows: list[PlannedRow], by: User | None) -> None:
     if withdrawn:
         Credential.objects.filter(exam_attempt__in=withdrawn).delete()
     if corrected:
-        _update_from_values(corrected, recorded)
+        bulk.update_from_values(corrected, recorded)
     if filled:
-        _update_from_values(filled, ["taken_on", *recorded])
+        bulk.update_from_values(filled, ["taken_on", *recorded])
     if created:
-        _insert_from_arrays(created, now)
+        bulk.insert_from_arrays(created, now)
     if passed:
-        _insert_from_arrays([_credential(attempt, track) for attempt, track in passed], now)
-
-
-def _concrete(field: Field[Any, Any] | ForeignObjectRel | GenericForeignKey) -> Field[Any, Any]:
-    assert isinstance(field, Field)  # the names given are the model's own columns
-    return field
-
-
-def _column(field: Field[Any, Any]) -> str:
-    assert field.column is not None  # a concrete field has its column
-    return field.column
-
-
-def _sql_type(field: Field[Any, Any]) -> str:
-    """The column's type in PostgreSQL, as a cast of a parameter."""
-    sql_type = field.db_type(connection)
-    assert sql_type is not None  # every column written here has one
-    return sql_type
-
-
-def _insert_from_arrays(records: Sequence[Model], now: datetime) -> None:
-    """Insert new rows of one model in one `INSERT … SELECT FROM unnest(…)`, and give each its key.
-
-    One array a column, not a parameter a cell: bulk_create prepares every cell of every row through
-    its field, which costs more than the database's work. The models written here hold plain values
-    (keys, dates, numbers, text) that the driver adapts as they are; a field set on creation
-    (`auto_now_add`) gets `now`."""
-    model = type(records[0])
-    meta = model._meta
-    key = meta.pk
-    assert key is not None  # every model has one
-    columns = [column for column in meta.concrete_fields if not column.primary_key]
-    for record in records:
-        for column in columns:
-            if getattr(column, "auto_now_add", False):
-                setattr(record, column.attname, now)
-    arrays = [[getattr(record, column.attname) for record in records] for column in columns]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(_column(column)) for column in columns)
-    unnest = ", ".join(f"%s::{_sql_type(column)}[]" for column in columns)
-    # Our own table and column names, quoted; every value is a parameter. Rows are inserted, and
-    # their keys returned, in the order of the arrays.
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608
-        f"SELECT {names} FROM unnest({unnest}) WITH ORDINALITY AS v({names}, row_in_file) ORDER BY row_in_file "
-        f"RETURNING {quote(_column(key))}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
-        for record, (pk,) in zip(records, cursor.fetchall(), strict=True):
-            record.pk = pk
-            record._state.adding = False
-
-
-def _update_from_values(records: Sequence[Model], names: list[str]) -> None:
-    """Save these fields of these rows of one model in one `UPDATE … FROM (VALUES …)`.
-
-    Django's bulk_update builds a CASE with a condition per row for every field, which costs more
-    Python than the whole rest of an import; a list of values joined on the key costs a tuple a row."""
-    model = type(records[0])
-    meta = model._meta
-    fields = [_concrete(meta.get_field(name)) for name in names]
-    key = meta.pk
-    assert key is not None  # every model has one
-    columns = [key, *fields]
-    row_sql = "(" + ", ".join(f"%s::{_sql_type(field)}" for field in columns) + ")"
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    assignments = ", ".join(f"{quote(_column(field))} = v.{quote(_column(field))}" for field in fields)
-    values = ", ".join([row_sql] * len(records))
-    names_of_values = ", ".join(quote(_column(field)) for field in columns)
-    joined = f"{table}.{quote(_column(key))} = v.{quote(_column(key))}"
-    # Our own table and column names, quoted; every value is a parameter.
-    sql = f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v({names_of_values}) WHERE {joined}"  # noqa: S608
-    parameters = [
-        field.get_db_prep_save(getattr(record, field.attname), connection) for record in records for field in columns
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
+        bulk.insert_from_arrays([_credential(attempt, track) for attempt, track in passed], now)
 
 
 def _credential(attempt: ExamAttempt, track: CertificationTrack) -> Credential:
@@ -826,9 +740,9 @@ def _write_job_placements(rows: list[PlannedRow], by: User | None) -> None:
         row.placement.recorded_by_id, row.placement.recorded_at = by_id, now
         changed.append(row.placement)
     if changed:
-        _update_from_values(changed, [*PLACEMENT_FIELDS, "recorded_by", "recorded_at"])
+        bulk.update_from_values(changed, [*PLACEMENT_FIELDS, "recorded_by", "recorded_at"])
     if created:
-        _insert_from_arrays(created, now)
+        bulk.insert_from_arrays(created, now)
 
 
 def _write_one_by_one(plan: ImportPlan, rows: list[PlannedRow], by: User | None) -> None:

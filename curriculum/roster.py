@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from config import bulk
 from curriculum.models import Cohort, Enrollment, Program
 from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted, read_rows
 
@@ -330,7 +331,7 @@ def plan_roster_rows(*, program: Program, rows: Iterable[SheetRow], create_cohor
                     )
                 )
     for start in range(0, len(planned), LOOKUP_BATCH):
-        _compare_with_database(program, planned[start : start + LOOKUP_BATCH])
+        _compare_with_database(program, existing, planned[start : start + LOOKUP_BATCH])
     return RosterPlan(rows=planned, new_cohorts=list(new_cohorts.values()))
 
 
@@ -361,14 +362,17 @@ def _plan_new_cohorts(
     return new_cohorts
 
 
-def _compare_with_database(program: Program, rows: list[PlannedRow]) -> None:
+def _compare_with_database(program: Program, existing: list[Cohort], rows: list[PlannedRow]) -> None:
     """Two queries per batch, whatever its size: the people, and their enrollments in this program."""
     emails = [row.email for row in rows if row.email]
-    users = {user.email: user for user in User.objects.filter(email__in=emails)}
+    users = {user.email: user for user in User.objects.filter(email__in=bulk.one_array(emails, "text"))}
+    # One object a cohort, not one a row: a file of 10,000 rows names a handful of cohorts.
+    cohorts = {cohort.pk: cohort for cohort in existing}
     enrollments: dict[int, list[Enrollment]] = {}
-    for enrollment in Enrollment.objects.filter(student__in=users.values(), cohort__program=program).select_related(
-        "cohort"
+    for enrollment in Enrollment.objects.filter(
+        student_id__in=bulk.one_array(user.pk for user in users.values()), cohort__program=program
     ):
+        enrollment.cohort = cohorts[enrollment.cohort_id]
         enrollments.setdefault(enrollment.student_id, []).append(enrollment)
     for row in rows:
         if row.errors:

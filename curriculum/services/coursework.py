@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Invitation, User
+from config import bulk
 from curriculum import roster, spreadsheets
 from curriculum.models import (
     Assignment,
@@ -262,7 +263,8 @@ def _write_batch(rows: list[roster.PlannedRow]) -> None:
         for row in rows
         if row.action == "create"
     ]
-    User.objects.bulk_create(new_users)
+    now = timezone.now()
+    bulk.insert_from_arrays(new_users, now)
     created_by_email = {user.email: user for user in new_users}
     for row in rows:
         if row.action == "create":
@@ -279,8 +281,7 @@ def _write_batch(rows: list[roster.PlannedRow]) -> None:
                 if field in row.changes:
                     setattr(row.user, field, row.changes[field][1])
             changed_users.append(row.user)
-    if changed_users:
-        User.objects.bulk_update(changed_users, list(roster.USER_FIELDS))
+    bulk.update_from_values(changed_users, list(roster.USER_FIELDS))
 
     new_enrollments = []
     changed_enrollments = []
@@ -296,9 +297,8 @@ def _write_batch(rows: list[roster.PlannedRow]) -> None:
                 if field in row.changes:
                     setattr(row.enrollment, field, row.changes[field][1])
             changed_enrollments.append(row.enrollment)
-    Enrollment.objects.bulk_create(new_enrollments)
-    if changed_enrollments:
-        Enrollment.objects.bulk_update(changed_enrollments, list(roster.ENROLLMENT_FIELDS))
+    bulk.insert_from_arrays(new_enrollments, now)
+    bulk.update_from_values(changed_enrollments, list(roster.ENROLLMENT_FIELDS))
 
 
 @transaction.atomic

@@ -461,8 +461,9 @@ def test_an_xlsx_with_an_unknown_column_is_refused(cohort):
 # --- Writing in batches -------------------------------------------------------------------
 
 
-def _rows_of_every_kind(count: int, prefix: str) -> tuple[Any, bytes]:
-    """A fresh program with `count` new students, `count` people new to it and `count` students to update."""
+def _rows_of_every_kind(count: int, prefix: str, *, withdraw: bool = True) -> tuple[Any, bytes]:
+    """A fresh program with `count` new students, `count` people new to it and `count` students to update:
+    withdrawn, or else renamed and so still current."""
     cohort = factories.CohortFactory()
     rows = []
     for number in range(count):
@@ -470,9 +471,8 @@ def _rows_of_every_kind(count: int, prefix: str) -> tuple[Any, bytes]:
         person = factories.UserFactory(email=f"{prefix}-known{number}@school.test")
         rows.append(student_row(cohort, number, email=person.email))
         enrolled = factories.EnrollmentFactory(cohort=cohort, student__email=f"{prefix}-enrolled{number}@school.test")
-        rows.append(
-            student_row(cohort, number, email=enrolled.student.email, withdrawn_on=cohort.start_on + timedelta(days=1))
-        )
+        change = {"withdrawn_on": cohort.start_on + timedelta(days=1)} if withdraw else {"last_name": "Renamed"}
+        rows.append(student_row(cohort, number, email=enrolled.student.email, **change))
     return cohort, roster_csv(rows)
 
 
@@ -491,6 +491,39 @@ def test_applying_a_batch_costs_the_same_queries_whatever_its_size(db):
     assert counts[0] == counts[1]
     assert roster.LOOKUP_BATCH >= 3 * 10
     assert services.WRITE_BATCH >= 3 * 10
+
+
+def test_applying_with_invitations_costs_the_same_queries_at_one_and_five_times_the_rows(db):
+    """The invitations, their email addresses and their queueing are per batch too."""
+    counts = []
+    for size, prefix in ((2, "small"), (10, "large")):
+        cohort, content = _rows_of_every_kind(size, prefix)
+        with CaptureQueriesContext(connection) as queries:
+            apply(cohort.program, content, invite=True)
+        assert Invitation.objects.filter(user__email__startswith=f"{prefix}-new").count() == size
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+def test_every_further_batch_costs_the_same_queries(db, monkeypatch):
+    """1, 2 and 5 batches of the same size: each batch adds the same statements, whatever the file's length."""
+    # A batch a new student, a person new to the program and a current student renamed: every batch
+    # plans, writes and invites alike.
+    monkeypatch.setattr(roster, "LOOKUP_BATCH", 3)
+    monkeypatch.setattr(services, "WRITE_BATCH", 3)
+    counts = {}
+    for batches in (1, 2, 5):
+        cohort, content = _rows_of_every_kind(batches, f"batches{batches}", withdraw=False)
+        with CaptureQueriesContext(connection) as queries:
+            result = apply(cohort.program, content, invite=True)
+        assert result.summary["updated"] == batches
+        assert Invitation.objects.filter(user__email__startswith=f"batches{batches}-new").count() == batches
+        counts[batches] = len(queries)
+
+    per_batch = counts[2] - counts[1]
+    assert per_batch > 0
+    assert counts[5] - counts[1] == 4 * per_batch
 
 
 def test_rows_beyond_one_batch_are_all_written(cohort, monkeypatch, django_capture_on_commit_callbacks):
