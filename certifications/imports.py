@@ -45,7 +45,7 @@ from certifications.models import (
 from config import bulk
 from curriculum import roster, spreadsheets
 from curriculum.models import Cohort, Enrollment, Program
-from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted
+from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, json_value, quoted
 
 EXAM_RESULTS_FORMAT = FileFormat(
     required=("email", "credential", "taken_on", "result"),
@@ -111,9 +111,9 @@ class PlannedRow:
         return {
             "line": self.line,
             "email": self.email,
-            "values": {column: _json_value(value) for column, value in self.values.items()},
+            "values": {column: json_value(value) for column, value in self.values.items()},
             "action": self.action,
-            "changes": {column: [_json_value(old), _json_value(new)] for column, (old, new) in self.changes.items()},
+            "changes": {column: [json_value(old), json_value(new)] for column, (old, new) in self.changes.items()},
             "errors": [error.as_json() for error in self.errors],
             "warnings": [warning.as_json() for warning in self.warnings],
             "student_name": self.student_name,
@@ -169,14 +169,6 @@ class ImportPlan(RowsPlan):
 
 
 DATE_COLUMNS = ("taken_on", "employed_on")
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def _typed(column: str, value: Any) -> Any:

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from config import bulk
 from curriculum.models import Cohort, Enrollment, Program
-from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted, read_rows
+from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, json_value, quoted, read_rows
 
 REQUIRED_COLUMNS = ("email", "first_name", "last_name", "cohort", "admitted_on")
 OPTIONAL_COLUMNS = (
@@ -68,9 +68,9 @@ class PlannedRow:
         return {
             "line": self.line,
             "email": self.email,
-            "values": {column: _json_value(value) for column, value in self.values.items()},
+            "values": {column: json_value(value) for column, value in self.values.items()},
             "action": self.action,
-            "changes": {column: [_json_value(old), _json_value(new)] for column, (old, new) in self.changes.items()},
+            "changes": {column: [json_value(old), json_value(new)] for column, (old, new) in self.changes.items()},
             "errors": [error.as_json() for error in self.errors],
         }
 
@@ -144,10 +144,6 @@ class RosterPlan(RowsPlan):
     @classmethod
     def from_json(cls, data: list[dict[str, Any]]) -> RosterPlan:
         return cls(rows=[PlannedRow.from_json(row) for row in data])
-
-
-def _json_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def _typed(column: str, value: Any) -> Any:

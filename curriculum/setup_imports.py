@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from curriculum.models import Cohort, Course, Program, StaffRole
-from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, quoted, read_rows
+from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, json_value, quoted, read_rows
 
 COHORT_COLUMNS = ("code", "name", "starts_on", "expected_graduation_on")
 COHORT_OPTIONAL_COLUMNS = ("instructors",)
@@ -61,9 +61,9 @@ class SetupRow:
         return {
             "line": self.line,
             "code": self.code,
-            "values": {column: _json_value(value) for column, value in self.values.items()},
+            "values": {column: json_value(value) for column, value in self.values.items()},
             "action": self.action,
-            "changes": {column: [_json_value(old), _json_value(new)] for column, (old, new) in self.changes.items()},
+            "changes": {column: [json_value(old), json_value(new)] for column, (old, new) in self.changes.items()},
             "errors": [error.as_json() for error in self.errors],
         }
 
@@ -105,14 +105,6 @@ class SetupPlan(RowsPlan):
 
     def as_json(self) -> list[dict[str, Any]]:
         return [row.as_json() for row in self.rows]
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 def _typed(column: str, value: Any) -> Any:

@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -169,6 +170,18 @@ def preview_expired_message() -> str:
     return _("This preview has expired (a preview can be imported for %(hours)s hours). Upload the file again.") % {
         "hours": settings.IMPORT_PREVIEW_HOURS
     }
+
+
+def json_value(value: Any) -> Any:
+    """A planned value as a stored preview keeps it: dates as ISO text, decimals as text, tuples as
+    lists; each importer's own reader turns them back by column."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def quoted(value: str) -> str:
