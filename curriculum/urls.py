@@ -1,6 +1,6 @@
 from django.urls import path
 
-from curriculum.views import checkoffs, coursework, frameworks, grid, records, reminders, setup_imports
+from curriculum.views import checkoffs, coursework, frameworks, grid, imports, records, reminders, setup_imports
 
 app_name = "curriculum"
 urlpatterns = [
@@ -23,6 +23,8 @@ urlpatterns = [
     path("roster-imports/<int:pk>/apply/", coursework.roster_import_apply, name="roster-import-apply"),
     path("roster-imports/<int:pk>/intakes/", coursework.roster_import_intakes, name="roster-import-intakes"),
     path("programs/<code:code>/roster/invite/", coursework.program_invite_students, name="program-invite-students"),
+    # --- Applying any import in the background, and its progress (views/imports.py)
+    path("imports/<slug:kind>/<int:pk>/progress/", imports.import_progress, name="import-progress"),
     # --- Setting a program up from files (views/setup_imports.py)
     path("programs/<code:code>/cohorts/import/", setup_imports.cohort_import, name="cohort-import"),
     path(

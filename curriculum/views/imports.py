@@ -1,0 +1,46 @@
+"""What every import's pages share once a file is previewed: pressing Import queues it (see
+curriculum/imports.py), and the progress fragment the upload's page polls while it is written.
+
+Each kind's own module finds the upload the person may see (404 or 403 otherwise, through its app's
+permissions.py) and registers it with the flow; these views only ever reach an upload through it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.http import AuthenticatedRequest
+from curriculum import imports
+from curriculum.models import UploadedImport
+
+
+def queue_apply(request: AuthenticatedRequest, upload: UploadedImport, options: dict[str, Any]) -> None:
+    """Queue the upload's apply; when it cannot be, say why and change nothing."""
+    try:
+        imports.queue_apply(upload=upload, options=options)
+    except ValidationError as refusal:
+        messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": refusal.messages[0]})
+
+
+def state_context(upload: UploadedImport) -> dict[str, Any]:
+    return {"upload": upload, **imports.state_context(upload)}
+
+
+@require_GET
+def import_progress(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
+    """How far the apply got, polled by the upload's page every second. Once the upload no longer
+    runs, the page is reloaded (HX-Refresh) to show the result with everything else it shows."""
+    if kind not in imports.KINDS:
+        raise Http404
+    upload = imports.KINDS[kind].find(request, pk)
+    context = state_context(upload)
+    response = render(request, "includes/import_progress.html", context)
+    if not context["running"]:
+        response["HX-Refresh"] = "true"
+    return response
