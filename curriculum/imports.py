@@ -39,6 +39,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerUnreachable
@@ -73,6 +74,7 @@ class ImportKind:
     # The upload as the person may see it: 404 or 403 otherwise, through the owning app's permissions.
     find: Callable[[HttpRequest, int], Any]
     detail_url: str  # the name of the URL of the upload's page
+    progress_url: str  # the name of the URL of its progress fragment
 
 
 KINDS: dict[str, ImportKind] = {}
@@ -254,5 +256,6 @@ def state_context(upload: UploadedImport) -> dict[str, Any]:
         "total": total,
         "percent": round(100 * written / total) if total else 0,
         "applied_message": kind.applied_message(upload.summary) if upload.applied_at else "",
+        "progress_url": reverse(kind.progress_url, args=[upload.pk]),
         "outcome_level": "danger" if upload.state == State.FAILED else "warning",
     }

@@ -305,6 +305,12 @@ def result_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("certifications:result-import-detail", pk=upload.pk)
 
 
+@require_GET
+def result_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
+    return import_views.progress(request, _result_import_for(request, pk))
+
+
 def _apply(upload: ResultImport, options: dict[str, Any], progress: flow.Progress) -> object:
     return imports.apply_result_import(upload=upload, applied_by=upload.uploaded_by, progress=progress)
 
@@ -339,6 +345,7 @@ IMPORT_KINDS = [
         applied_message=_applied_message,
         find=_result_import_for,
         detail_url="certifications:result-import-detail",
+        progress_url="certifications:result-import-progress",
     )
     for kind in (EXAM, OUTCOMES)
 ]

@@ -802,6 +802,12 @@ def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("curriculum:roster-import-detail", pk=upload.pk)
 
 
+@require_GET
+def roster_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
+    return import_views.progress(request, _roster_import_for(request, pk))
+
+
 def _apply_roster(upload: RosterImport, options: dict[str, Any], progress: imports.Progress) -> object:
     return services.apply_roster_import(
         upload=upload,
@@ -847,5 +853,6 @@ IMPORT_KINDS = [
         applied_message=_roster_applied_message,
         find=_roster_import_for,
         detail_url="curriculum:roster-import-detail",
+        progress_url="curriculum:roster-import-progress",
     )
 ]

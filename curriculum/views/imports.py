@@ -10,10 +10,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
 from curriculum import imports
@@ -32,13 +31,10 @@ def state_context(upload: UploadedImport) -> dict[str, Any]:
     return {"upload": upload, **imports.state_context(upload)}
 
 
-@require_GET
-def import_progress(request: AuthenticatedRequest, kind: str, pk: int) -> HttpResponse:
-    """How far the apply got, polled by the upload's page every second. Once the upload no longer
+def progress(request: AuthenticatedRequest, upload: UploadedImport) -> HttpResponse:
+    """How far the apply got, polled by the upload's page every second (each kind's progress view
+    finds the upload through its app's permissions, then calls this). Once the upload no longer
     runs, the page is reloaded (HX-Refresh) to show the result with everything else it shows."""
-    if kind not in imports.KINDS:
-        raise Http404
-    upload = imports.KINDS[kind].find(request, pk)
     context = state_context(upload)
     response = render(request, "includes/import_progress.html", context)
     if not context["running"]:

@@ -268,6 +268,12 @@ def setup_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return redirect("curriculum:setup-import-detail", pk=upload.pk)
 
 
+@require_GET
+def setup_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
+    return import_views.progress(request, _setup_import_for(request, pk))
+
+
 def _apply(upload: RosterImport, options: dict[str, Any], progress: imports.Progress) -> object:
     return services.apply_setup_import(upload=upload, progress=progress)
 
@@ -305,6 +311,7 @@ IMPORT_KINDS = [
         applied_message=_applied_message,
         find=_setup_import_for,
         detail_url="curriculum:setup-import-detail",
+        progress_url="curriculum:setup-import-progress",
     )
     for kind in KINDS
 ]

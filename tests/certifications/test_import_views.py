@@ -269,6 +269,7 @@ def _every_url(program: Any, upload: ResultImport) -> list[tuple[str, str]]:
         ("get", reverse("certifications:outcomes-import-example", args=[program.code])),
         ("get", reverse("certifications:result-import-detail", args=[upload.pk])),
         ("post", reverse("certifications:result-import-apply", args=[upload.pk])),
+        ("get", reverse("certifications:result-import-progress", args=[upload.pk])),
     ]
 
 

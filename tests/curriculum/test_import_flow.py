@@ -41,7 +41,7 @@ def _apply_url(upload: RosterImport) -> str:
 
 
 def _progress_url(upload: RosterImport) -> str:
-    return reverse("curriculum:import-progress", args=[upload.kind, upload.pk])
+    return reverse("curriculum:roster-import-progress", args=[upload.pk])
 
 
 def _set_state(upload: RosterImport, state: str, seconds_ago: int = 0) -> None:
@@ -102,15 +102,15 @@ def test_an_instructor_is_refused_the_progress_of_a_cohorts_upload(client, progr
     )
     client.force_login(irene)
 
-    assert client.get(reverse("curriculum:import-progress", args=[upload.kind, upload.pk])).status_code == 403
+    assert client.get(reverse("curriculum:setup-import-progress", args=[upload.pk])).status_code == 403
 
 
-def test_the_progress_is_read_only_and_of_known_kinds(client, cohort, dana):
+def test_the_progress_is_read_only_and_of_its_own_kind(client, cohort, dana):
     upload = _roster_preview(cohort, dana)
     client.force_login(dana)
 
     assert client.post(_progress_url(upload)).status_code == 405
-    assert client.get(reverse("curriculum:import-progress", args=["payroll", upload.pk])).status_code == 404
+    assert client.get(reverse("curriculum:setup-import-progress", args=[upload.pk])).status_code == 404
 
 
 # --- Queueing and the task -------------------------------------------------------------------------

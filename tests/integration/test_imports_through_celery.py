@@ -80,7 +80,7 @@ def test_a_large_roster_is_applied_by_the_worker_while_the_page_shows_progress(
 ):
     upload, director = roster_preview
     client.force_login(director)
-    progress_url = reverse("curriculum:import-progress", args=[upload.kind, upload.pk])
+    progress_url = reverse("curriculum:roster-import-progress", args=[upload.pk])
 
     started = time.monotonic()
     response = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]), {"invite": ""})
