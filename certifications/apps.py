@@ -12,3 +12,9 @@ class CertificationsConfig(AppConfig):
         from curriculum import home
 
         home.register(student_section)
+
+        from certifications.views.imports import IMPORT_KINDS
+        from curriculum import imports
+
+        for kind in IMPORT_KINDS:  # applied in the background by curriculum/imports.py
+            imports.register(kind)

@@ -43,6 +43,7 @@ from certifications.models import (
     ResultImport,
 )
 from config import bulk
+from curriculum import imports as flow
 from curriculum import roster, spreadsheets
 from curriculum.models import Cohort, Enrollment, Program
 from curriculum.spreadsheets import FileFormat, RowError, RowsPlan, SheetRow, json_value, quoted
@@ -817,11 +818,12 @@ def preview_result_import(
     return upload, plan
 
 
-def apply_result_import(*, upload: ResultImport, applied_by: User) -> ImportPlan:
+def apply_result_import(*, upload: ResultImport, applied_by: User, progress: flow.Progress | None = None) -> ImportPlan:
     """Apply a previewed upload once, exactly as previewed, or raise PreviewChanged with a new preview.
 
     The stored rows are planned again against the records as they are now; if that plan differs from
-    the one previewed, nothing is written and the new plan is stored for the person to check."""
+    the one previewed, nothing is written and the new plan is stored for the person to check. The
+    upload's state commits with the records; `progress` hears of none written, then all."""
     with transaction.atomic():
         upload = ResultImport.objects.select_for_update().select_related("program").defer("content").get(pk=upload.pk)
         if upload.applied_at:
@@ -837,14 +839,21 @@ def apply_result_import(*, upload: ResultImport, applied_by: User) -> ImportPlan
         )
         planned = plan.as_json()
         if planned == upload.plan:
+            total = sum(1 for row in plan.rows if row.action in (NEW, CHANGE))
+            if progress:
+                progress(0, total)
             _write_plan(plan, applied_by)
+            if progress:
+                progress(total, total)
             upload.applied_at = timezone.now()
             upload.summary = plan.summary
             upload.rows = upload.plan = None  # applied: the summary says what happened
-            upload.save(update_fields=["applied_at", "summary", "rows", "plan"])
+            marked = flow.mark_applied(upload)
+            upload.save(update_fields=["applied_at", "summary", "rows", "plan", *marked])
             return plan
         changed = spreadsheets.rows_changed(upload.plan, planned)
         upload.plan, upload.summary = planned, plan.summary
-        upload.save(update_fields=["plan", "summary"])
+        marked = flow.mark_preview_changed(upload, changed)
+        upload.save(update_fields=["plan", "summary", *marked])
     # Raised once the new preview is committed: the refusal must not undo it.
     raise spreadsheets.PreviewChanged(changed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import secrets
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from curriculum.models import Confidence
+from curriculum.models import Confidence, UploadedImport
 
 
 class Focus(models.TextChoices):
@@ -489,12 +489,9 @@ class CalendarFeed(models.Model):
         return f"{self.user} calendar feed"
 
 
-class ResultImport(models.Model):
+class ResultImport(UploadedImport):
     """An uploaded exam results or graduate outcomes file: previewed first, applied once the person who
-    uploaded it confirms.
-
-    The file is read once, at upload: `rows` keeps its rows as read and `plan` what applying them
-    would do, so the preview never reads the file again and applying writes what was previewed."""
+    uploaded it confirms."""
 
     class Kind(models.TextChoices):
         EXAM_RESULTS = "exam_results", _("Exam results")
@@ -502,26 +499,6 @@ class ResultImport(models.Model):
 
     program = models.ForeignKey("curriculum.Program", on_delete=models.CASCADE, related_name="result_imports")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    file_name = models.CharField(max_length=255)
-    content = models.BinaryField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    applied_at = models.DateTimeField(null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-    rows = models.JSONField(null=True, blank=True, editable=False)
-    plan = models.JSONField(null=True, blank=True, editable=False)
 
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.file_name
-
-    def preview_is_current(self) -> bool:
-        """A preview may be applied once, for IMPORT_PREVIEW_HOURS after the upload: later it shows a
-        picture of the records too old to act on, and its stored rows are cleared to save space."""
-        return (
-            self.plan is not None
-            and self.applied_at is None
-            and self.created_at >= timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS)
-        )
+    class Meta(UploadedImport.Meta):
+        pass

@@ -273,6 +273,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ROSTER_UPLOAD_MAX_BYTES = int(os.environ.get("ROSTER_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 # An import's preview (its file read and planned at upload) may be applied for this long.
 IMPORT_PREVIEW_HOURS = int(os.environ.get("IMPORT_PREVIEW_HOURS", "24"))
+# Applying an import runs as a Celery task. A queued or applying import with no news for this long
+# (no batch written, no change of state) was lost, and its page offers to import it again.
+IMPORT_APPLY_STALE_SECONDS = int(os.environ.get("IMPORT_APPLY_STALE_SECONDS", "120"))
+# The worker stops an apply that runs longer than this; its transaction rolls back and writes nothing.
+IMPORT_APPLY_TIME_LIMIT = int(os.environ.get("IMPORT_APPLY_TIME_LIMIT", "900"))
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Checkoff <no-reply@checkoff.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CurriculumConfig(AppConfig):
     name = "curriculum"
     verbose_name = _("Curriculum")
+
+    def ready(self) -> None:
+        from curriculum import imports
+        from curriculum.views import coursework, setup_imports
+
+        # The kinds of import this app applies in the background (curriculum/imports.py).
+        for kind in [*coursework.IMPORT_KINDS, *setup_imports.IMPORT_KINDS]:
+            imports.register(kind)

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("roster-imports/<int:pk>/", coursework.roster_import_detail, name="roster-import-detail"),
     path("roster-imports/<int:pk>/apply/", coursework.roster_import_apply, name="roster-import-apply"),
+    path("roster-imports/<int:pk>/progress/", coursework.roster_import_progress, name="roster-import-progress"),
     path("roster-imports/<int:pk>/intakes/", coursework.roster_import_intakes, name="roster-import-intakes"),
     path("programs/<code:code>/roster/invite/", coursework.program_invite_students, name="program-invite-students"),
     # --- Setting a program up from files (views/setup_imports.py)
@@ -38,6 +39,7 @@ urlpatterns = [
     ),
     path("setup-imports/<int:pk>/", setup_imports.setup_import_detail, name="setup-import-detail"),
     path("setup-imports/<int:pk>/apply/", setup_imports.setup_import_apply, name="setup-import-apply"),
+    path("setup-imports/<int:pk>/progress/", setup_imports.setup_import_progress, name="setup-import-progress"),
     path("cohorts/<int:pk>/", coursework.cohort_detail, name="cohort-detail"),
     path("cohorts/<int:pk>/edit/", coursework.cohort_edit, name="cohort-edit"),
     path("cohorts/<int:pk>/offerings/new/", coursework.offering_create, name="offering-create"),

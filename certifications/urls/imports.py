@@ -21,4 +21,5 @@ urlpatterns: list[URLPattern] = [
     ),
     path("result-imports/<int:pk>/", imports.result_import_detail, name="result-import-detail"),
     path("result-imports/<int:pk>/apply/", imports.result_import_apply, name="result-import-apply"),
+    path("result-imports/<int:pk>/progress/", imports.result_import_progress, name="result-import-progress"),
 ]

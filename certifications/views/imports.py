@@ -14,10 +14,9 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -28,10 +27,12 @@ from certifications import imports, permissions
 from certifications.forms_imports import ResultUploadForm
 from certifications.models import ExamAttempt, PlacementStatus, ResultImport
 from certifications.views import program_for
+from curriculum import imports as flow
 from curriculum import spreadsheets
 from curriculum.models import Program
 from curriculum.permissions import visible_programs
 from curriculum.spreadsheets import RowError
+from curriculum.views import imports as import_views
 
 PAGE_SIZE = 50
 EXAM = ResultImport.Kind.EXAM_RESULTS
@@ -219,16 +220,16 @@ def outcomes_import_example(request: AuthenticatedRequest, code: str) -> HttpRes
 # --- Preview and apply --------------------------------------------------------------------
 
 
-def _result_import_for(request: AuthenticatedRequest, pk: int) -> ResultImport:
+def _result_import_for(request: HttpRequest, pk: int) -> ResultImport:
     """An upload of a program the person is staff of (404 otherwise) and imports for (403 otherwise),
     uploaded by them (404 otherwise: a preview lists students, and only its uploader applies it)."""
     upload = get_object_or_404(
-        ResultImport.objects.filter(program__in=visible_programs(request.user))
+        ResultImport.objects.filter(program__in=visible_programs(request.user))  # type: ignore[arg-type]
         .select_related("program", "uploaded_by")
-        .defer("content", "rows"),
+        .defer("content", "rows", "plan"),
         pk=pk,
     )
-    if not permissions.can_manage_certifications(request.user, upload.program):
+    if not permissions.can_manage_certifications(request.user, upload.program):  # type: ignore[arg-type]
         raise PermissionDenied
     if upload.uploaded_by_id != request.user.pk:
         raise Http404
@@ -279,7 +280,7 @@ def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
         request,
         "certifications/import_detail.html",
         {
-            "upload": upload,
+            **import_views.state_context(upload),
             "program": upload.program,
             "title": _title(upload.kind),
             "upload_url": UPLOAD_URL[upload.kind],
@@ -298,32 +299,53 @@ def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
 
 @require_POST
 def result_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Queue the apply; the upload's page shows how it goes."""
     upload = _result_import_for(request, pk)
-    try:
-        plan = imports.apply_result_import(upload=upload, applied_by=request.user)
-    except imports.ImportRefused as refusal:
-        errors = refusal.plan.errors
-        rows = refusal.plan.summary["errors"]
-        messages.error(
-            request,
-            ngettext(
-                "Nothing was imported: %(count)s row has errors. Correct the file and upload it again.",
-                "Nothing was imported: %(count)s rows have errors. Correct the file and upload it again.",
-                rows,
-            )
-            % {"count": rows},
-        )
-        for error in errors[:MESSAGES_SHOWN]:
-            messages.error(request, str(error))
-    except spreadsheets.PreviewChanged as change:
-        messages.warning(request, change.messages[0])
-    except ValidationError as error:
-        messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": error.messages[0]})
-    else:
-        summary = plan.summary
-        messages.success(
-            request,
-            _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
-            % {"new": summary["new"], "changed": summary["changed"], "unchanged": summary["unchanged"]},
-        )
+    import_views.queue_apply(request, upload, {})
     return redirect("certifications:result-import-detail", pk=upload.pk)
+
+
+@require_GET
+def result_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
+    return import_views.progress(request, _result_import_for(request, pk))
+
+
+def _apply(upload: ResultImport, options: dict[str, Any], progress: flow.Progress) -> object:
+    return imports.apply_result_import(upload=upload, applied_by=upload.uploaded_by, progress=progress)
+
+
+def _refusal(upload: ResultImport, refusal: Exception) -> list[str]:
+    if isinstance(refusal, imports.ImportRefused):
+        rows = refusal.plan.summary["errors"]
+        headline = ngettext(
+            "Nothing was imported: %(count)s row has errors. Correct the file and upload it again.",
+            "Nothing was imported: %(count)s rows have errors. Correct the file and upload it again.",
+            rows,
+        ) % {"count": rows}
+        return [headline, *(str(error) for error in refusal.plan.errors[:MESSAGES_SHOWN])]
+    reason = refusal.messages[0] if isinstance(refusal, ValidationError) else str(refusal)
+    return [_("Nothing was imported: %(reason)s") % {"reason": reason}]
+
+
+def _applied_message(summary: dict[str, Any]) -> str:
+    return _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.") % {
+        "new": summary["new"],
+        "changed": summary["changed"],
+        "unchanged": summary["unchanged"],
+    }
+
+
+IMPORT_KINDS = [
+    flow.ImportKind(
+        name=kind,
+        model=ResultImport,
+        apply=_apply,
+        refusal=_refusal,
+        applied_message=_applied_message,
+        find=_result_import_for,
+        detail_url="certifications:result-import-detail",
+        progress_url="certifications:result-import-progress",
+    )
+    for kind in (EXAM, OUTCOMES)
+]

@@ -28,6 +28,7 @@ from curriculum.models.programs import (
     Program,
     RosterImport,
     StaffRole,
+    UploadedImport,
     code_validator,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "Signature",
     "StaffRole",
     "StepResult",
+    "UploadedImport",
     "code_validator",
     "score_steps",
 ]

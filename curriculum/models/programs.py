@@ -333,37 +333,41 @@ class Grade(models.Model):
         return (earned / possible * 100).quantize(Decimal("0.1"))
 
 
-class RosterImport(models.Model):
-    """An uploaded roster, cohorts or courses file: previewed first, applied once the person who
-    uploaded it confirms.
+class UploadedImport(models.Model):
+    """What every import file shares, whatever it holds: the upload, its stored preview, and where
+    applying it stands.
 
     The file is read once, at upload: `rows` keeps its rows as read and `plan` what applying them
-    would do, so the preview never reads the file again and applying writes what was previewed."""
+    would do, so the preview never reads the file again and applying writes what was previewed.
+    Applying runs in the background (curriculum/imports.py): `state` says where it stands, committed
+    outside the apply's own transaction so the page can show it while the rows are written."""
 
-    class Kind(models.TextChoices):
-        ROSTER = "roster", _("Roster")
-        COHORTS = "cohorts", _("Cohorts")
-        COURSES = "courses", _("Courses")
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        QUEUED = "queued", _("Waiting to be imported")
+        APPLYING = "applying", _("Being imported")
+        APPLIED = "applied", _("Imported")
+        FAILED = "failed", _("Not imported")
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="roster_imports")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ROSTER)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=255)
     content = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
-    skip_bad_rows = models.BooleanField(default=False)
-    # Chosen at upload: the plan of rows naming unknown intakes depends on it.
-    create_cohorts = models.BooleanField(default=False)
-    # Chosen when applying; null until then.
-    invited = models.BooleanField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
     rows = models.JSONField(null=True, blank=True, editable=False)
     plan = models.JSONField(null=True, blank=True, editable=False)
-    # The intakes the file names that the program lacks, with the dates they would get (`roster.NewCohort`).
-    new_cohorts = models.JSONField(default=list, blank=True, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREVIEWED)
+    # When the state last changed: a queued or applying upload with no news for a while was lost.
+    state_changed_at = models.DateTimeField(null=True, blank=True)
+    # What the person chose when they pressed Import, for the task to apply (a roster's invite, say).
+    apply_options = models.JSONField(default=dict, blank=True, editable=False)
+    # What to tell the person about the last try, in their language: why it failed, or that the
+    # preview changed. Empty once applied (the summary says what happened) or never tried.
+    outcome = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -377,3 +381,31 @@ class RosterImport(models.Model):
             and self.applied_at is None
             and self.created_at >= timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS)
         )
+
+    @property
+    def is_running(self) -> bool:
+        """Queued or being applied, as far as the database knows (see imports.has_stalled)."""
+        return self.state in (self.State.QUEUED, self.State.APPLYING)
+
+
+class RosterImport(UploadedImport):
+    """An uploaded roster, cohorts or courses file: previewed first, applied once the person who
+    uploaded it confirms."""
+
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("Roster")
+        COHORTS = "cohorts", _("Cohorts")
+        COURSES = "courses", _("Courses")
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="roster_imports")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.ROSTER)
+    skip_bad_rows = models.BooleanField(default=False)
+    # Chosen at upload: the plan of rows naming unknown intakes depends on it.
+    create_cohorts = models.BooleanField(default=False)
+    # Chosen when applying; null until then.
+    invited = models.BooleanField(null=True, blank=True)
+    # The intakes the file names that the program lacks, with the dates they would get (`roster.NewCohort`).
+    new_cohorts = models.JSONField(default=list, blank=True, editable=False)
+
+    class Meta(UploadedImport.Meta):
+        pass

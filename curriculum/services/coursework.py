@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts import services as account_services
 from accounts.models import Invitation, User
 from config import bulk
-from curriculum import roster, spreadsheets
+from curriculum import imports, roster, spreadsheets
 from curriculum.models import (
     Assignment,
     Cohort,
@@ -168,7 +169,12 @@ def apply_roster(
 
 
 def _write_plan(
-    plan: roster.RosterPlan, program: Program, imported_by: User | None, skip_bad_rows: bool, invite: bool
+    plan: roster.RosterPlan,
+    program: Program,
+    imported_by: User | None,
+    skip_bad_rows: bool,
+    invite: bool,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     if plan.errors and not skip_bad_rows:
         raise ValidationError([str(error) for error in plan.errors])
@@ -176,6 +182,8 @@ def _write_plan(
     rows = [row for row in plan.rows if row.action in ("create", "enroll", "update")]
     for start in range(0, len(rows), WRITE_BATCH):
         _write_batch(rows[start : start + WRITE_BATCH])
+        if progress:
+            progress(min(start + WRITE_BATCH, len(rows)))
     if invite:
         _lock_invitations_of(program)
         # Unchanged rows too: a file imported once without invitations invites when imported again with them.
@@ -322,12 +330,19 @@ def replan_roster_import(*, upload: RosterImport, create_cohorts: bool) -> roste
 
 
 def apply_roster_import(
-    *, upload: RosterImport, skip_bad_rows: bool, applied_by: User, invite: bool = True
+    *,
+    upload: RosterImport,
+    skip_bad_rows: bool,
+    applied_by: User,
+    invite: bool = True,
+    progress: imports.Progress | None = None,
 ) -> roster.RosterPlan:
     """Apply a previewed upload once, exactly as previewed, or raise PreviewChanged with a new preview.
 
     The stored rows are planned again against the records as they are now; if that plan differs from
-    the one previewed, nothing is written and the new plan is stored for the person to check."""
+    the one previewed, nothing is written and the new plan is stored for the person to check. The
+    upload's state commits with the records (imports.mark_applied, imports.mark_preview_changed);
+    `progress` hears of each batch written, with the number of rows to write."""
     with transaction.atomic():
         upload = RosterImport.objects.select_for_update().select_related("program").defer("content").get(pk=upload.pk)
         if upload.applied_at:
@@ -342,17 +357,29 @@ def apply_roster_import(
         )
         planned, new_cohorts = plan.as_json(), plan.new_cohorts_as_json()
         if planned == upload.plan and new_cohorts == upload.new_cohorts:
-            _write_plan(plan, upload.program, applied_by, skip_bad_rows, invite)
+            total = sum(1 for row in plan.rows if row.action in ("create", "enroll", "update"))
+            if progress:
+                progress(0, total)
+            _write_plan(
+                plan,
+                upload.program,
+                applied_by,
+                skip_bad_rows,
+                invite,
+                progress=(lambda written: progress(written, total)) if progress else None,
+            )
             upload.applied_at = timezone.now()
             upload.skip_bad_rows = skip_bad_rows
             upload.invited = invite
             upload.summary = plan.summary
             upload.rows = upload.plan = None  # applied: the summary says what happened
-            upload.save(update_fields=["applied_at", "skip_bad_rows", "invited", "summary", "rows", "plan"])
+            marked = imports.mark_applied(upload)
+            upload.save(update_fields=["applied_at", "skip_bad_rows", "invited", "summary", "rows", "plan", *marked])
             return plan
         # A changed intake (another cohort now holds its code, say) changes its rows' plan too.
         changed = max(spreadsheets.rows_changed(upload.plan, planned), 1)
         upload.plan, upload.summary, upload.new_cohorts = planned, plan.summary, new_cohorts
-        upload.save(update_fields=["plan", "summary", "new_cohorts"])
+        marked = imports.mark_preview_changed(upload, changed)
+        upload.save(update_fields=["plan", "summary", "new_cohorts", *marked])
     # Raised once the new preview is committed: the refusal must not undo it.
     raise spreadsheets.PreviewChanged(changed)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from curriculum import setup_imports, spreadsheets
+from curriculum import imports, setup_imports, spreadsheets
 from curriculum.models import Cohort, Course, Program, RosterImport
 
 # One UPDATE ... CASE over 20,000 rows took 21 s; in batches of 500 they take 9 s, most of it Django
@@ -132,11 +132,13 @@ def preview_setup_import(
     )
 
 
-def apply_setup_import(*, upload: RosterImport) -> setup_imports.SetupPlan:
+def apply_setup_import(*, upload: RosterImport, progress: imports.Progress | None = None) -> setup_imports.SetupPlan:
     """Apply a previewed cohorts or courses upload once, exactly as previewed, or raise PreviewChanged.
 
     The stored rows are planned again against the records as they are now; if that plan differs from
-    the one previewed, nothing is written and the new plan is stored for the person to check."""
+    the one previewed, nothing is written and the new plan is stored for the person to check. The
+    upload's state commits with the records. The rows are written in a few statements, so `progress`
+    hears of none written, then all."""
     with transaction.atomic():
         upload = RosterImport.objects.select_for_update().defer("content").get(pk=upload.pk)
         program = _locked(upload.program)
@@ -148,17 +150,24 @@ def apply_setup_import(*, upload: RosterImport) -> setup_imports.SetupPlan:
         plan = _plan_rows(upload.kind, program, [spreadsheets.SheetRow.from_json(row) for row in upload.rows])
         planned = plan.as_json()
         if planned == upload.plan:
+            total = sum(1 for row in plan.rows if row.action in ("create", "update"))
+            if progress:
+                progress(0, total)
             if upload.kind == RosterImport.Kind.COHORTS:
                 _write_cohorts(plan)
             else:
                 _write_courses(program, plan)
+            if progress:
+                progress(total, total)
             upload.applied_at = timezone.now()
             upload.summary = plan.summary
             upload.rows = upload.plan = None  # applied: the summary says what happened
-            upload.save(update_fields=["applied_at", "summary", "rows", "plan"])
+            marked = imports.mark_applied(upload)
+            upload.save(update_fields=["applied_at", "summary", "rows", "plan", *marked])
             return plan
         changed = spreadsheets.rows_changed(upload.plan, planned)
         upload.plan, upload.summary = planned, plan.summary
-        upload.save(update_fields=["plan", "summary"])
+        marked = imports.mark_preview_changed(upload, changed)
+        upload.save(update_fields=["plan", "summary", *marked])
     # Raised once the new preview is committed: the refusal must not undo it.
     raise spreadsheets.PreviewChanged(changed)

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Prefetch, Q, Sum
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,7 +23,7 @@ from accounts import services as account_services
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from curriculum import home as home_sections
-from curriculum import permissions, progress, roster, services, spreadsheets
+from curriculum import imports, permissions, progress, roster, services, spreadsheets
 from curriculum.forms import (
     ApplyRosterForm,
     AssignmentForm,
@@ -48,6 +48,7 @@ from curriculum.models import (
     RosterImport,
     StaffRole,
 )
+from curriculum.views import imports as import_views
 
 PAGE_SIZE = 25
 
@@ -724,24 +725,25 @@ def roster_import_example(request: AuthenticatedRequest, code: str) -> HttpRespo
     return response
 
 
-def _roster_import_for(request: AuthenticatedRequest, pk: int) -> RosterImport:
+def _roster_import_for(request: HttpRequest, pk: int) -> RosterImport:
     """An upload of a program the person administers, uploaded by them: a preview lists students,
     and only its uploader applies it. Anyone else does not find it (404)."""
     return get_object_or_404(
         RosterImport.objects.filter(
-            program__in=permissions.administered_programs(request.user),
+            program__in=permissions.administered_programs(request.user),  # type: ignore[arg-type]
             uploaded_by=request.user,
             kind=RosterImport.Kind.ROSTER,
         )
         .select_related("program", "uploaded_by")
-        .defer("content", "rows"),
+        .defer("content", "rows", "plan"),
         pk=pk,
     )
 
 
 @require_GET
 def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The dry run: what the file would change, row by row, before anything is written."""
+    """The dry run: what the file would change, row by row, before anything is written; once the
+    person pressed Import, how far it got (see curriculum/imports.py)."""
     upload = _roster_import_for(request, pk)
     previewed = upload.preview_is_current()
     stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
@@ -756,7 +758,7 @@ def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse
         request,
         "curriculum/roster_import_detail.html",
         {
-            "upload": upload,
+            **import_views.state_context(upload),
             "program": upload.program,
             "previewed": previewed,
             "summary": upload.summary,
@@ -786,48 +788,71 @@ def roster_import_intakes(request: AuthenticatedRequest, pk: int) -> HttpRespons
 
 @require_POST
 def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Queue the apply with the choices on the page; the upload's page shows how it goes."""
     upload = _roster_import_for(request, pk)
     if not permissions.can_manage_roster(request.user, upload.program):
         raise PermissionDenied
     form = ApplyRosterForm(request.POST)
     form.is_valid()
-    try:
-        plan = services.apply_roster_import(
-            upload=upload,
-            skip_bad_rows=form.cleaned_data.get("skip_bad_rows", False),
-            invite=form.cleaned_data.get("invite", False),
-            applied_by=request.user,
-        )
-    except IntegrityError:
-        # Another import or edit added the same people between our check and our write.
-        messages.error(
-            request, _("Nothing was imported: some of these students were changed meanwhile. Check the file again.")
-        )
-        return redirect("curriculum:roster-import-detail", pk=upload.pk)
-    except spreadsheets.PreviewChanged as change:
-        messages.warning(request, change.messages[0])
-    except ValidationError as error:
-        messages.error(
-            request,
-            _("Nothing was imported: %(reason)s") % {"reason": error.messages[0]}
-            if len(error.messages) == 1
-            else _("Nothing was imported: %(count)s rows have errors. Fix them, or choose to skip them.")
-            % {"count": len(error.messages)},
-        )
-    else:
-        summary = plan.summary
-        messages.success(
-            request,
-            _(
-                "Roster imported: %(new)s new students, %(enrolled)s people already in Checkoff enrolled, "
-                "%(updated)s updated, %(unchanged)s unchanged, %(skipped)s rows skipped."
-            )
-            % {
-                "new": summary["new_students"],
-                "enrolled": summary["new_enrollments"],
-                "updated": summary["updated"],
-                "unchanged": summary["unchanged"],
-                "skipped": summary["errors"],
-            },
-        )
+    options = {
+        "skip_bad_rows": form.cleaned_data.get("skip_bad_rows", False),
+        "invite": form.cleaned_data.get("invite", False),
+    }
+    import_views.queue_apply(request, upload, options)
     return redirect("curriculum:roster-import-detail", pk=upload.pk)
+
+
+@require_GET
+def roster_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
+    return import_views.progress(request, _roster_import_for(request, pk))
+
+
+def _apply_roster(upload: RosterImport, options: dict[str, Any], progress: imports.Progress) -> object:
+    return services.apply_roster_import(
+        upload=upload,
+        skip_bad_rows=options.get("skip_bad_rows", False),
+        invite=options.get("invite", False),
+        applied_by=upload.uploaded_by,
+        progress=progress,
+    )
+
+
+def _roster_refusal(upload: RosterImport, error: Exception) -> list[str]:
+    if isinstance(error, IntegrityError):
+        # Another import or edit added the same people between our check and our write.
+        return [_("Nothing was imported: some of these students were changed meanwhile. Check the file again.")]
+    reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
+    if len(reasons) == 1:
+        return [_("Nothing was imported: %(reason)s") % {"reason": reasons[0]}]
+    return [
+        _("Nothing was imported: %(count)s rows have errors. Fix them, or choose to skip them.")
+        % {"count": len(reasons)}
+    ]
+
+
+def _roster_applied_message(summary: dict[str, Any]) -> str:
+    return _(
+        "Roster imported: %(new)s new students, %(enrolled)s people already in Checkoff enrolled, "
+        "%(updated)s updated, %(unchanged)s unchanged, %(skipped)s rows skipped."
+    ) % {
+        "new": summary["new_students"],
+        "enrolled": summary["new_enrollments"],
+        "updated": summary["updated"],
+        "unchanged": summary["unchanged"],
+        "skipped": summary["errors"],
+    }
+
+
+IMPORT_KINDS = [
+    imports.ImportKind(
+        name=RosterImport.Kind.ROSTER,
+        model=RosterImport,
+        apply=_apply_roster,
+        refusal=_roster_refusal,
+        applied_message=_roster_applied_message,
+        find=_roster_import_for,
+        detail_url="curriculum:roster-import-detail",
+        progress_url="curriculum:roster-import-progress",
+    )
+]

@@ -14,20 +14,20 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedRequest
-from curriculum import permissions, services, setup_imports, spreadsheets
+from curriculum import imports, permissions, services, setup_imports, spreadsheets
 from curriculum.forms import SetupUploadForm
 from curriculum.models import RosterImport
+from curriculum.views import imports as import_views
 from curriculum.views import program_for
 
 PAGE_SIZE = 50
@@ -185,16 +185,19 @@ def course_import_example(request: AuthenticatedRequest, code: str) -> HttpRespo
 # --- Preview and apply --------------------------------------------------------------------
 
 
-def _setup_import_for(request: AuthenticatedRequest, pk: int) -> RosterImport:
+def _setup_import_for(request: HttpRequest, pk: int) -> RosterImport:
     """A cohorts or courses upload of a program the person is staff of (404 otherwise) and sets up
     (403 otherwise), uploaded by them (404 otherwise: only its uploader applies it)."""
     upload = get_object_or_404(
-        RosterImport.objects.filter(program__in=permissions.visible_programs(request.user), kind__in=KINDS)
+        RosterImport.objects.filter(
+            program__in=permissions.visible_programs(request.user),  # type: ignore[arg-type]
+            kind__in=KINDS,
+        )
         .select_related("program", "uploaded_by")
-        .defer("content", "rows"),
+        .defer("content", "rows", "plan"),
         pk=pk,
     )
-    if not permissions.can_manage_roster(request.user, upload.program):
+    if not permissions.can_manage_roster(request.user, upload.program):  # type: ignore[arg-type]
         raise PermissionDenied
     if upload.uploaded_by_id != request.user.pk:
         raise Http404
@@ -242,7 +245,7 @@ def setup_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         request,
         "curriculum/setup_import_detail.html",
         {
-            "upload": upload,
+            **import_views.state_context(upload),
             "program": upload.program,
             "title": _title(upload.kind),
             "upload_url": UPLOAD_URL[upload.kind],
@@ -259,35 +262,56 @@ def setup_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def setup_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Queue the apply; the upload's page shows how it goes."""
     upload = _setup_import_for(request, pk)
-    try:
-        plan = services.apply_setup_import(upload=upload)
-    except IntegrityError:
-        # Someone added the same code between the plan and the write.
-        messages.error(request, _("Nothing was imported: the records changed meanwhile. Upload the file again."))
-    except spreadsheets.PreviewChanged as change:
-        messages.warning(request, change.messages[0])
-    except ValidationError as refusal:
-        if upload.summary.get("errors"):
-            rows = upload.summary["errors"]
-            messages.error(
-                request,
-                ngettext(
-                    "Nothing was imported: %(count)s row has errors. Correct the file and upload it again.",
-                    "Nothing was imported: %(count)s rows have errors. Correct the file and upload it again.",
-                    rows,
-                )
-                % {"count": rows},
-            )
-            for message in refusal.messages[:MESSAGES_SHOWN]:
-                messages.error(request, message)
-        else:
-            messages.error(request, _("Nothing was imported: %(reason)s") % {"reason": refusal.messages[0]})
-    else:
-        summary = plan.summary
-        messages.success(
-            request,
-            _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
-            % {"new": summary["new"], "changed": summary["updated"], "unchanged": summary["unchanged"]},
-        )
+    import_views.queue_apply(request, upload, {})
     return redirect("curriculum:setup-import-detail", pk=upload.pk)
+
+
+@require_GET
+def setup_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
+    return import_views.progress(request, _setup_import_for(request, pk))
+
+
+def _apply(upload: RosterImport, options: dict[str, Any], progress: imports.Progress) -> object:
+    return services.apply_setup_import(upload=upload, progress=progress)
+
+
+def _refusal(upload: RosterImport, refusal: Exception) -> list[str]:
+    if isinstance(refusal, IntegrityError):
+        # Someone added the same code between the plan and the write.
+        return [_("Nothing was imported: the records changed meanwhile. Upload the file again.")]
+    reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+    if upload.summary.get("errors"):
+        rows = upload.summary["errors"]
+        headline = ngettext(
+            "Nothing was imported: %(count)s row has errors. Correct the file and upload it again.",
+            "Nothing was imported: %(count)s rows have errors. Correct the file and upload it again.",
+            rows,
+        ) % {"count": rows}
+        return [headline, *reasons[:MESSAGES_SHOWN]]
+    return [_("Nothing was imported: %(reason)s") % {"reason": reasons[0]}]
+
+
+def _applied_message(summary: dict[str, Any]) -> str:
+    return _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.") % {
+        "new": summary["new"],
+        "changed": summary["updated"],
+        "unchanged": summary["unchanged"],
+    }
+
+
+IMPORT_KINDS = [
+    imports.ImportKind(
+        name=kind,
+        model=RosterImport,
+        apply=_apply,
+        refusal=_refusal,
+        applied_message=_applied_message,
+        find=_setup_import_for,
+        detail_url="curriculum:setup-import-detail",
+        progress_url="curriculum:setup-import-progress",
+    )
+    for kind in KINDS
+]

@@ -23,6 +23,7 @@ from tests.certifications.test_imports import (
     to_csv,
     written_state,
 )
+from tests.imports import post_applying
 from tests.queries import queries_for
 
 EXAM = ResultImport.Kind.EXAM_RESULTS
@@ -169,7 +170,7 @@ def test_a_file_with_errors_is_not_applied(client, program, alice, bob, dana):
     upload = _stored(program, content, dana)
     client.force_login(dana)
 
-    response = client.post(reverse("certifications:result-import-apply", args=[upload.pk]), follow=True)
+    response = post_applying(client, reverse("certifications:result-import-apply", args=[upload.pk]), follow=True)
 
     page = response.content.decode()
     assert "Nothing was imported: 1 row has errors." in page
@@ -191,7 +192,7 @@ def test_applying_writes_the_results_and_a_second_click_does_nothing(client, pro
     apply_url = reverse("certifications:result-import-apply", args=[upload.pk])
     assert apply_url in client.get(reverse("certifications:result-import-detail", args=[upload.pk])).content.decode()
 
-    applied = client.post(apply_url)
+    applied = post_applying(client, apply_url)
 
     assert applied.status_code == 302
     assert applied.url == reverse("certifications:result-import-detail", args=[upload.pk])
@@ -203,7 +204,7 @@ def test_applying_writes_the_results_and_a_second_click_does_nothing(client, pro
     assert "Imported: 2 new, 0 changed, 0 unchanged." in client.get(applied.url).content.decode()
 
     first = written_state()
-    second = client.post(apply_url, follow=True)
+    second = post_applying(client, apply_url, follow=True)
     assert "This file was imported already." in second.content.decode()
     assert written_state() == first
 
@@ -214,7 +215,7 @@ def test_graduate_outcomes_are_uploaded_previewed_and_applied(client, program, g
 
     response = _upload(client, program, content, kind=OUTCOMES)
     preview = client.get(response.url)
-    client.post(reverse("certifications:result-import-apply", args=[ResultImport.objects.get().pk]))
+    post_applying(client, reverse("certifications:result-import-apply", args=[ResultImport.objects.get().pk]))
 
     assert "Employed in a related field" in preview.content.decode()
     placement = JobPlacement.objects.get()
@@ -225,7 +226,7 @@ def test_a_second_upload_of_the_same_file_previews_every_row_unchanged(client, p
     content = to_csv([exam_row(alice, days_ago(program, 3))], EXAM_COLUMNS)
     client.force_login(dana)
     _upload(client, program, content)
-    client.post(reverse("certifications:result-import-apply", args=[ResultImport.objects.get().pk]))
+    post_applying(client, reverse("certifications:result-import-apply", args=[ResultImport.objects.get().pk]))
 
     again = client.get(_upload(client, program, content).url)
 
@@ -268,6 +269,7 @@ def _every_url(program: Any, upload: ResultImport) -> list[tuple[str, str]]:
         ("get", reverse("certifications:outcomes-import-example", args=[program.code])),
         ("get", reverse("certifications:result-import-detail", args=[upload.pk])),
         ("post", reverse("certifications:result-import-apply", args=[upload.pk])),
+        ("get", reverse("certifications:result-import-progress", args=[upload.pk])),
     ]
 
 
@@ -360,14 +362,14 @@ def test_applying_after_the_records_changed_writes_nothing_and_shows_the_new_pre
     client.force_login(dana)
     apply_url = reverse("certifications:result-import-apply", args=[upload.pk])
 
-    refused = client.post(apply_url, follow=True)
+    refused = post_applying(client, apply_url, follow=True)
 
     assert "the records changed since the preview, and 1 row would now do something else" in (refused.content.decode())
     assert refused.context["summary"]["changed"] == 1
     assert list(ExamAttempt.objects.values_list("result", flat=True)) == ["fail"]
     assert not Credential.objects.exists()
 
-    client.post(apply_url)
+    post_applying(client, apply_url)
 
     assert list(ExamAttempt.objects.values_list("result", flat=True)) == ["pass"]
     upload.refresh_from_db()
@@ -383,7 +385,7 @@ def test_an_expired_preview_is_not_applied(client, program, alice, dana, setting
     client.force_login(dana)
 
     preview = client.get(reverse("certifications:result-import-detail", args=[upload.pk])).content.decode()
-    refused = client.post(reverse("certifications:result-import-apply", args=[upload.pk]), follow=True)
+    refused = post_applying(client, reverse("certifications:result-import-apply", args=[upload.pk]), follow=True)
 
     assert "This preview has expired" in preview
     assert "Nothing was imported: This preview has expired" in refused.content.decode()

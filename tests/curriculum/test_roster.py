@@ -27,6 +27,7 @@ from accounts.models import Invitation, User
 from curriculum import roster, services, spreadsheets
 from curriculum.models import Cohort, Enrollment, RosterImport, StaffRole
 from tests import factories
+from tests.imports import post_applying
 from tests.queries import queries_for
 
 COLUMNS = (*roster.REQUIRED_COLUMNS, *roster.OPTIONAL_COLUMNS)
@@ -604,13 +605,13 @@ def test_a_file_with_errors_is_not_applied_unless_bad_rows_are_skipped(client, c
     preview = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
     assert "no intake named “NOPE”" in preview
 
-    refused = client.post(apply_url, follow=True)
+    refused = post_applying(client, apply_url, follow=True)
     assert "Nothing was imported" in refused.content.decode()
     upload.refresh_from_db()
     assert upload.applied_at is None
     assert not Enrollment.objects.exists()
 
-    client.post(apply_url, {"skip_bad_rows": "on"})
+    post_applying(client, apply_url, {"skip_bad_rows": "on"})
     upload.refresh_from_db()
     assert upload.applied_at is not None
     assert upload.skip_bad_rows
@@ -712,7 +713,7 @@ def test_applying_after_the_records_changed_writes_nothing_and_shows_the_new_pre
     factories.UserFactory(email="student2@school.test")  # someone else added her meanwhile
     apply_url = reverse("curriculum:roster-import-apply", args=[upload.pk])
 
-    refused = client.post(apply_url, follow=True)
+    refused = post_applying(client, apply_url, follow=True)
 
     assert "the records changed since the preview, and 1 row would now do something else" in (refused.content.decode())
     assert not Enrollment.objects.exists()
@@ -738,7 +739,7 @@ def test_an_expired_preview_is_not_applied(client, cohort, dana, settings):
     )
 
     preview = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
-    refused = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]), follow=True)
+    refused = post_applying(client, reverse("curriculum:roster-import-apply", args=[upload.pk]), follow=True)
 
     assert "This preview has expired (a preview can be imported for 24 hours). Upload the file again." in preview
     assert reverse("curriculum:roster-import-apply", args=[upload.pk]) not in preview
@@ -1003,7 +1004,7 @@ def test_the_preview_invites_by_default_and_unticking_invites_nobody(client, coh
 
     page = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
     assert 'name="invite"' in page and "checked" in page.split('name="invite"')[1].split(">")[0]
-    client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]))
+    post_applying(client, reverse("curriculum:roster-import-apply", args=[upload.pk]))
 
     upload.refresh_from_db()
     assert upload.applied_at is not None and upload.invited is False
@@ -1044,7 +1045,7 @@ def test_an_intake_created_meanwhile_changes_the_preview_and_writes_nothing(clie
     client.post(reverse("curriculum:roster-import-intakes", args=[upload.pk]), {"create_cohorts": "on"})
     factories.CohortFactory(program=cohort.program, code="2022-FALL", name="Autumn 2022")
 
-    response = client.post(reverse("curriculum:roster-import-apply", args=[upload.pk]), follow=True)
+    response = post_applying(client, reverse("curriculum:roster-import-apply", args=[upload.pk]), follow=True)
 
     assert "Nothing was imported: the records changed since the preview" in response.content.decode()
     assert not Enrollment.objects.exists()

@@ -14,6 +14,7 @@ from curriculum import setup_imports
 from curriculum.models import Cohort, Course, RosterImport, StaffRole
 from tests import factories
 from tests.curriculum.test_setup_imports import FALL, MA101, MA102, SPRING, cohorts_csv, courses_csv
+from tests.imports import post_applying
 from tests.queries import queries_for
 
 UPLOAD_URL = {"cohorts": "curriculum:cohort-import", "courses": "curriculum:course-import"}
@@ -48,7 +49,9 @@ def test_a_director_uploads_previews_and_applies_a_cohorts_file(client, program,
     assert "Fall 2026" in page_text(preview)
     assert not Cohort.objects.filter(program=program).exists(), "a preview writes nothing"
 
-    applied = client.post(reverse("curriculum:setup-import-apply", args=[RosterImport.objects.get().pk]), follow=True)
+    applied = post_applying(
+        client, reverse("curriculum:setup-import-apply", args=[RosterImport.objects.get().pk]), follow=True
+    )
 
     assert "Imported: 2 new, 0 changed, 0 unchanged." in page_text(applied)
     assert sorted(Cohort.objects.filter(program=program).values_list("code", flat=True)) == ["2026-FALL", "2027-SPRING"]
@@ -60,7 +63,7 @@ def test_a_coordinator_imports_courses_and_the_same_file_again_changes_nothing(c
     for _time in range(2):
         response = upload(client, program, "courses", content)
         upload_pk = int(response.url.rstrip("/").rsplit("/", 1)[1])
-        client.post(reverse("curriculum:setup-import-apply", args=[upload_pk]))
+        post_applying(client, reverse("curriculum:setup-import-apply", args=[upload_pk]))
 
     last = RosterImport.objects.get(pk=upload_pk)
     assert last.summary == {"rows": 2, "new": 0, "updated": 0, "unchanged": 2, "errors": 0}
@@ -84,7 +87,7 @@ def test_a_file_with_row_errors_is_previewed_and_never_applied(client, program, 
     preview_url = reverse("curriculum:setup-import-detail", args=[RosterImport.objects.get().pk])
 
     preview = page_text(client.get(preview_url))
-    applied = page_text(client.post(preview_url + "apply/", follow=True))
+    applied = page_text(post_applying(client, preview_url + "apply/", follow=True))
 
     assert "“lots” is not a whole number of hours from 1 to 10000" in preview
     assert "Nothing was imported: 1 row has errors." in applied
@@ -104,7 +107,7 @@ def test_an_unreadable_file_is_refused_on_the_upload_page(client, program, dana)
 def test_a_preview_the_records_outdated_writes_nothing_and_shows_the_new_plan(client, program, cohorts_preview):
     factories.CohortFactory(program=program, code="2026-FALL", name="Made meanwhile")
 
-    applied = client.post(reverse("curriculum:setup-import-apply", args=[cohorts_preview.pk]), follow=True)
+    applied = post_applying(client, reverse("curriculum:setup-import-apply", args=[cohorts_preview.pk]), follow=True)
 
     assert "Nothing was imported: the records changed since the preview" in page_text(applied)
     assert Cohort.objects.filter(program=program).count() == 1
@@ -117,7 +120,7 @@ def test_an_expired_preview_is_not_applied(client, program, cohorts_preview, set
         created_at=timezone.now() - timedelta(hours=settings.IMPORT_PREVIEW_HOURS + 1)
     )
 
-    applied = client.post(reverse("curriculum:setup-import-apply", args=[cohorts_preview.pk]), follow=True)
+    applied = post_applying(client, reverse("curriculum:setup-import-apply", args=[cohorts_preview.pk]), follow=True)
 
     assert "This preview has expired" in page_text(applied)
     assert not Cohort.objects.filter(program=program).exists()
@@ -125,9 +128,9 @@ def test_an_expired_preview_is_not_applied(client, program, cohorts_preview, set
 
 def test_clicking_import_twice_imports_once(client, program, cohorts_preview):
     apply_url = reverse("curriculum:setup-import-apply", args=[cohorts_preview.pk])
-    client.post(apply_url)
+    post_applying(client, apply_url)
 
-    again = client.post(apply_url, follow=True)
+    again = post_applying(client, apply_url, follow=True)
 
     assert "This file was imported already." in page_text(again)
     assert Cohort.objects.filter(program=program).count() == 2
