@@ -46,6 +46,7 @@ from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 FORMAT = "checkoff-backup"
 FORMAT_VERSION = 1
@@ -721,7 +722,7 @@ def restore(path: Path, *, say: Callable[[str], None] = lambda line: None) -> Re
             cursor.execute("ANALYZE")
         say(_("Restored the database."))
         documents = _put_documents_back(staging, folders)
-        say(_("Restored %(count)s documents.") % {"count": documents})
+        say(ngettext("Restored %(count)s document.", "Restored %(count)s documents.", documents) % {"count": documents})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     counts = table_counts()

@@ -63,12 +63,13 @@ def row_counts(name: str) -> dict[str, int]:
             "SELECT schemaname, tablename FROM pg_tables "
             "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
         ).fetchall()
-        return {
-            f"{schema}.{table}": connection.execute(
+        counts = {}
+        for schema, table in tables:
+            (count,) = connection.execute(
                 sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-            ).fetchone()[0]
-            for schema, table in tables
-        }
+            ).fetchone() or (0,)
+            counts[f"{schema}.{table}"] = count
+        return counts
 
 
 def files(folder: Path) -> dict[str, tuple[str, int]]:
