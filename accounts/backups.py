@@ -222,10 +222,11 @@ def server_version_num() -> int:
 
 
 def pg_environment() -> dict[str, str]:
-    """The tools' environment: ours without any PG* variable, plus the connection Django uses. The
-    password travels here, never on a command line that `ps` would show."""
+    """The tools' environment: ours (any PG* variable libpq reads applies to Django's connection too)
+    with the connection Django uses on top. The password travels here, never on a command line that
+    `ps` would show."""
     database = settings.DATABASES["default"]
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    environment = dict(os.environ)
     for variable, value in (
         ("PGHOST", database.get("HOST")),
         ("PGPORT", database.get("PORT")),
@@ -473,10 +474,12 @@ def _place(partial: Path, path: Path, *, force: bool) -> None:
         raise BackupError(
             _("%(path)s exists already; choose another name, or add --force to replace it.") % {"path": path}
         ) from error
-    except OSError:
+    except OSError as error:
         # A file system without hard links: the check above is as close as it gets.
         if path.exists():
-            raise
+            raise BackupError(
+                _("%(path)s exists already; choose another name, or add --force to replace it.") % {"path": path}
+            ) from error
         os.replace(partial, path)
         return
     partial.unlink()
@@ -704,24 +707,21 @@ def restore(path: Path, *, say: Callable[[str], None] = lambda line: None) -> Re
                     "SIGNATURE_KEY was never set) to the old server's value. Nothing was changed."
                 )
             )
-        _run_tool(
-            [
-                pg_restore,
-                "--no-owner",
-                "--no-privileges",
-                "--exit-on-error",
-                "--single-transaction",
-                "--no-password",
-                f"--dbname={settings.DATABASES['default'].get('NAME')}",
-                str(staging / DUMP),
-            ],
-            "pg_restore",
-        )
+        _restore_database(pg_restore, staging / DUMP)
         with connection.cursor() as cursor:
             # Fresh tables have no statistics, and the planner would take each for a row or two.
             cursor.execute("ANALYZE")
         say(_("Restored the database."))
-        documents = _put_documents_back(staging, folders)
+        try:
+            documents = _put_documents_back(staging, folders)
+        except OSError as error:
+            raise BackupError(
+                _(
+                    "The database was restored, but the documents could not be put back: %(error)s. Drop the "
+                    "database, empty the media folders, fix the cause and restore again."
+                )
+                % {"error": error}
+            ) from error
         say(ngettext("Restored %(count)s document.", "Restored %(count)s documents.", documents) % {"count": documents})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -747,6 +747,28 @@ def restore(path: Path, *, say: Callable[[str], None] = lambda line: None) -> Re
         seconds=time.monotonic() - started,
         manifest=manifest,
     )
+
+
+def _restore_database(pg_restore: str, dump: Path) -> None:
+    try:
+        _run_tool(
+            [
+                pg_restore,
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-password",
+                f"--dbname={settings.DATABASES['default'].get('NAME')}",
+                str(dump),
+            ],
+            "pg_restore",
+        )
+    except BackupError as error:
+        raise BackupError(
+            _("%(error)s\npg_restore ran in one transaction: the database is still empty, and no document was copied.")
+            % {"error": error}
+        ) from error
 
 
 def _put_documents_back(staging: Path, folders: list[Folder]) -> int:
