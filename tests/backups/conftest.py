@@ -1,3 +1,6 @@
+"""The `backups` marker: `pytest -m backups` runs these alone, `-m "not backups"` leaves them out."""
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
