@@ -30,6 +30,20 @@ from curriculum.models import (
 )
 
 WRITE_BATCH = 2000
+# The columns a roster import copies in, in the order `_write_batch` gives them.
+USER_COLUMNS = (
+    "id",
+    "email",
+    "password",
+    "first_name",
+    "last_name",
+    "preferred_language",
+    "is_superuser",
+    "is_active",
+    "is_staff",
+    "date_joined",
+)
+ENROLLMENT_COLUMNS = ("student_id", "cohort_id", *roster.ENROLLMENT_FIELDS, "created_at")
 
 
 @transaction.atomic
@@ -174,12 +188,17 @@ def _write_plan(
         raise ValidationError([str(error) for error in plan.errors])
     _create_new_cohorts(plan, program)
     rows = [row for row in plan.rows if row.action in ("create", "enroll", "update")]
+    new_user_ids: dict[str, int] = {}
     for start in range(0, len(rows), WRITE_BATCH):
-        _write_batch(rows[start : start + WRITE_BATCH])
+        new_user_ids.update(_write_batch(rows[start : start + WRITE_BATCH]))
     if invite:
         _lock_invitations_of(program)
         # Unchanged rows too: a file imported once without invitations invites when imported again with them.
-        current = [row.user for row in plan.rows if row.action != "error" and row.is_current and row.user]
+        current = [
+            row.user.pk if row.user else new_user_ids[row.email]
+            for row in plan.rows
+            if row.action != "error" and row.is_current
+        ]
         for start in range(0, len(current), WRITE_BATCH):
             _invite_not_yet_invited(current[start : start + WRITE_BATCH], imported_by)
 
@@ -218,11 +237,11 @@ def not_yet_invited(users: QuerySet[User]) -> QuerySet[User]:
     )
 
 
-def _invite_not_yet_invited(users: list[User], invited_by: User | None) -> None:
-    """One query to learn who was invited already, then the invitations of the others."""
-    ids = {user.pk for user in users}
-    uninvited = set(not_yet_invited(User.objects.filter(pk__in=ids)).values_list("pk", flat=True))
-    account_services.invite_users(users=[user for user in users if user.pk in uninvited], invited_by=invited_by)
+def _invite_not_yet_invited(user_ids: list[int], invited_by: User | None) -> None:
+    """One statement: the database picks who of these is not yet invited, and invites them."""
+    account_services.invite(
+        users=not_yet_invited(User.objects.filter(bulk.AnyOf("pk", user_ids))), invited_by=invited_by
+    )
 
 
 def current_students_not_yet_invited(program: Program) -> QuerySet[User]:
@@ -250,25 +269,34 @@ def _unusable_password() -> str:
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
 
 
-def _write_batch(rows: list[roster.PlannedRow]) -> None:
-    """A fixed number of statements per batch, whatever its size."""
-    new_users = [
-        User(
-            email=row.email,
-            password=_unusable_password(),
-            first_name=row.values["first_name"],
-            last_name=row.values["last_name"],
-            preferred_language=row.values["preferred_language"],
-        )
-        for row in rows
-        if row.action == "create"
-    ]
+def _write_batch(rows: list[roster.PlannedRow]) -> dict[str, int]:
+    """A fixed number of statements per batch, whatever its size; returns the new people's ids by email.
+
+    New people and enrollments are copied in (config.bulk.copy_in) with the people's keys taken first,
+    so no row comes back from the database and no model object is built for them."""
     now = timezone.now()
-    bulk.insert_from_arrays(new_users, now)
-    created_by_email = {user.email: user for user in new_users}
-    for row in rows:
-        if row.action == "create":
-            row.user = created_by_email[row.email]
+    created = [row for row in rows if row.action == "create"]
+    new_user_ids = dict(zip((row.email for row in created), bulk.new_keys(User, len(created)), strict=True))
+    if created:
+        bulk.copy_in(
+            User,
+            USER_COLUMNS,
+            (
+                (
+                    new_user_ids[row.email],
+                    row.email,
+                    _unusable_password(),
+                    row.values["first_name"],
+                    row.values["last_name"],
+                    row.values["preferred_language"],
+                    False,
+                    True,
+                    False,
+                    now,
+                )
+                for row in created
+            ),
+        )
 
     changed_users = []
     for row in rows:
@@ -286,19 +314,26 @@ def _write_batch(rows: list[roster.PlannedRow]) -> None:
     new_enrollments = []
     changed_enrollments = []
     for row in rows:
-        enrollment_values = {field: row.values[field] for field in roster.ENROLLMENT_FIELDS}
         if row.action in ("create", "enroll"):
-            student = created_by_email.get(row.email) or row.user
+            assert row.cohort is not None  # a row to enroll has its cohort, found or just created
+            values = row.values
             new_enrollments.append(
-                Enrollment(student_id=student.pk, cohort_id=row.cohort.pk, **enrollment_values)  # type: ignore[union-attr]
+                (
+                    new_user_ids[row.email] if row.action == "create" else row.user.pk,  # type: ignore[union-attr]
+                    row.cohort.pk,
+                    *(values[field] for field in roster.ENROLLMENT_FIELDS),
+                    now,
+                )
             )
         elif row.action == "update" and row.enrollment and any(f in row.changes for f in roster.ENROLLMENT_FIELDS):
             for field in roster.ENROLLMENT_FIELDS:
                 if field in row.changes:
                     setattr(row.enrollment, field, row.changes[field][1])
             changed_enrollments.append(row.enrollment)
-    bulk.insert_from_arrays(new_enrollments, now)
+    if new_enrollments:
+        bulk.copy_in(Enrollment, ENROLLMENT_COLUMNS, new_enrollments)
     bulk.update_from_values(changed_enrollments, list(roster.ENROLLMENT_FIELDS))
+    return new_user_ids
 
 
 @transaction.atomic
