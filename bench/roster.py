@@ -134,10 +134,8 @@ def _check_import(plan: roster.RosterPlan, tag: str, rows: int) -> None:
 
 
 def _invitation_tasks(current: int) -> int:
-    """Tasks queued for as many current students: invitations go out per write batch, in task-sized parts."""
-    full, rest = divmod(current, services.WRITE_BATCH)
-    per_batch = math.ceil(services.WRITE_BATCH / account_services.INVITATION_BATCH)
-    return full * per_batch + math.ceil(rest / account_services.INVITATION_BATCH)
+    """Tasks queued for as many current students: one statement invites them all, in task-sized parts."""
+    return math.ceil(current / account_services.INVITATION_BATCH)
 
 
 def _mixed_file(program: Program, cohorts: list[Cohort], director: User, rows: int, tag: str) -> bytes:
@@ -277,6 +275,6 @@ def roster_import(run: Run) -> list[Figure]:
             f"queries, {5 * batch:,} rows in 5 batches of {batch:,}",
             five,
             "queries",
-            note=f"{five - one} for the 4 further batches; invitations batch the current students, 2 rows in 3",
+            note=f"{five - one} for the 4 further batches; one statement invites the whole file",
         ),
     ]

@@ -199,8 +199,7 @@ def _write_plan(
             for row in plan.rows
             if row.action != "error" and row.is_current
         ]
-        for start in range(0, len(current), WRITE_BATCH):
-            _invite_not_yet_invited(current[start : start + WRITE_BATCH], imported_by)
+        _invite_not_yet_invited(current, imported_by)
 
 
 def _create_new_cohorts(plan: roster.RosterPlan, program: Program) -> None:
@@ -238,7 +237,9 @@ def not_yet_invited(users: QuerySet[User]) -> QuerySet[User]:
 
 
 def _invite_not_yet_invited(user_ids: list[int], invited_by: User | None) -> None:
-    """One statement: the database picks who of these is not yet invited, and invites them."""
+    """One statement for the whole file: the database picks who of these is not yet invited, and
+    invites them. Their ids travel as one array, and one statement reads the people once, where a
+    statement per batch would scan them again for every batch."""
     account_services.invite(
         users=not_yet_invited(User.objects.filter(bulk.AnyOf("pk", user_ids))), invited_by=invited_by
     )
