@@ -323,7 +323,7 @@ def _write_batch(rows: list[roster.PlannedRow]) -> dict[str, int]:
             values = row.values
             new_enrollments.append(
                 (
-                    new_user_ids[row.email] if row.action == "create" else row.user.pk,  # type: ignore[union-attr]
+                    new_user_ids[row.email] if row.user is None else row.user.pk,
                     row.cohort.pk,
                     *(values[field] for field in roster.ENROLLMENT_FIELDS),
                     now,
