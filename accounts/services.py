@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,31 +20,61 @@ from config import bulk
 
 logger = logging.getLogger(__name__)
 
-INVITATION_BATCH = 200
+# Invitations a sending task takes. Each queued task costs a round trip to the broker inside the
+# request that commits; a roster import invites thousands, and a task of 1,000 sends them in a few
+# minutes. Sending claims each invitation (`send_invitation`), so a task run twice sends nothing twice.
+INVITATION_BATCH = 1000
+
+
+@transaction.atomic
+def invite(*, users: QuerySet[User], invited_by: User | None) -> dict[int, int]:
+    """Invite everyone `users` selects and send the invitations after commit, in batches; returns
+    each person's new invitation by their id.
+
+    One statement, whatever the number: the people are selected, their allauth email address
+    (unverified, primary) and their invitation written, all in the database, so a roster import
+    inviting thousands builds no object per person. The query decides who is invited: a caller that
+    must not invite anyone twice selects with that rule (curriculum's `not_yet_invited`), and the
+    selection sees every invitation committed before the statement began."""
+    try:
+        chosen, chosen_parameters = users.order_by().values("pk", "email").distinct().query.sql_with_params()
+    except EmptyResultSet:  # a selection that can hold nobody (`pk__in=[]`) has no SQL
+        return {}
+    quote = connection.ops.quote_name
+    address, invitation = EmailAddress._meta, Invitation._meta
+    # Our own tables and columns, quoted; the selection is Django's SQL with its parameters, and every
+    # value is a parameter. An address a person already has (or another person verified) is kept as it is.
+    sql = f"""
+        WITH invited (id, email) AS MATERIALIZED ({chosen}),
+        addresses AS (
+            INSERT INTO {quote(address.db_table)} (user_id, email, {quote("primary")}, verified)
+            SELECT id, email, true, false FROM invited
+            ON CONFLICT DO NOTHING
+        )
+        INSERT INTO {quote(invitation.db_table)} (user_id, invited_by_id, created_at)
+        SELECT id, %s, %s FROM invited ORDER BY id
+        RETURNING id, user_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*chosen_parameters, invited_by.pk if invited_by else None, timezone.now()])
+        invited = {user_id: invitation_id for invitation_id, user_id in cursor.fetchall()}
+    ids = sorted(invited.values())
+    for start in range(0, len(ids), INVITATION_BATCH):
+        batch = ids[start : start + INVITATION_BATCH]
+        transaction.on_commit(lambda batch=batch: tasks.enqueue_invitations(batch))  # type: ignore[misc]
+    return invited
 
 
 @transaction.atomic
 def invite_users(*, users: Iterable[User], invited_by: User | None) -> list[Invitation]:
-    """Create an invitation per person and send them after commit, in batches."""
-    users = list(users)
-    # Ids rather than instances: a roster import invites thousands at once, and assigning related
-    # instances costs a check per row.
-    invited_by_id = invited_by.pk if invited_by else None
-    now = timezone.now()
-    # One array a column (config.bulk): bulk_create's preparation of every cell cost more than the
-    # database's work when a roster import invites thousands.
-    bulk.insert_from_arrays(
-        [EmailAddress(user_id=user.pk, email=user.email, primary=True, verified=False) for user in users],
-        now,
-        ignore_conflicts=True,
-    )
-    invitations = [Invitation(user_id=user.pk, invited_by_id=invited_by_id, created_at=now) for user in users]
-    bulk.insert_from_arrays(invitations, now)
-    ids = [invitation.pk for invitation in invitations]
-    for start in range(0, len(ids), INVITATION_BATCH):
-        batch = ids[start : start + INVITATION_BATCH]
-        transaction.on_commit(lambda batch=batch: tasks.enqueue_invitations(batch))  # type: ignore[misc]
-    return invitations
+    """Invite these people, each whether invited before or not (see `invite`), and send the
+    invitations after commit; returns their invitations in the order of `users`."""
+    people = {user.pk: user for user in users}
+    invited = invite(users=User.objects.filter(bulk.AnyOf("pk", people)), invited_by=invited_by)
+    invitations = {invitation.user_id: invitation for invitation in Invitation.objects.filter(pk__in=invited.values())}
+    for user_id, invitation in invitations.items():
+        invitation.user = people[user_id]
+    return [invitations[user_id] for user_id in people]
 
 
 def invitation_url(invitation: Invitation) -> str:

@@ -31,6 +31,20 @@ from curriculum.models import (
 )
 
 WRITE_BATCH = 2000
+# The columns a roster import copies in, in the order `_write_batch` gives them.
+USER_COLUMNS = (
+    "id",
+    "email",
+    "password",
+    "first_name",
+    "last_name",
+    "preferred_language",
+    "is_superuser",
+    "is_active",
+    "is_staff",
+    "date_joined",
+)
+ENROLLMENT_COLUMNS = ("student_id", "cohort_id", *roster.ENROLLMENT_FIELDS, "created_at")
 
 
 @transaction.atomic
@@ -180,16 +194,20 @@ def _write_plan(
         raise ValidationError([str(error) for error in plan.errors])
     _create_new_cohorts(plan, program)
     rows = [row for row in plan.rows if row.action in ("create", "enroll", "update")]
+    new_user_ids: dict[str, int] = {}
     for start in range(0, len(rows), WRITE_BATCH):
-        _write_batch(rows[start : start + WRITE_BATCH])
+        new_user_ids.update(_write_batch(rows[start : start + WRITE_BATCH]))
         if progress:
             progress(min(start + WRITE_BATCH, len(rows)))
     if invite:
         _lock_invitations_of(program)
         # Unchanged rows too: a file imported once without invitations invites when imported again with them.
-        current = [row.user for row in plan.rows if row.action != "error" and row.is_current and row.user]
-        for start in range(0, len(current), WRITE_BATCH):
-            _invite_not_yet_invited(current[start : start + WRITE_BATCH], imported_by)
+        current = [
+            row.user.pk if row.user else new_user_ids[row.email]
+            for row in plan.rows
+            if row.action != "error" and row.is_current
+        ]
+        _invite_not_yet_invited(current, imported_by)
 
 
 def _create_new_cohorts(plan: roster.RosterPlan, program: Program) -> None:
@@ -226,11 +244,13 @@ def not_yet_invited(users: QuerySet[User]) -> QuerySet[User]:
     )
 
 
-def _invite_not_yet_invited(users: list[User], invited_by: User | None) -> None:
-    """One query to learn who was invited already, then the invitations of the others."""
-    ids = {user.pk for user in users}
-    uninvited = set(not_yet_invited(User.objects.filter(pk__in=ids)).values_list("pk", flat=True))
-    account_services.invite_users(users=[user for user in users if user.pk in uninvited], invited_by=invited_by)
+def _invite_not_yet_invited(user_ids: list[int], invited_by: User | None) -> None:
+    """One statement for the whole file: the database picks who of these is not yet invited, and
+    invites them. Their ids travel as one array, and one statement reads the people once, where a
+    statement per batch would scan them again for every batch."""
+    account_services.invite(
+        users=not_yet_invited(User.objects.filter(bulk.AnyOf("pk", user_ids))), invited_by=invited_by
+    )
 
 
 def current_students_not_yet_invited(program: Program) -> QuerySet[User]:
@@ -250,33 +270,45 @@ def invite_current_students(*, program: Program, invited_by: User) -> int:
     return len(users)
 
 
-def _unusable_password() -> str:
-    """What set_unusable_password() stores, at a fraction of its cost for thousands of people.
+def _unusable_passwords(count: int) -> list[str]:
+    """What set_unusable_password() stores, for `count` people, at a fraction of its cost.
 
-    Its suffix takes 40 draws from the random generator; one call for 40 random hex digits gives the
-    same shape: the prefix makes has_usable_password() false, the suffix differs for everyone."""
-    return UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(UNUSABLE_PASSWORD_SUFFIX_LENGTH // 2)
+    Its suffix takes 40 draws from the random generator; here one draw from the system's secure
+    source gives 40 random hex digits a person: the prefix makes has_usable_password() false, the
+    suffix differs for everyone."""
+    digits = UNUSABLE_PASSWORD_SUFFIX_LENGTH
+    pool = secrets.token_hex(count * digits // 2)
+    return [UNUSABLE_PASSWORD_PREFIX + pool[start : start + digits] for start in range(0, count * digits, digits)]
 
 
-def _write_batch(rows: list[roster.PlannedRow]) -> None:
-    """A fixed number of statements per batch, whatever its size."""
-    new_users = [
-        User(
-            email=row.email,
-            password=_unusable_password(),
-            first_name=row.values["first_name"],
-            last_name=row.values["last_name"],
-            preferred_language=row.values["preferred_language"],
-        )
-        for row in rows
-        if row.action == "create"
-    ]
+def _write_batch(rows: list[roster.PlannedRow]) -> dict[str, int]:
+    """A fixed number of statements per batch, whatever its size; returns the new people's ids by email.
+
+    New people and enrollments are copied in (config.bulk.copy_in) with the people's keys taken first,
+    so no row comes back from the database and no model object is built for them."""
     now = timezone.now()
-    bulk.insert_from_arrays(new_users, now)
-    created_by_email = {user.email: user for user in new_users}
-    for row in rows:
-        if row.action == "create":
-            row.user = created_by_email[row.email]
+    created = [row for row in rows if row.action == "create"]
+    new_user_ids = dict(zip((row.email for row in created), bulk.new_keys(User, len(created)), strict=True))
+    if created:
+        bulk.copy_in(
+            User,
+            USER_COLUMNS,
+            (
+                (
+                    new_user_ids[row.email],
+                    row.email,
+                    password,
+                    row.values["first_name"],
+                    row.values["last_name"],
+                    row.values["preferred_language"],
+                    False,
+                    True,
+                    False,
+                    now,
+                )
+                for row, password in zip(created, _unusable_passwords(len(created)), strict=True)
+            ),
+        )
 
     changed_users = []
     for row in rows:
@@ -294,19 +326,26 @@ def _write_batch(rows: list[roster.PlannedRow]) -> None:
     new_enrollments = []
     changed_enrollments = []
     for row in rows:
-        enrollment_values = {field: row.values[field] for field in roster.ENROLLMENT_FIELDS}
         if row.action in ("create", "enroll"):
-            student = created_by_email.get(row.email) or row.user
+            assert row.cohort is not None  # a row to enroll has its cohort, found or just created
+            values = row.values
             new_enrollments.append(
-                Enrollment(student_id=student.pk, cohort_id=row.cohort.pk, **enrollment_values)  # type: ignore[union-attr]
+                (
+                    new_user_ids[row.email] if row.user is None else row.user.pk,
+                    row.cohort.pk,
+                    *(values[field] for field in roster.ENROLLMENT_FIELDS),
+                    now,
+                )
             )
         elif row.action == "update" and row.enrollment and any(f in row.changes for f in roster.ENROLLMENT_FIELDS):
             for field in roster.ENROLLMENT_FIELDS:
                 if field in row.changes:
                     setattr(row.enrollment, field, row.changes[field][1])
             changed_enrollments.append(row.enrollment)
-    bulk.insert_from_arrays(new_enrollments, now)
+    if new_enrollments:
+        bulk.copy_in(Enrollment, ENROLLMENT_COLUMNS, new_enrollments)
     bulk.update_from_values(changed_enrollments, list(roster.ENROLLMENT_FIELDS))
+    return new_user_ids
 
 
 @transaction.atomic
