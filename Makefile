@@ -12,10 +12,11 @@ PYTHON ?= $(shell for candidate in python3.13 python3.12 python3.11 python3; do 
 
 .PHONY: install run test lint bench messages services-stop clean
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Development installs requirements-dev.lock: requirements.lock (what a server installs) plus the tools.
+$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Checkoff needs Python 3.11 or newer on PATH." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
@@ -46,10 +47,11 @@ messages: install
 	$(PY) manage.py makemessages --locale es --ignore '.venv/*' --ignore '.data/*' --ignore 'tests/*' --ignore 'bench/*' --no-location
 	$(PY) manage.py compilemessages --locale es --ignore '.venv/*'
 
-# Update requirements.lock after changing dependencies in pyproject.toml.
+# Write requirements.lock and requirements-dev.lock after changing dependencies in pyproject.toml;
+# pins already in them are kept (scripts/lock.py). ARGS="--upgrade-package NAME" upgrades one.
 lock: install
 	$(VENV)/bin/pip install --quiet pip-tools
-	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras -o requirements.lock pyproject.toml
+	$(PY) scripts/lock.py $(ARGS)
 
 services-stop: install
 	$(PY) -c 'from config import embedded; embedded.stop()'
