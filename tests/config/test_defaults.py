@@ -124,3 +124,30 @@ def test_make_run_test_and_bench_ask_for_the_private_servers_and_run_sets_debug(
     assert "EMBEDDED_SERVICES=1" in recipes["test"]
     assert "EMBEDDED_SERVICES=1" in recipes["bench"]
     assert "DEBUG=1" not in recipes["test"]  # tests/environment.py decides how the suite loads settings
+
+
+PRODUCTION_IMPORTS = """
+import sys
+
+import config.wsgi  # the web server's application: django.setup(), every app's ready()
+import config.urls  # loaded on the first request
+from config.celery import app
+
+app.loader.import_default_modules()  # what a worker or beat imports as it starts: every tasks.py
+
+project = ("accounts", "curriculum", "externships", "certifications", "notifications", "config")
+loaded = [name for name in sys.modules if name.split(".")[0] in project]
+print("\\n".join(loaded))
+"""
+
+
+def test_a_production_process_loads_no_demo_or_seed_code(tmp_path):
+    environment = clean_environment(
+        tmp_path, DATABASE_URL=UNUSED_DATABASE, REDIS_URL=UNUSED_REDIS, SECRET_KEY=PRODUCTION_KEY, DEBUG="0"
+    )
+    result = run(["-c", PRODUCTION_IMPORTS], environment)
+
+    assert result.returncode == 0, result.stderr
+    loaded = result.stdout.split()
+    assert "config.wsgi" in loaded and "notifications.tasks" in loaded  # it loaded what a server loads
+    assert [name for name in loaded if "demo" in name.split(".")[-1] or "seed" in name] == []
