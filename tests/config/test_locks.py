@@ -78,7 +78,7 @@ def _extras_needs(requirement: Requirement) -> set[str]:
         declared = metadata.requires(requirement.name) or []
     except metadata.PackageNotFoundError:
         return set()  # not installed here: its name is still checked, its extra's packages cannot be
-    needs = set()
+    needs: set[str] = set()
     for text in declared:
         needed = Requirement(text)
         marker = needed.marker

@@ -27,11 +27,10 @@ from tests import factories
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROJECT_PACKAGES = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests"}
 MIGRATIONS = sorted(path for path in ROOT.glob("*/migrations/[0-9]*.py"))
-TRACKS_MIGRATION = ("certifications", "0002_reference_tracks_and_measures")
 
 
 def _project_module(name: str | None) -> bool:
-    return bool(name) and name.split(".")[0] in PROJECT_PACKAGES  # type: ignore[union-attr]
+    return name is not None and name.split(".")[0] in PROJECT_PACKAGES
 
 
 def project_code_used_by_functions(source: str) -> list[str]:
@@ -41,11 +40,11 @@ def project_code_used_by_functions(source: str) -> list[str]:
     nothing (every test run does) fails at once if one of those names goes."""
     tree = ast.parse(source)
     imported_at_top = set()
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            imported_at_top |= {(a.asname or a.name).split(".")[0] for a in node.names if _project_module(a.name)}
-        elif isinstance(node, ast.ImportFrom) and _project_module(node.module):
-            imported_at_top |= {alias.asname or alias.name for alias in node.names}
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            imported_at_top |= {(a.asname or a.name).split(".")[0] for a in statement.names if _project_module(a.name)}
+        elif isinstance(statement, ast.ImportFrom) and _project_module(statement.module):
+            imported_at_top |= {alias.asname or alias.name for alias in statement.names}
     found = []
     for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)):
         for node in ast.walk(function):
