@@ -1,5 +1,6 @@
 # Checkoff: `make run` brings the whole system up; `make test` runs every test.
-# With DATABASE_URL / REDIS_URL unset, private PostgreSQL and Redis start under .data/.
+# They (and `make bench`) ask for private PostgreSQL and Redis under .data/ (EMBEDDED_SERVICES=1),
+# which start for whichever of DATABASE_URL / REDIS_URL is unset. Nothing else starts them.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -11,23 +12,26 @@ PYTHON ?= $(shell for candidate in python3.13 python3.12 python3.11 python3; do 
 
 .PHONY: install run test lint bench messages services-stop clean
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Development installs requirements-dev.lock: requirements.lock (what a server installs) plus the tools.
+$(VENV)/.installed: requirements-dev.lock requirements.lock pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Checkoff needs Python 3.11 or newer on PATH." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
 
+# Development: DEBUG on (the demo program, mail kept in the demo mailbox), private servers when unset.
 run: install
-	PORT=$(PORT) $(PY) scripts/run.py
+	DEBUG=1 EMBEDDED_SERVICES=1 PORT=$(PORT) $(PY) scripts/run.py
 
 test: install
-	$(PY) scripts/test.py $(ARGS)
+	EMBEDDED_SERVICES=1 $(PY) scripts/test.py $(ARGS)
 
 # Lint needs settings, not servers: with no DATABASE_URL / REDIS_URL it names unused addresses
-# rather than start the private ones (makemigrations then skips its history check).
-LINT_ENV := DATABASE_URL=$${DATABASE_URL:-postgresql://lint@127.0.0.1:9/lint} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:9/0}
+# rather than start the private ones (makemigrations then skips its history check), and a key of its own.
+LINT_ENV := DATABASE_URL=$${DATABASE_URL:-postgresql://lint@127.0.0.1:9/lint} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:9/0} \
+	SECRET_KEY=$${SECRET_KEY:-lint-only-key-never-serves-a-request}
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -36,17 +40,18 @@ lint: install
 	$(LINT_ENV) PYTHONWARNINGS=ignore::RuntimeWarning $(PY) manage.py makemigrations --check --dry-run
 
 bench: install
-	$(PY) -m bench $(ARGS)
+	EMBEDDED_SERVICES=1 $(PY) -m bench $(ARGS)
 
 # Regenerate the Spanish catalogue after changing strings (needs GNU gettext).
 messages: install
 	$(PY) manage.py makemessages --locale es --ignore '.venv/*' --ignore '.data/*' --ignore 'tests/*' --ignore 'bench/*' --no-location
 	$(PY) manage.py compilemessages --locale es --ignore '.venv/*'
 
-# Update requirements.lock after changing dependencies in pyproject.toml.
+# Write requirements.lock and requirements-dev.lock after changing dependencies in pyproject.toml;
+# pins already in them are kept (scripts/lock.py). ARGS="--upgrade-package NAME" upgrades one.
 lock: install
 	$(VENV)/bin/pip install --quiet pip-tools
-	$(VENV)/bin/pip-compile --quiet --extra dev --generate-hashes --strip-extras -o requirements.lock pyproject.toml
+	$(PY) scripts/lock.py $(ARGS)
 
 services-stop: install
 	$(PY) -c 'from config import embedded; embedded.stop()'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import secrets
 import sys
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     # Queue, never run: a bench must not send mail, and the enqueue itself is part of what is measured.
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Settings load as in development (plain HTTP for the test Client, static files from the finders);
+    # DEBUG goes off below. The run signs with a key of its own, which the workers it starts share.
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
     import django
 

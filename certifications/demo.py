@@ -1,13 +1,14 @@
 """The certification part of the demo program: five years of graduates, their exams, credentials and
 jobs, so the outcome reports have trends to show.
 
-Curriculum's `seed_demo` sends `curriculum.signals.demo_seeded` and `seed_demo_certifications`
-answers inside the same transaction (see externships/demo.py, which does the same). The alumni
-cohorts and their students are written in bulk (plain rows, no rule governs them); exam results,
-credentials and job placements go through the services, so the demo obeys the retake waits and
-attempt limits real data obeys. Each year follows a plan of counts rather than chance, so the trends
-the reports show are the same every time: first-attempt passes rising year on year, and one year's
-job placement below MAERB's 60% threshold. Dates are relative to today, like the rest of the demo:
+Curriculum's `seed_demo` imports every app's demo.py (only it does: a server never loads demo code)
+and sends `curriculum.signals.demo_seeded`; `seed_demo_certifications` answers inside the same
+transaction (see externships/demo.py, which does the same). The alumni cohorts and their students
+are written in bulk (plain rows, no rule governs them); exam results, credentials and job placements
+go through the services, so the demo obeys the retake waits and attempt limits real data obeys.
+Each year follows a plan of counts rather than chance, so the trends the reports show are the same
+every time: first-attempt passes rising year on year, and one year's job placement below MAERB's
+60% threshold. Dates are relative to today, like the rest of the demo:
 the latest class graduated about two months ago, each earlier one a year before the next.
 """
 

@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-import certifications.demo  # noqa: F401  (connects the demo's graduates, exams and jobs to demo_seeded)
 from certifications import defaults
 from curriculum.models import Program
 

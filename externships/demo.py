@@ -1,8 +1,9 @@
 """The externship part of the demo program: two sites, the demo preceptor, documents in every review
 state and placements in every state.
 
-Curriculum's `seed_demo` sends `curriculum.signals.demo_seeded` (curriculum never imports
-externships) and `seed_demo_externships` answers, inside the same transaction: the demo exists whole
+Curriculum's `seed_demo` imports every app's demo.py (by autodiscovery: curriculum never names
+externships, and no other process loads this module) and sends `curriculum.signals.demo_seeded`;
+`seed_demo_externships` answers, inside the same transaction: the demo exists whole
 or not at all, and a second `seed_demo` finds the program and adds nothing. Whatever a rule governs
 goes through the services, so the demo obeys the rules real data obeys: documents pass the content
 check and are reviewed by the coordinator, the demo student's placement starts through the gate,

@@ -1,5 +1,8 @@
 """`make run`: private services, migrations, the demo program, then web, worker and beat together.
 
+`make run` sets DEBUG=1 (the demo program exists only in development) and EMBEDDED_SERVICES=1, which
+starts private PostgreSQL and Redis under .data/ for whichever of DATABASE_URL / REDIS_URL is unset.
+
 Ctrl-C (or SIGTERM) stops the web server, worker and beat, and the private servers this run started.
 Running it again reuses the data under .data/.
 """
@@ -24,6 +27,10 @@ def main() -> int:
     environment = dict(os.environ)
     environment.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     environment.setdefault("PYTHONUNBUFFERED", "1")
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not environment.get(name) and not embedded.asked(environment):
+            print(embedded.not_asked_message(name), file=sys.stderr)
+            return 2
     before = embedded.running()
     started: list[str] = []
     if not environment.get("DATABASE_URL"):

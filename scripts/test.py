@@ -1,6 +1,7 @@
 """`make test`: the whole suite, against the given PostgreSQL and Redis or private ones under .data/.
 
-Private servers started here are stopped again at the end; ones that were already running are left.
+Private servers start only when asked (EMBEDDED_SERVICES=1, which `make test` sets) for a URL that is
+unset. Those started here are stopped again at the end; ones that were already running are left.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ def main() -> int:
     from config import embedded
 
     environment = dict(os.environ)
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if not environment.get(name) and not embedded.asked(environment):
+            print(embedded.not_asked_message(name), file=sys.stderr)
+            return 2
     started: list[str] = []
     before = embedded.running()
     if not environment.get("DATABASE_URL"):

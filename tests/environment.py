@@ -1,6 +1,15 @@
 """Loaded with `-p tests.environment` before Django's settings, so these defaults reach them."""
 
 import os
+import secrets
+
+# Settings load as in development (plain HTTP, static files from the finders, the demo mailbox), as
+# they always have for the suite; pytest-django turns DEBUG off for each test. Tests of what production
+# gets start a process with DEBUG=0 (tests/config/test_defaults.py).
+os.environ.setdefault("DEBUG", "1")
+# A key of this run's own: the development key in settings is for `make run`, and processes a test
+# starts (a Celery worker, a server) inherit this one, so they verify what the test signed.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 # Tests prove nothing about password hashing, and invitations are sent in-process after commit.
 os.environ.setdefault("FAST_PASSWORD_HASHER", "1")

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from accounts.models import User
 from curriculum import frameworks, services, signals
@@ -77,6 +78,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo refuses to run with DEBUG off: demo accounts share a published password.")
+        # The other apps' parts of the demo (externships, certifications) answer `demo_seeded` from
+        # their demo.py, imported here and only here, so a server's processes never load demo code.
+        autodiscover_modules("demo")
         if options["if_empty"] and Program.objects.exists():
             self.stdout.write("Programs exist already; demo not seeded.")
             return
