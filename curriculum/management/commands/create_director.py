@@ -22,7 +22,6 @@ from accounts.models import User
 from curriculum.models import Accreditor, Program
 from curriculum.services import create_program
 
-
 # A refusal names the option to correct, not the model's field.
 OPTION_OF = {
     "code": "--program-code",
