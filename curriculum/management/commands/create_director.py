@@ -55,8 +55,9 @@ class Command(BaseCommand):
             User(email=email).clean_fields(exclude=["password"])
             program.full_clean(exclude=["framework", "trigger_course"])
         except ValidationError as error:
+            problems = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
             raise CommandError(
-                " ".join(f"{OPTION_OF.get(field, field)}: {' '.join(messages)}" for field, messages in error)
+                " ".join(f"{OPTION_OF.get(field, field)}: {' '.join(messages)}" for field, messages in problems.items())
             ) from error
         with transaction.atomic():
             director = User.objects.filter(email__iexact=email).first()
