@@ -1,8 +1,8 @@
-"""What the production-stack test needs from the outside world: deploy/'s files read as an
-administrator would read them, processes started from their commands and stopped again, and an
-HTTPS client that keeps cookies and can speak from a chosen loopback address.
+"""deploy/'s setup started on this machine from deploy/'s own files (`Stack`), and what using it
+takes: processes started from their commands and stopped again, and an HTTPS client that keeps
+cookies and can speak from a chosen loopback address.
 
-Nothing here knows the app: tests/production/test_stack.py says what a person does with it.
+tests/production/test_stack.py says what people do with it; tests/production/measure.py times it.
 """
 
 from __future__ import annotations
@@ -11,18 +11,25 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import psycopg
+import redis
+
+from notifications.mail_sink import MailSink
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -149,7 +156,8 @@ def binary(name: str) -> str:
         return embedded._redis_binary()
     if name == "psql":
         return embedded._postgres_bin(name)
-    raise AssertionError(f"{name} is not installed (Debian: apt-get install nginx-light for nginx)")
+    package = {"nginx": "nginx-light"}.get(name, name)
+    raise AssertionError(f"{name} is not installed (Debian: apt-get install {package})")
 
 
 # --- An HTTPS client with cookies ---------------------------------------------------------------
@@ -182,19 +190,23 @@ class Browser:
     (any 127.x.y.z reaches the loopback, so two browsers are two client addresses to nginx)."""
 
     port: int
-    certificate: Path
+    certificate: Path | None  # None: plain HTTP (`make run`'s development server)
     source: str = "127.0.0.1"
     cookies: dict[str, str] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
+        return f"{'https' if self.certificate else 'http'}://127.0.0.1:{self.port}"
 
     def request(self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None) -> Answer:
-        context = ssl.create_default_context(cafile=str(self.certificate))
-        connection = http.client.HTTPSConnection(
-            "127.0.0.1", self.port, context=context, source_address=(self.source, 0), timeout=30
-        )
+        connection: http.client.HTTPConnection
+        if self.certificate:
+            context = ssl.create_default_context(cafile=str(self.certificate))
+            connection = http.client.HTTPSConnection(
+                "127.0.0.1", self.port, context=context, source_address=(self.source, 0), timeout=30
+            )
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, source_address=(self.source, 0), timeout=30)
         sent = {"Origin": self.origin, "Referer": self.origin + path, "Accept-Language": "en", **(headers or {})}
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
@@ -277,3 +289,284 @@ def environment(settings: dict[str, str]) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         **settings,
     }
+
+
+# --- The stack: deploy/'s setup on this machine --------------------------------------------------
+
+
+def _server_url(admin_url: str, *, user: str, password: str, database: str) -> str:
+    """Another role's address on the same server as the administrator's."""
+    server = urlsplit(admin_url)
+    return f"postgresql://{user}:{password}@{server.hostname}:{server.port or 5432}/{database}"
+
+
+class Database:
+    """A database and its two roles, made by deploy/postgres-roles.sql as an administrator makes them
+    (a superuser's `psql`), with names of this run's own, and dropped again."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url  # a superuser, on the server's maintenance database
+        suffix = f"{os.getpid()}_{secrets.token_hex(3)}"
+        self.name, self.owner, self.app = f"stack_{suffix}", f"stack_owner_{suffix}", f"stack_app_{suffix}"
+        self.owner_password, self.app_password = secrets.token_hex(16), secrets.token_hex(16)
+
+    def create(self) -> None:
+        variables = {
+            "owner": self.owner,
+            "owner_password": self.owner_password,
+            "app": self.app,
+            "app_password": self.app_password,
+            "database": self.name,
+        }
+        command = [binary("psql"), self.admin_url, "--quiet", "-f", str(DEPLOY / "postgres-roles.sql")]
+        for name, value in variables.items():
+            command += ["-v", f"{name}={value}"]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+
+    @property
+    def owner_url(self) -> str:
+        return _server_url(self.admin_url, user=self.owner, password=self.owner_password, database=self.name)
+
+    @property
+    def app_url(self) -> str:
+        return _server_url(self.admin_url, user=self.app, password=self.app_password, database=self.name)
+
+    @property
+    def superuser_url(self) -> str:
+        """This database as the administrator: for looking at rows, and for `make run`, which connects so."""
+        return urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{self.name}"))
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(self.superuser_url, autocommit=True)
+
+    def drop(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            for role in (self.app, self.owner):
+                connection.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+class PrivateRedis:
+    """A Redis-compatible server of the stack's own (cache, rate limits, broker): no stale queue from
+    another run can reach its worker, and nothing of its own is left behind."""
+
+    def __init__(self, processes: Processes) -> None:
+        self.port = free_port()
+        folder = processes.folder / "redis"
+        folder.mkdir()
+        processes.start(
+            "redis",
+            [binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(folder)],
+            env=environment({}),
+        )  # fmt: skip
+        assert wait_for(self.answers, 15), "redis-server did not start"
+
+    def url(self, database: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{database}"
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.2).ping())
+        except redis.RedisError:
+            return False
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, as `openssl req` makes one (README: Run it in production)."""
+    certificate, key = folder / "fullchain.pem", folder / "privkey.pem"
+    subprocess.run(
+        [binary("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(certificate)],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    return certificate, key
+
+
+def from_unit(unit: str, replacements: dict[str, str]) -> list[str]:
+    """The unit's ExecStart with this machine's paths: its virtualenv, its folders, its port."""
+    command, directory = unit_command(unit)
+    assert directory == "/srv/checkoff", f"{unit}: WorkingDirectory moved; update tests/production"
+    replacements = {"/srv/checkoff/.venv/bin/": f"{Path(sys.executable).parent}/", **replacements}
+    return [substituted(argument, {k: v for k, v in replacements.items() if k in argument}) for argument in command]
+
+
+class Stack:
+    """deploy/'s whole setup, on this machine, from deploy/'s own files: the roles of
+    postgres-roles.sql, `migrate` as the owner, the demo seeded (as the owner and with DEBUG on, as
+    seed_demo demands; the stack itself never runs with it), static files collected; gunicorn, the
+    worker and beat from their units' ExecStart as the app role, with checkoff.env.example's every
+    setting filled in; nginx with the site file and a self-signed certificate in front; a private
+    Redis and a local SMTP server. Only ports and paths differ from a real server, each one checked.
+
+        with Stack(folder, admin_url) as stack:
+            stack.start()          # returns once /healthz answers through nginx; the seed goes on
+            stack.wait_seeded()
+            stack.browser("127.0.0.2").sign_in(...)
+
+    Everything started is stopped, and the database and roles dropped, on leaving the block.
+    """
+
+    def __init__(self, folder: Path, admin_url: str, *, settings: dict[str, str] | None = None) -> None:
+        self.folder = folder
+        self.processes = Processes(folder)
+        self.database = Database(admin_url)
+        self.sink = MailSink()
+        self.web_port, self.http_port, self.https_port = free_port(), free_port(), free_port()
+        self.static_root, self.private_root = folder / "staticfiles", folder / "private"
+        self.certificate = folder / "nginx" / "fullchain.pem"
+        self.extra_settings = settings or {}
+        self.settings: dict[str, str] = {}
+        self.started_at = time.monotonic()
+
+    def __enter__(self) -> Stack:
+        binary("nginx")  # fails now, with the package to install, rather than after a minute of setup
+        self.database.create()
+        try:
+            self.sink.start()
+            self.redis = PrivateRedis(self.processes)
+            self.settings = self._settings()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            self.processes.stop_all()
+            self.sink.stop()
+        finally:
+            self.database.drop()
+
+    def _settings(self) -> dict[str, str]:
+        """The environment file, filled in as an administrator fills it in: nothing left to a default."""
+        settings = environment_file()
+        filled = {
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SIGNATURE_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": f"https://127.0.0.1:{self.https_port}",
+            "DATABASE_URL": self.database.app_url,
+            "REDIS_URL": self.redis.url(),
+            "CELERY_BROKER_URL": self.redis.url(),
+            "CACHE_KEY_PREFIX": "stack",
+            "STATIC_ROOT": str(self.static_root),
+            "MEDIA_ROOT": str(self.folder / "media"),
+            "PRIVATE_MEDIA_ROOT": str(self.private_root),
+            "EMAIL_HOST": self.sink.host,
+            "EMAIL_PORT": str(self.sink.port),
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            "EMAIL_USE_TLS": "0",
+            **self.extra_settings,
+        }
+        assert set(filled) <= set(settings), "a setting filled in here is not in the example file"
+        settings.update(filled)
+        assert not [key for key, value in settings.items() if "CHANGE-ME" in value]
+        return settings
+
+    @property
+    def app(self) -> dict[str, str]:
+        """The environment of gunicorn, the worker, beat and an administrator's commands."""
+        return environment(self.settings)
+
+    @property
+    def owner(self) -> dict[str, str]:
+        """The same, connected as the owner role: for migrate only."""
+        return environment({**self.settings, "DATABASE_URL": self.database.owner_url})
+
+    def manage(self, name: str, *arguments: str) -> str:
+        return self.processes.run(name, [sys.executable, "manage.py", *arguments], env=self.app)
+
+    def lap(self, what: str) -> None:
+        print(f"{time.monotonic() - self.started_at:6.1f}s {what}")  # with pytest -s: where the time goes
+
+    def start(self) -> None:
+        """An administrator's steps, the slow ones side by side, then the services; returns when
+        /healthz answers through nginx, with the seed and `check --deploy` still running."""
+        python = sys.executable
+        self.processes.start("collectstatic", [python, "manage.py", "collectstatic", "--noinput"], env=self.app)
+        self.processes.run("migrate", [python, "manage.py", "migrate", "--noinput"], env=self.owner)
+        self.lap("migrated")
+        seed = f"{shlex.quote(python)} manage.py load_framework && {shlex.quote(python)} manage.py seed_demo"
+        self.processes.start("seed", ["bash", "-c", seed], env={**self.owner, "DEBUG": "1"})
+        self.processes.start(
+            "check-deploy", [python, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=self.app
+        )
+        var = self.folder / "var"
+        var.mkdir()
+        web = from_unit("checkoff-web.service", {"127.0.0.1:8000": f"127.0.0.1:{self.web_port}"})
+        self.processes.start("gunicorn", web, env=self.app)
+        self.processes.start("worker", from_unit("checkoff-worker.service", {}), env=self.app)
+        self.processes.start("beat", from_unit("checkoff-beat.service", {"/var/lib/checkoff": str(var)}), env=self.app)
+        self.processes.finish("collectstatic")
+        self._start_nginx()
+        probe = self.browser()
+
+        def healthy() -> bool:
+            try:
+                return probe.get("/healthz").status == 200
+            except OSError:
+                return False
+
+        assert wait_for(healthy, 30), self.processes.output("gunicorn") + self.processes.output("nginx")
+        self.lap("stack up")
+
+    def wait_seeded(self) -> None:
+        self.processes.finish("seed", timeout=600)
+        self.lap("seeded")
+
+    def check_deploy(self) -> str:
+        return self.processes.finish("check-deploy")
+
+    def browser(self, source: str = "127.0.0.1") -> Browser:
+        return Browser(self.https_port, self.certificate, source=source)
+
+    def _start_nginx(self) -> None:
+        """deploy/nginx/checkoff.conf inside a main configuration of the stack's own (its pid file, logs
+        and temporary folders here), so nginx runs beside any system nginx, as this user."""
+        folder = self.folder / "nginx"
+        folder.mkdir()
+        certificate, key = _certificate(folder)
+        site = substituted(
+            (DEPLOY / "nginx" / "checkoff.conf").read_text(),
+            {
+                "listen [::]:80;\n": "",
+                "listen [::]:443 ssl http2;\n": "",
+                "listen 80;": f"listen 127.0.0.1:{self.http_port};",
+                "listen 443 ssl http2;": f"listen 127.0.0.1:{self.https_port} ssl http2;",
+                "server 127.0.0.1:8000": f"server 127.0.0.1:{self.web_port}",
+                "server_name checkoff.example.edu;": "server_name 127.0.0.1;",
+                "/etc/letsencrypt/live/checkoff.example.edu/fullchain.pem": str(certificate),
+                "/etc/letsencrypt/live/checkoff.example.edu/privkey.pem": str(key),
+                "/var/log/nginx/": f"{folder}/",
+                "/srv/checkoff/staticfiles/": f"{self.static_root}/",
+                "/var/www/letsencrypt": str(folder / "acme"),
+            },
+        )
+        (folder / "checkoff.conf").write_text(site)
+        temporary = "\n".join(
+            f"    {kind}_temp_path {folder}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        # Run as root (CI), nginx's workers would become "nobody" and could not read this folder.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        (folder / "nginx.conf").write_text(
+            f"{user}worker_processes 2;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+            "events { worker_connections 512; }\n"
+            f"http {{\n    include /etc/nginx/mime.types;\n    default_type application/octet-stream;\n{temporary}\n"
+            f"    include {folder}/checkoff.conf;\n}}\n"
+        )
+        command = [
+            binary("nginx"),
+            "-p",
+            str(folder),
+            "-c",
+            str(folder / "nginx.conf"),
+            "-e",
+            str(folder / "error.log"),
+        ]
+        check = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30, check=False)
+        assert check.returncode == 0, check.stderr
+        self.processes.start("nginx", [*command, "-g", "daemon off;"], env=environment({}))
