@@ -35,6 +35,7 @@ class Figures:
     p50_ms: float
     p99_ms: float
     requests: int
+    load: float = 0.0  # the machine's 1-minute load average when the run ended (others' work included)
 
 
 def wrk(url: str, cookie: str, *, seconds: int, connections: int) -> Figures:
@@ -50,7 +51,15 @@ def wrk(url: str, cookie: str, *, seconds: int, connections: int) -> Figures:
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in", output)
     assert rate and total and set(percentile) == {"50", "99"}, output
-    return Figures(float(rate.group(1)), percentile["50"], percentile["99"], int(total.group(1)))
+    return Figures(float(rate.group(1)), percentile["50"], percentile["99"], int(total.group(1)), os.getloadavg()[0])
+
+
+def gunicorn_median_ms(log: str) -> float:
+    """The median time gunicorn's access lines give for the student home (deploy's log format ends
+    `<ms>ms [<request id>]`): the app's own share of the latency nginx and TLS add to."""
+    times = sorted(int(ms) for ms in re.findall(r'"GET / HTTP/1\.[01]" 200 \d+ (\d+)ms', log))
+    assert times, "no access lines for GET / in gunicorn's log"
+    return float(times[len(times) // 2])
 
 
 def signed_in_cookie(browser: Browser) -> str:
@@ -79,11 +88,13 @@ def main() -> int:
         stack.wait_seeded()
         assert "no issues" in stack.check_deploy()
         cookie = signed_in_cookie(stack.browser())
-        url = f"https://127.0.0.1:{stack.https_port}/"
-        wrk(url, cookie, seconds=3, connections=arguments.connections)
+        stack_url = f"https://127.0.0.1:{stack.https_port}/"
+        wrk(stack_url, cookie, seconds=3, connections=arguments.connections)
         results["stack: nginx + TLS + gunicorn (4 workers)"] = wrk(
-            url, cookie, seconds=arguments.seconds, connections=arguments.connections
+            stack_url, cookie, seconds=arguments.seconds, connections=arguments.connections
         )
+        app_ms = gunicorn_median_ms(stack.processes.output("gunicorn"))
+        stack_cookie = cookie
 
         port = free_port()
         environment = {
@@ -108,14 +119,19 @@ def main() -> int:
         results["make run: runserver, DEBUG on"] = wrk(
             url, cookie, seconds=arguments.seconds, connections=arguments.connections
         )
+        # The stack once more, with make run idle beside it: how much the machine's own load moved the figures.
+        results["stack again"] = wrk(
+            stack_url, stack_cookie, seconds=arguments.seconds, connections=arguments.connections
+        )
 
     print(f"\nGET / as {STUDENT}, {arguments.connections} concurrent clients, {arguments.seconds} s each")
-    print(f"{'server':45} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
+    print(f"{'server':45} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'load':>6}")
     for name, figures in results.items():
         print(
             f"{name:45} {figures.requests_per_second:8.1f} {figures.p50_ms:8.1f} {figures.p99_ms:8.1f} "
-            f"{figures.requests:9d}"
+            f"{figures.requests:9d} {figures.load:6.1f}"
         )
+    print(f"gunicorn's own median time for GET / in the first stack run: {app_ms:.0f} ms")
     return 0
 
 

@@ -248,12 +248,15 @@ def test_the_deployed_stack_serves_people_over_https(stack):
             "JOIN notifications_reminder AS reminder ON reminder.program_id = program.id WHERE reminder.id = %s",
             [first],
         ).fetchone()
-    again = director.post(f"/programs/{code}/reminders/{first}/resend/", {})
-    assert again.status == 200
+    queued = director.post(f"/programs/{code}/reminders/{first}/resend/", {}, follow=False)
+    assert queued.status == 302, queued.problems
+    again = director.get(queued.headers["Location"])
     assert "The reminder is on its way again" in again.text, again.problems
     with database.admin() as admin:
         (copy,) = admin.execute("SELECT id FROM notifications_reminder WHERE resent_from_id = %s", [first]).fetchone()
     assert wait_for(lambda: copy in delivered(), 30), processes.output("worker")[-3000:]
+    # The worker's lines for the task that request queued carry the request's id.
+    assert wait_for(lambda: queued.headers["X-Request-ID"] in processes.output("worker"), 10)
     lap("reminder delivered")
     # Beat runs its schedule: the dispatcher every 30 seconds, from the start.
     assert wait_for(lambda: "dispatch-reminders" in processes.output("beat"), 35), processes.output("beat")
