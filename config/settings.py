@@ -359,7 +359,7 @@ LOGGING = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 
-# --- Error tracker: Sentry, when SENTRY_DSN is set (pip install 'checkoff[sentry]') ---------------
+# --- Error tracker: Sentry, when SENTRY_DSN is set (the optional "sentry" extra of pyproject) ------
 
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
@@ -367,7 +367,7 @@ if SENTRY_DSN:
         import sentry_sdk
     except ImportError as error:
         raise ImproperlyConfigured(
-            "SENTRY_DSN is set but sentry-sdk is not installed: install it (pip install 'sentry-sdk>=2') "
+            "SENTRY_DSN is set but sentry-sdk is not installed: install it (pip install 'sentry-sdk>=2.20') "
             "or unset SENTRY_DSN."
         ) from error
     # No personal data: the tracker sees the error and its stack, never who was signed in, their

@@ -490,8 +490,8 @@ class Stack:
         self.processes.start("collectstatic", [python, "manage.py", "collectstatic", "--noinput"], env=self.app)
         self.processes.run("migrate", [python, "manage.py", "migrate", "--noinput"], env=self.owner)
         self.lap("migrated")
-        seed = f"{shlex.quote(python)} manage.py load_framework && {shlex.quote(python)} manage.py seed_demo"
-        self.processes.start("seed", ["bash", "-c", seed], env={**self.owner, "DEBUG": "1"})
+        self.manage("load_framework", "load_framework")  # as the app role, as README's steps run it
+        self.processes.start("seed", [python, "manage.py", "seed_demo"], env={**self.owner, "DEBUG": "1"})
         self.processes.start(
             "check-deploy", [python, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=self.app
         )
