@@ -376,11 +376,49 @@ CONTENT_SECURITY_POLICY = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 
+# --- Logs: one line per event, each with its request's id (config/request_id.py) ----------------
+
+# First, so every other middleware's log lines already carry the id.
+MIDDLEWARE.insert(0, "config.request_id.RequestIdMiddleware")
+# A load balancer probes /healthz over plain HTTP on the app's own port: answer it, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "line": {
+            "()": "config.request_id.SingleLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Celery's worker and beat log through the same handler and format, rather than Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+
+# --- Error tracker: Sentry, when SENTRY_DSN is set (the optional "sentry" extra of pyproject) ------
+
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    try:
+        import sentry_sdk
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "SENTRY_DSN is set but sentry-sdk is not installed: install it (pip install 'sentry-sdk>=2.20') "
+            "or unset SENTRY_DSN."
+        ) from error
+    # No personal data: the tracker sees the error and its stack, never who was signed in, their
+    # address, cookies, the body of what they sent or the stack's local variables (student records
+    # are FERPA-protected).
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=0.0,
+    )

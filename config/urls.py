@@ -5,11 +5,14 @@ from django.views.i18n import set_language
 
 import config.admin  # locks the admin down before its URLs are built
 import config.converters  # noqa: F401  (registers the converters the apps' URLs use)
+from config import health
 from curriculum.views import coursework as curriculum_views
 
 urlpatterns = [
     path("", curriculum_views.home, name="home"),
     path("admin/", admin.site.urls),
+    # Public, for a load balancer: is the database and Redis reachable from this process?
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
     path("", include("curriculum.urls")),
