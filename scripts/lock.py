@@ -39,6 +39,8 @@ def compile_lock(output: Path, extras: list[str], extra_arguments: list[str]) ->
         "--quiet",
         "--generate-hashes",
         "--strip-extras",
+        "--no-emit-index-url",
+        "--no-emit-find-links",
         *[f"--extra={extra}" for extra in extras],
         *extra_arguments,
         f"--output-file={output.name}",
