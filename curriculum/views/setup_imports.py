@@ -35,8 +35,6 @@ COURSES = RosterImport.Kind.COURSES
 KINDS = (COHORTS, COURSES)
 UPLOAD_URL: dict[str, str] = {COHORTS: "curriculum:cohort-import", COURSES: "curriculum:course-import"}
 EXAMPLE_URL: dict[str, str] = {COHORTS: "curriculum:cohort-import-example", COURSES: "curriculum:course-import-example"}
-
-
 TITLE: dict[str, StrOrPromise] = {COHORTS: gettext_lazy("Import cohorts"), COURSES: gettext_lazy("Import courses")}
 ABOUT: dict[str, StrOrPromise] = {
     COHORTS: gettext_lazy(
