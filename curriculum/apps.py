@@ -8,8 +8,8 @@ class CurriculumConfig(AppConfig):
 
     def ready(self) -> None:
         from curriculum import imports
-        from curriculum.views import coursework, setup_imports
+        from curriculum.views import roster_imports, setup_imports
 
         # The kinds of import this app applies in the background (curriculum/imports.py).
-        for kind in [*coursework.IMPORT_KINDS, *setup_imports.IMPORT_KINDS]:
+        for kind in [*roster_imports.IMPORT_KINDS, *setup_imports.IMPORT_KINDS]:
             imports.register(kind)

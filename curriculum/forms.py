@@ -275,7 +275,8 @@ class RosterUploadForm(forms.Form):
 
 
 class SetupUploadForm(RosterUploadForm):
-    """A cohorts or courses file: the roster's checks, under its own label."""
+    """A cohorts, courses, exam results or graduate outcomes file: the roster's checks (every interchange
+    file is held to one size), under its own label."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.core.cache import cache
@@ -46,6 +46,13 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from curriculum import spreadsheets
 from curriculum.models import UploadedImport
+
+if TYPE_CHECKING:
+    from django import forms
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import User
+    from curriculum.models import Program
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +82,33 @@ class ImportKind:
     find: Callable[[HttpRequest, int], Any]
     detail_url: str  # the name of the URL of the upload's page
     progress_url: str  # the name of the URL of its progress fragment
+
+    # --- Its pages (curriculum/views/imports.py) ---
+    title: StrOrPromise  # the upload page's heading, lazily translated
+    # Who may import into a program: its app's permissions.py check (403 for its other staff).
+    may_import: Callable[[User, Program], bool]
+    upload_form: type[forms.Form]
+    # Reads and plans an uploaded file once, keeping it with its plan: (program=, uploaded_by=,
+    # file_name=, content=) -> the upload; raises spreadsheets.UnreadableFile when it cannot be read.
+    preview: Callable[..., UploadedImport]
+    upload_url: str  # the names of the URLs of the upload page, its example file and the Import button
+    example_url: str
+    apply_url: str
+    example_file_name: str
+    example: Callable[[Program], str]  # a small file in the format, as CSV
+    upload_template: str
+    detail_template: str
+    # What the upload page says of the format: {"columns": [...]}, or the kind's own.
+    format_context: Callable[[Program], dict[str, Any]]
+    # A stored plan row as the preview shows it, and what it sets column by column.
+    row_from_json: Callable[[dict[str, Any]], Any]
+    cells: Callable[[Any], list[dict[str, str]]] = lambda row: []
+    # Which stored rows the preview lists (the roster's lists only what changes).
+    listed: Callable[[dict[str, Any]], bool] = lambda row: True
+    # The choices made beside the Import button, as the apply service takes them.
+    apply_options: Callable[[HttpRequest], dict[str, Any]] = lambda request: {}
+    # The upload page's own extras: the roster's intakes box and invitation choice, the results' warnings.
+    detail_context: Callable[[Any, bool], dict[str, Any]] = lambda upload, previewed: {}
 
 
 KINDS: dict[str, ImportKind] = {}

@@ -1,6 +1,19 @@
 from django.urls import path
 
-from curriculum.views import checkoffs, coursework, frameworks, grid, records, reminders, setup_imports
+from curriculum.models import RosterImport
+from curriculum.views import (
+    checkoffs,
+    coursework,
+    frameworks,
+    grid,
+    imports,
+    records,
+    reminders,
+    roster_imports,
+    setup_imports,
+)
+
+ROSTER, COHORTS, COURSES = RosterImport.Kind.ROSTER, RosterImport.Kind.COHORTS, RosterImport.Kind.COURSES
 
 app_name = "curriculum"
 urlpatterns = [
@@ -15,31 +28,53 @@ urlpatterns = [
     path("programs/<code:code>/staff/<int:pk>/remove/", coursework.staff_remove, name="staff-remove"),
     path("programs/<code:code>/cohorts/new/", coursework.cohort_create, name="cohort-create"),
     path("programs/<code:code>/courses/new/", coursework.course_create, name="course-create"),
-    path("programs/<code:code>/roster/import/", coursework.roster_import, name="roster-import"),
+    # --- Imports: the roster, and setting a program up from files (views/imports.py)
+    path("programs/<code:code>/roster/import/", imports.upload, {"kind": ROSTER}, name="roster-import"),
     path(
-        "programs/<code:code>/roster/import/example.csv", coursework.roster_import_example, name="roster-import-example"
+        "programs/<code:code>/roster/import/example.csv",
+        imports.example,
+        {"kind": ROSTER},
+        name="roster-import-example",
     ),
-    path("roster-imports/<int:pk>/", coursework.roster_import_detail, name="roster-import-detail"),
-    path("roster-imports/<int:pk>/apply/", coursework.roster_import_apply, name="roster-import-apply"),
-    path("roster-imports/<int:pk>/progress/", coursework.roster_import_progress, name="roster-import-progress"),
-    path("roster-imports/<int:pk>/intakes/", coursework.roster_import_intakes, name="roster-import-intakes"),
+    path("roster-imports/<int:pk>/", imports.detail, {"find": roster_imports.find_upload}, name="roster-import-detail"),
+    path(
+        "roster-imports/<int:pk>/apply/",
+        imports.apply,
+        {"find": roster_imports.find_upload},
+        name="roster-import-apply",
+    ),
+    path(
+        "roster-imports/<int:pk>/progress/",
+        imports.progress,
+        {"find": roster_imports.find_upload},
+        name="roster-import-progress",
+    ),
+    path("roster-imports/<int:pk>/intakes/", roster_imports.roster_import_intakes, name="roster-import-intakes"),
     path("programs/<code:code>/roster/invite/", coursework.program_invite_students, name="program-invite-students"),
-    # --- Setting a program up from files (views/setup_imports.py)
-    path("programs/<code:code>/cohorts/import/", setup_imports.cohort_import, name="cohort-import"),
+    path("programs/<code:code>/cohorts/import/", imports.upload, {"kind": COHORTS}, name="cohort-import"),
     path(
         "programs/<code:code>/cohorts/import/example.csv",
-        setup_imports.cohort_import_example,
+        imports.example,
+        {"kind": COHORTS},
         name="cohort-import-example",
     ),
-    path("programs/<code:code>/courses/import/", setup_imports.course_import, name="course-import"),
+    path("programs/<code:code>/courses/import/", imports.upload, {"kind": COURSES}, name="course-import"),
     path(
         "programs/<code:code>/courses/import/example.csv",
-        setup_imports.course_import_example,
+        imports.example,
+        {"kind": COURSES},
         name="course-import-example",
     ),
-    path("setup-imports/<int:pk>/", setup_imports.setup_import_detail, name="setup-import-detail"),
-    path("setup-imports/<int:pk>/apply/", setup_imports.setup_import_apply, name="setup-import-apply"),
-    path("setup-imports/<int:pk>/progress/", setup_imports.setup_import_progress, name="setup-import-progress"),
+    path("setup-imports/<int:pk>/", imports.detail, {"find": setup_imports.find_upload}, name="setup-import-detail"),
+    path(
+        "setup-imports/<int:pk>/apply/", imports.apply, {"find": setup_imports.find_upload}, name="setup-import-apply"
+    ),
+    path(
+        "setup-imports/<int:pk>/progress/",
+        imports.progress,
+        {"find": setup_imports.find_upload},
+        name="setup-import-progress",
+    ),
     path("cohorts/<int:pk>/", coursework.cohort_detail, name="cohort-detail"),
     path("cohorts/<int:pk>/edit/", coursework.cohort_edit, name="cohort-edit"),
     path("cohorts/<int:pk>/offerings/new/", coursework.offering_create, name="offering-create"),

@@ -1,4 +1,5 @@
-"""Exam results and graduate outcomes imports: upload a file, see what it would change, apply it.
+"""Exam results and graduate outcomes imports: upload a file, see what it would change, apply it,
+through the shared import pages (curriculum/views/imports.py).
 
 As the roster import: the upload is read and planned once and kept with its plan (ResultImport), the
 preview shows the stored plan, and applying plans the stored rows again against the records as they
@@ -11,30 +12,25 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from itertools import islice
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.http import AuthenticatedRequest
 from certifications import imports, permissions
-from certifications.forms_imports import ResultUploadForm
 from certifications.models import ExamAttempt, PlacementStatus, ResultImport
-from certifications.views import program_for
 from curriculum import imports as flow
-from curriculum import spreadsheets
+from curriculum.forms import SetupUploadForm
 from curriculum.models import Program
 from curriculum.permissions import visible_programs
-from curriculum.spreadsheets import RowError
-from curriculum.views import imports as import_views
 
-PAGE_SIZE = 50
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 EXAM = ResultImport.Kind.EXAM_RESULTS
 OUTCOMES = ResultImport.Kind.GRADUATE_OUTCOMES
 UPLOAD_URL: dict[str, str] = {EXAM: "certifications:exam-import", OUTCOMES: "certifications:outcomes-import"}
@@ -43,11 +39,26 @@ EXAMPLE_URL: dict[str, str] = {
     OUTCOMES: "certifications:outcomes-import-example",
 }
 MESSAGES_SHOWN = 20
-ERRORS_SHOWN = 100  # above the rows, which list every error page by page
 
 
-def _title(kind: str) -> str:
-    return _("Import exam results") if kind == EXAM else _("Import graduate outcomes")
+TITLE: dict[str, StrOrPromise] = {
+    EXAM: gettext_lazy("Import exam results"),
+    OUTCOMES: gettext_lazy("Import graduate outcomes"),
+}
+ABOUT: dict[str, StrOrPromise] = {
+    EXAM: gettext_lazy(
+        "One row is one sitting of one student. The same student, credential and day is the same sitting: "
+        "a different result or score for it corrects the one on record. A pass issues the credential; a "
+        "correction to fail withdraws it."
+    ),
+    OUTCOMES: gettext_lazy(
+        "One row is one graduate. A row replaces the graduate's outcome on record; a column left out of "
+        "the file keeps what is on record. Only students with a graduation date have an outcome."
+    ),
+}
+FINDS_THE_STUDENT = gettext_lazy(
+    "The email finds the student in this program: their current enrollment, or else their most recent one."
+)
 
 
 # --- The format, as the upload page explains it --------------------------------------------
@@ -145,82 +156,33 @@ def _example_csv(kind: str, track_codes: list[str]) -> str:
     )
 
 
+def _format_context(kind: str, program: Program) -> dict[str, Any]:
+    return {"about": [ABOUT[kind], FINDS_THE_STUDENT], "columns": _columns(kind, _track_codes(program))}
+
+
+def _preview(*, kind: str, **upload: Any) -> ResultImport:
+    result_import, _plan = imports.preview_result_import(kind=kind, **upload)
+    return result_import
+
+
+def _detail_context(upload: ResultImport, previewed: bool) -> dict[str, Any]:
+    # Warned rows may sit on any page: the count is said above the table.
+    stored = upload.plan if previewed and upload.plan else []
+    return {"warned_rows": sum(1 for row in stored if row.get("warnings"))}
+
+
+def _example(kind: str, program: Program) -> str:
+    return _example_csv(kind, _track_codes(program))
+
+
 def _track_codes(program: Program) -> list[str]:
     return list(program.certification_tracks.order_by("order", "code").values_list("code", flat=True))
-
-
-# --- Upload -------------------------------------------------------------------------------
-
-
-def _upload_page(request: AuthenticatedRequest, code: str, kind: str) -> HttpResponse:
-    program = program_for(request, code, permissions.can_manage_certifications)
-    form = ResultUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload_file = form.cleaned_data["file"]
-        try:
-            upload, _plan = imports.preview_result_import(
-                program=program,
-                kind=kind,
-                uploaded_by=request.user,
-                file_name=upload_file.name,
-                content=upload_file.read(),
-            )
-        except imports.ImportFileError as error:
-            form.add_error("file", str(error))
-        else:
-            return redirect("certifications:result-import-detail", pk=upload.pk)
-    track_codes = _track_codes(program)
-    return render(
-        request,
-        "certifications/import_upload.html",
-        {
-            "form": form,
-            "program": program,
-            "kind": kind,
-            "title": _title(kind),
-            "columns": _columns(kind, track_codes),
-            "example_url": EXAMPLE_URL[kind],
-            "recent": program.result_imports.filter(kind=kind)
-            .select_related("uploaded_by")
-            .defer("content", "rows", "plan")[:5],
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def exam_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    return _upload_page(request, code, EXAM)
-
-
-@require_http_methods(["GET", "POST"])
-def outcomes_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    return _upload_page(request, code, OUTCOMES)
-
-
-def _example(request: AuthenticatedRequest, code: str, kind: str) -> HttpResponse:
-    program = program_for(request, code, permissions.can_manage_certifications)
-    response = HttpResponse(_example_csv(kind, _track_codes(program)), content_type="text/csv; charset=utf-8")
-    file_name = "exam-results-example.csv" if kind == EXAM else "graduate-outcomes-example.csv"
-    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
-    return response
-
-
-@require_GET
-def exam_import_example(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """A small file in the format, to fill in or to compare with one's own."""
-    return _example(request, code, EXAM)
-
-
-@require_GET
-def outcomes_import_example(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """A small file in the format, to fill in or to compare with one's own."""
-    return _example(request, code, OUTCOMES)
 
 
 # --- Preview and apply --------------------------------------------------------------------
 
 
-def _result_import_for(request: HttpRequest, pk: int) -> ResultImport:
+def find_upload(request: HttpRequest, pk: int) -> ResultImport:
     """An upload of a program the person is staff of (404 otherwise) and imports for (403 otherwise),
     uploaded by them (404 otherwise: a preview lists students, and only its uploader applies it)."""
     upload = get_object_or_404(
@@ -264,53 +226,6 @@ def _cells(kind: str, row: imports.PlannedRow) -> list[dict[str, str]]:
     ]
 
 
-@require_GET
-def result_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The dry run: what the file would change, row by row, before anything is written."""
-    upload = _result_import_for(request, pk)
-    previewed = upload.preview_is_current()
-    stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
-    file_error = "" if previewed or upload.applied_at else spreadsheets.preview_expired_message()
-    # Only the rows shown become objects: a file has up to 20,000 of them.
-    errors = (error for row in stored for error in row["errors"])
-    error_count = sum(len(row["errors"]) for row in stored)
-    page = Paginator(stored, PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = [imports.PlannedRow.from_json(row) for row in page]
-    return render(
-        request,
-        "certifications/import_detail.html",
-        {
-            **import_views.state_context(upload),
-            "program": upload.program,
-            "title": _title(upload.kind),
-            "upload_url": UPLOAD_URL[upload.kind],
-            "previewed": previewed,
-            "summary": upload.summary,
-            "page": page,
-            "rows": [(row, _cells(upload.kind, row)) for row in shown],
-            "file_error": file_error,
-            "errors": [RowError.from_json(error) for error in islice(errors, ERRORS_SHOWN)],
-            "errors_not_shown": max(error_count - ERRORS_SHOWN, 0),
-            # Warned rows may sit on any page: the count is said above the table.
-            "warned_rows": sum(1 for row in stored if row.get("warnings")),
-        },
-    )
-
-
-@require_POST
-def result_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Queue the apply; the upload's page shows how it goes."""
-    upload = _result_import_for(request, pk)
-    import_views.queue_apply(request, upload, {})
-    return redirect("certifications:result-import-detail", pk=upload.pk)
-
-
-@require_GET
-def result_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
-    return import_views.progress(request, _result_import_for(request, pk))
-
-
 def _apply(upload: ResultImport, options: dict[str, Any], progress: flow.Progress) -> object:
     return imports.apply_result_import(upload=upload, applied_by=upload.uploaded_by, progress=progress)
 
@@ -343,9 +258,24 @@ IMPORT_KINDS = [
         apply=_apply,
         refusal=_refusal,
         applied_message=_applied_message,
-        find=_result_import_for,
+        find=find_upload,
         detail_url="certifications:result-import-detail",
         progress_url="certifications:result-import-progress",
+        title=TITLE[kind],
+        may_import=permissions.can_manage_certifications,
+        upload_form=SetupUploadForm,
+        preview=partial(_preview, kind=kind),
+        upload_url=UPLOAD_URL[kind],
+        example_url=EXAMPLE_URL[kind],
+        apply_url="certifications:result-import-apply",
+        example_file_name="exam-results-example.csv" if kind == EXAM else "graduate-outcomes-example.csv",
+        example=partial(_example, kind),
+        upload_template="includes/import_upload.html",
+        detail_template="certifications/import_detail.html",
+        format_context=partial(_format_context, kind),
+        row_from_json=imports.PlannedRow.from_json,
+        cells=partial(_cells, kind),
+        detail_context=_detail_context,
     )
     for kind in (EXAM, OUTCOMES)
 ]

@@ -9,9 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db import IntegrityError
 from django.db.models import Count, Prefetch, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,9 +22,8 @@ from accounts import services as account_services
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
 from curriculum import home as home_sections
-from curriculum import imports, permissions, progress, roster, services, spreadsheets
+from curriculum import permissions, progress, services
 from curriculum.forms import (
-    ApplyRosterForm,
     AssignmentForm,
     CohortForm,
     CourseForm,
@@ -33,8 +31,6 @@ from curriculum.forms import (
     GradeForm,
     OfferingForm,
     ProgramForm,
-    RosterIntakesForm,
-    RosterUploadForm,
     StaffMemberForm,
 )
 from curriculum.models import (
@@ -48,7 +44,6 @@ from curriculum.models import (
     RosterImport,
     StaffRole,
 )
-from curriculum.views import imports as import_views
 
 PAGE_SIZE = 25
 
@@ -670,189 +665,3 @@ def grade_cell(request: AuthenticatedRequest, pk: int, enrollment_pk: int) -> Ht
     else:
         messages.success(request, _("Grade saved."))
     return redirect("curriculum:gradebook", pk=offering.pk)
-
-
-# --- Roster import ------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-def roster_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    program = _program_for(request, code)
-    if not permissions.can_manage_roster(request.user, program):
-        raise PermissionDenied
-    form = RosterUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload_file = form.cleaned_data["file"]
-        try:
-            upload, _plan = services.preview_roster(
-                program=program, uploaded_by=request.user, file_name=upload_file.name, content=upload_file.read()
-            )
-        except spreadsheets.UnreadableFile as error:
-            form.add_error("file", str(error))
-        else:
-            return redirect("curriculum:roster-import-detail", pk=upload.pk)
-    return render(
-        request,
-        "curriculum/roster_import.html",
-        {
-            "form": form,
-            "program": program,
-            "required_columns": roster.REQUIRED_COLUMNS,
-            "optional_columns": roster.OPTIONAL_COLUMNS,
-            "cohorts": program.cohorts.order_by("-start_on"),
-        },
-    )
-
-
-# An alumna, a current student naming her intake as people do, and one who withdrew.
-ROSTER_EXAMPLE = (
-    "email,first_name,last_name,cohort,admitted_on,student_number,preferred_language,"
-    "trigger_course_completed_on,withdrawn_on,graduated_on\r\n"
-    "ana.lopez@example.edu,Ana,López,2021 Spring,2021-01-11,S1001,es,2021-03-19,,2021-12-17\r\n"
-    "ben.okoro@example.edu,Ben,Okoro,2026 Fall,2026-09-01,S2044,en,,,\r\n"
-    "cara.nguyen@example.edu,Cara,Nguyen,2026 Fall,2026-09-01,S2045,,,2026-10-02,\r\n"
-)
-
-
-@require_GET
-def roster_import_example(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """A small roster in the format, to fill in or to compare with one's own."""
-    program = _program_for(request, code)
-    if not permissions.can_manage_roster(request.user, program):
-        raise PermissionDenied
-    response = HttpResponse(ROSTER_EXAMPLE, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="roster-example.csv"'
-    return response
-
-
-def _roster_import_for(request: HttpRequest, pk: int) -> RosterImport:
-    """An upload of a program the person administers, uploaded by them: a preview lists students,
-    and only its uploader applies it. Anyone else does not find it (404)."""
-    return get_object_or_404(
-        RosterImport.objects.filter(
-            program__in=permissions.administered_programs(request.user),  # type: ignore[arg-type]
-            uploaded_by=request.user,
-            kind=RosterImport.Kind.ROSTER,
-        )
-        .select_related("program", "uploaded_by")
-        .defer("content", "rows", "plan"),
-        pk=pk,
-    )
-
-
-@require_GET
-def roster_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The dry run: what the file would change, row by row, before anything is written; once the
-    person pressed Import, how far it got (see curriculum/imports.py)."""
-    upload = _roster_import_for(request, pk)
-    previewed = upload.preview_is_current()
-    stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
-    file_error = "" if previewed or upload.applied_at else spreadsheets.preview_expired_message()
-    page = _page(request, [row for row in stored if row["action"] != "unchanged"], 50)
-    # Only the rows shown become objects: a file has up to 20,000 of them.
-    page.object_list = [roster.PlannedRow.from_json(row) for row in page.object_list]
-    form = ApplyRosterForm()
-    if not upload.summary.get("errors"):
-        del form.fields["skip_bad_rows"]  # a choice only a file with bad rows offers
-    return render(
-        request,
-        "curriculum/roster_import_detail.html",
-        {
-            **import_views.state_context(upload),
-            "program": upload.program,
-            "previewed": previewed,
-            "summary": upload.summary,
-            "page": page,
-            "file_error": file_error,
-            "form": form,
-            "intakes_form": RosterIntakesForm(initial={"create_cohorts": upload.create_cohorts}),
-            "new_cohorts": [roster.NewCohort.from_json(new) for new in upload.new_cohorts] if previewed else [],
-        },
-    )
-
-
-@require_POST
-def roster_import_intakes(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Tick or untick "create the missing intakes": the preview is planned again with the choice."""
-    upload = _roster_import_for(request, pk)
-    if not permissions.can_manage_roster(request.user, upload.program):
-        raise PermissionDenied
-    form = RosterIntakesForm(request.POST)
-    form.is_valid()
-    try:
-        services.replan_roster_import(upload=upload, create_cohorts=form.cleaned_data.get("create_cohorts", False))
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    return redirect("curriculum:roster-import-detail", pk=upload.pk)
-
-
-@require_POST
-def roster_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Queue the apply with the choices on the page; the upload's page shows how it goes."""
-    upload = _roster_import_for(request, pk)
-    if not permissions.can_manage_roster(request.user, upload.program):
-        raise PermissionDenied
-    form = ApplyRosterForm(request.POST)
-    form.is_valid()
-    options = {
-        "skip_bad_rows": form.cleaned_data.get("skip_bad_rows", False),
-        "invite": form.cleaned_data.get("invite", False),
-    }
-    import_views.queue_apply(request, upload, options)
-    return redirect("curriculum:roster-import-detail", pk=upload.pk)
-
-
-@require_GET
-def roster_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
-    return import_views.progress(request, _roster_import_for(request, pk))
-
-
-def _apply_roster(upload: RosterImport, options: dict[str, Any], progress: imports.Progress) -> object:
-    return services.apply_roster_import(
-        upload=upload,
-        skip_bad_rows=options.get("skip_bad_rows", False),
-        invite=options.get("invite", False),
-        applied_by=upload.uploaded_by,
-        progress=progress,
-    )
-
-
-def _roster_refusal(upload: RosterImport, error: Exception) -> list[str]:
-    if isinstance(error, IntegrityError):
-        # Another import or edit added the same people between our check and our write.
-        return [_("Nothing was imported: some of these students were changed meanwhile. Check the file again.")]
-    reasons = error.messages if isinstance(error, ValidationError) else [str(error)]
-    if len(reasons) == 1:
-        return [_("Nothing was imported: %(reason)s") % {"reason": reasons[0]}]
-    return [
-        _("Nothing was imported: %(count)s rows have errors. Fix them, or choose to skip them.")
-        % {"count": len(reasons)}
-    ]
-
-
-def _roster_applied_message(summary: dict[str, Any]) -> str:
-    return _(
-        "Roster imported: %(new)s new students, %(enrolled)s people already in Checkoff enrolled, "
-        "%(updated)s updated, %(unchanged)s unchanged, %(skipped)s rows skipped."
-    ) % {
-        "new": summary["new_students"],
-        "enrolled": summary["new_enrollments"],
-        "updated": summary["updated"],
-        "unchanged": summary["unchanged"],
-        "skipped": summary["errors"],
-    }
-
-
-IMPORT_KINDS = [
-    imports.ImportKind(
-        name=RosterImport.Kind.ROSTER,
-        model=RosterImport,
-        apply=_apply_roster,
-        refusal=_roster_refusal,
-        applied_message=_roster_applied_message,
-        find=_roster_import_for,
-        detail_url="curriculum:roster-import-detail",
-        progress_url="curriculum:roster-import-progress",
-    )
-]

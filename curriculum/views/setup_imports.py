@@ -1,4 +1,5 @@
-"""Setting a program up from files: upload a cohorts or courses file, see what it would change, apply it.
+"""Setting a program up from files: upload a cohorts or courses file, see what it would change, apply it,
+through the shared import pages (views/imports.py).
 
 As the roster import: the upload is read and planned once and kept with its plan (a RosterImport of
 its kind), the preview shows the stored plan, and applying plans the stored rows again against the
@@ -11,37 +12,40 @@ own: nobody else sees or applies it.
 from __future__ import annotations
 
 from datetime import date
-from itertools import islice
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.utils.translation import gettext_lazy, ngettext
 
-from accounts.http import AuthenticatedRequest
-from curriculum import imports, permissions, services, setup_imports, spreadsheets
+from curriculum import imports, permissions, services, setup_imports
 from curriculum.forms import SetupUploadForm
-from curriculum.models import RosterImport
-from curriculum.views import imports as import_views
-from curriculum.views import program_for
+from curriculum.models import Program, RosterImport
 
-PAGE_SIZE = 50
-ERRORS_SHOWN = 100  # above the rows, which list every error page by page
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MESSAGES_SHOWN = 20
 COHORTS = RosterImport.Kind.COHORTS
 COURSES = RosterImport.Kind.COURSES
 KINDS = (COHORTS, COURSES)
 UPLOAD_URL: dict[str, str] = {COHORTS: "curriculum:cohort-import", COURSES: "curriculum:course-import"}
 EXAMPLE_URL: dict[str, str] = {COHORTS: "curriculum:cohort-import-example", COURSES: "curriculum:course-import-example"}
-
-
-def _title(kind: str) -> str:
-    return _("Import cohorts") if kind == COHORTS else _("Import courses")
+TITLE: dict[str, StrOrPromise] = {COHORTS: gettext_lazy("Import cohorts"), COURSES: gettext_lazy("Import courses")}
+ABOUT: dict[str, StrOrPromise] = {
+    COHORTS: gettext_lazy(
+        "One row is one cohort. The code finds a cohort of this program: a new code creates one, a known "
+        "code updates its name and dates."
+    ),
+    COURSES: gettext_lazy(
+        "One row is one course. The code finds a course of this program: a new code creates one, a known "
+        "code updates its title and hours."
+    ),
+}
 
 
 def _columns(kind: str) -> list[dict[str, Any]]:
@@ -101,7 +105,11 @@ def _columns(kind: str) -> list[dict[str, Any]]:
     ]
 
 
-def _example_csv(kind: str) -> str:
+def _format_context(kind: str, program: Program) -> dict[str, Any]:
+    return {"about": [ABOUT[kind]], "columns": _columns(kind)}
+
+
+def _example_csv(kind: str, program: Program) -> str:
     if kind == COHORTS:
         return (
             "code,name,starts_on,expected_graduation_on,instructors\r\n"
@@ -116,76 +124,10 @@ def _example_csv(kind: str) -> str:
     )
 
 
-# --- Upload -------------------------------------------------------------------------------
-
-
-def _upload_page(request: AuthenticatedRequest, code: str, kind: str) -> HttpResponse:
-    program = program_for(request, code, permissions.can_manage_roster)
-    form = SetupUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload_file = form.cleaned_data["file"]
-        try:
-            upload = services.preview_setup_import(
-                kind=kind,
-                program=program,
-                uploaded_by=request.user,
-                file_name=upload_file.name,
-                content=upload_file.read(),
-            )
-        except spreadsheets.UnreadableFile as error:
-            form.add_error("file", str(error))
-        else:
-            return redirect("curriculum:setup-import-detail", pk=upload.pk)
-    return render(
-        request,
-        "curriculum/setup_import.html",
-        {
-            "form": form,
-            "program": program,
-            "kind": kind,
-            "title": _title(kind),
-            "columns": _columns(kind),
-            "example_url": EXAMPLE_URL[kind],
-            "recent": program.roster_imports.filter(kind=kind)
-            .select_related("uploaded_by")
-            .defer("content", "rows", "plan")[:5],
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def cohort_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    return _upload_page(request, code, COHORTS)
-
-
-@require_http_methods(["GET", "POST"])
-def course_import(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    return _upload_page(request, code, COURSES)
-
-
-def _example(request: AuthenticatedRequest, code: str, kind: str) -> HttpResponse:
-    program_for(request, code, permissions.can_manage_roster)
-    response = HttpResponse(_example_csv(kind), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind}-example.csv"'
-    return response
-
-
-@require_GET
-def cohort_import_example(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """A small file in the format, to fill in or to compare with one's own."""
-    return _example(request, code, COHORTS)
-
-
-@require_GET
-def course_import_example(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """A small file in the format, to fill in or to compare with one's own."""
-    return _example(request, code, COURSES)
-
-
 # --- Preview and apply --------------------------------------------------------------------
 
 
-def _setup_import_for(request: HttpRequest, pk: int) -> RosterImport:
+def find_upload(request: HttpRequest, pk: int) -> RosterImport:
     """A cohorts or courses upload of a program the person is staff of (404 otherwise) and sets up
     (403 otherwise), uploaded by them (404 otherwise: only its uploader applies it)."""
     upload = get_object_or_404(
@@ -229,51 +171,6 @@ def _cells(row: setup_imports.SetupRow) -> list[dict[str, str]]:
     ]
 
 
-@require_GET
-def setup_import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The dry run: what the file would change, row by row, before anything is written."""
-    upload = _setup_import_for(request, pk)
-    previewed = upload.preview_is_current()
-    stored: list[dict[str, Any]] = upload.plan if previewed and upload.plan else []
-    file_error = "" if previewed or upload.applied_at else spreadsheets.preview_expired_message()
-    errors = (error for row in stored for error in row["errors"])
-    error_count = sum(len(row["errors"]) for row in stored)
-    page = Paginator(stored, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Only the rows shown become objects: a file has up to 20,000 of them.
-    shown = [setup_imports.SetupRow.from_json(row) for row in page]
-    return render(
-        request,
-        "curriculum/setup_import_detail.html",
-        {
-            **import_views.state_context(upload),
-            "program": upload.program,
-            "title": _title(upload.kind),
-            "upload_url": UPLOAD_URL[upload.kind],
-            "previewed": previewed,
-            "summary": upload.summary,
-            "page": page,
-            "rows": [(row, _cells(row)) for row in shown],
-            "file_error": file_error,
-            "errors": [spreadsheets.RowError.from_json(error) for error in islice(errors, ERRORS_SHOWN)],
-            "errors_not_shown": max(error_count - ERRORS_SHOWN, 0),
-        },
-    )
-
-
-@require_POST
-def setup_import_apply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Queue the apply; the upload's page shows how it goes."""
-    upload = _setup_import_for(request, pk)
-    import_views.queue_apply(request, upload, {})
-    return redirect("curriculum:setup-import-detail", pk=upload.pk)
-
-
-@require_GET
-def setup_import_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """The fragment the upload's page polls while it is applied (see views/imports.py)."""
-    return import_views.progress(request, _setup_import_for(request, pk))
-
-
 def _apply(upload: RosterImport, options: dict[str, Any], progress: imports.Progress) -> object:
     return services.apply_setup_import(upload=upload, progress=progress)
 
@@ -309,9 +206,23 @@ IMPORT_KINDS = [
         apply=_apply,
         refusal=_refusal,
         applied_message=_applied_message,
-        find=_setup_import_for,
+        find=find_upload,
         detail_url="curriculum:setup-import-detail",
         progress_url="curriculum:setup-import-progress",
+        title=TITLE[kind],
+        may_import=permissions.can_manage_roster,
+        upload_form=SetupUploadForm,
+        preview=partial(services.preview_setup_import, kind=kind),
+        upload_url=UPLOAD_URL[kind],
+        example_url=EXAMPLE_URL[kind],
+        apply_url="curriculum:setup-import-apply",
+        example_file_name=f"{kind}-example.csv",
+        example=partial(_example_csv, kind),
+        upload_template="includes/import_upload.html",
+        detail_template="curriculum/setup_import_detail.html",
+        format_context=partial(_format_context, kind),
+        row_from_json=setup_imports.SetupRow.from_json,
+        cells=_cells,
     )
     for kind in KINDS
 ]

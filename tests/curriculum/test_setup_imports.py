@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import IntegrityError
 from openpyxl import Workbook
 
 from curriculum import services, setup_imports, spreadsheets
@@ -482,6 +483,35 @@ def test_the_courses_command_fails_with_the_row_errors(program, tmp_path, dry_ru
 
     assert "Row 3, hours: “lots” is not a whole number of hours from 1 to 10000" in stderr.getvalue()
     assert not Course.objects.filter(program=program).exists()
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "message"),
+    [(True, "1 errors; a real import would write nothing."), (False, "Nothing was imported: 1 errors.")],
+)
+def test_the_courses_command_says_what_a_bad_row_did_in_its_own_words(program, tmp_path, dry_run, message):
+    """The import commands share their scaffolding (curriculum/management/imports.py); each keeps its wording."""
+    path = tmp_path / "courses.csv"
+    path.write_bytes(courses_csv(MA101, ["MA102", "Clinical", "lots", ""]))
+
+    with pytest.raises(CommandError) as refusal:
+        run("import_courses", path, program=program.code, dry_run=dry_run)
+
+    assert str(refusal.value) == message
+
+
+def test_the_cohorts_command_says_the_records_changed_when_a_write_collides(program, tmp_path, monkeypatch):
+    def collides(**_kwargs: Any) -> None:
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "apply_cohorts", collides)
+    path = tmp_path / "cohorts.csv"
+    path.write_bytes(cohorts_csv(FALL))
+
+    with pytest.raises(CommandError) as refusal:
+        run("import_cohorts", path, program=program.code)
+
+    assert str(refusal.value) == "Nothing was imported: the cohorts changed meanwhile. Run it again."
 
 
 def test_the_courses_command_imports_the_courses(program, tmp_path):

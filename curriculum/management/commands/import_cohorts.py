@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError
 from django.db import IntegrityError
 
-from curriculum import services, setup_imports, spreadsheets
+from curriculum import services, setup_imports
+from curriculum.management.imports import ImportCommand
 from curriculum.models import Program
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = "Create and update a program's cohorts from a file (CSV or XLSX). With any bad row nothing is written."
     records = "cohorts"
 
@@ -22,23 +22,10 @@ class Command(BaseCommand):
     def writer(self) -> Callable[..., setup_imports.SetupPlan]:
         return services.apply_cohorts
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path)
-        parser.add_argument("--program", required=True, help="The program's code.")
-        parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        path: Path = options["file"]
-        program = Program.objects.filter(code=options["program"]).first()
-        if program is None:
-            raise CommandError(f"No program with code {options['program']!r}.")
-        if not path.is_file():
-            raise CommandError(f"No file at {path}.")
-        run = self.planner() if options["dry_run"] else self.writer()
+    def plan(self, *, program: Program, content: bytes, file_name: str, dry_run: bool) -> Any:
+        run = self.planner() if dry_run else self.writer()
         try:
-            plan = run(program=program, content=spreadsheets.read_file(path), file_name=path.name)
-        except spreadsheets.UnreadableFile as error:
-            raise CommandError(str(error)) from error
+            return run(program=program, content=content, file_name=file_name)
         except ValidationError as refusal:
             for message in refusal.messages:
                 self.stderr.write(message)
@@ -46,13 +33,11 @@ class Command(BaseCommand):
         except IntegrityError as error:
             # Someone added the same code between the check and the write.
             raise CommandError(f"Nothing was imported: the {self.records} changed meanwhile. Run it again.") from error
-        for row_error in plan.errors:
-            self.stderr.write(str(row_error))
+
+    def report(self, plan: setup_imports.SetupPlan, *, dry_run: bool) -> None:
         summary = plan.summary
-        verb = "Would import" if options["dry_run"] else "Imported"
+        verb = "Would import" if dry_run else "Imported"
         self.stdout.write(
             f"{verb} {summary['rows']} rows: {summary['new']} new {self.records}, {summary['updated']} updated, "
             f"{summary['unchanged']} unchanged, {summary['errors']} with errors."
         )
-        if plan.errors:
-            raise CommandError(f"{len(plan.errors)} errors; a real import would write nothing.")
