@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -241,6 +242,15 @@ def intake_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def intake_name(spellings: Iterable[str]) -> str:
+    """The name a new intake gets from the rows naming it: the spelling most rows use, so a few rows
+    typed "2021 spring" do not rename the "2021 Spring" of the many; on a tie, the spelling seen first.
+    Spaces are tidied first: "2021  Spring" counts as "2021 Spring"."""
+    counts = Counter(" ".join(spelling.split()) for spelling in spellings)
+    # most_common() keeps the order of first appearance among equal counts.
+    return counts.most_common(1)[0][0]
+
+
 def program_length(cohorts: Iterable[Cohort]) -> timedelta:
     """How long the program usually runs: the median of its cohorts' lengths, else a year."""
     lengths = [cohort.expected_graduation_on - cohort.start_on for cohort in cohorts]
@@ -347,7 +357,7 @@ def _plan_new_cohorts(
         start_on = min(admitted)
         graduated = [row.values["graduated_on"] for row in intake_rows if row.values.get("graduated_on")]
         latest = max(graduated, default=None)
-        name = " ".join(intake_rows[0].values["cohort"].split())
+        name = intake_name(row.values["cohort"] for row in intake_rows)
         new_cohorts[key] = NewCohort(
             code=cohort_code_for(name, taken),
             name=name,

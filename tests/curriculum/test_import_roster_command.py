@@ -187,3 +187,21 @@ def test_invite_invites_only_the_current_students(intakes_file, cohort, django_c
         import_roster(intakes_file, program=cohort.program.code, create_cohorts=True, invite=True)
 
     assert [message.to for message in mail.outbox] == [["student3@school.test"]]
+
+
+def test_a_dry_run_names_a_new_intake_as_most_rows_spell_it(tmp_path, cohort):
+    path = tmp_path / "alumni.csv"
+    path.write_bytes(
+        roster_csv(
+            [
+                student_row(cohort, 1, cohort="2021 spring", admitted_on="2021-03-01"),
+                student_row(cohort, 2, cohort="2021  Spring", admitted_on="2021-03-01"),
+                student_row(cohort, 3, cohort="2021 Spring", admitted_on="2021-03-01"),
+            ]
+        )
+    )
+
+    out, _err = import_roster(path, program=cohort.program.code, dry_run=True, create_cohorts=True)
+
+    assert "2021-SPRING '2021 Spring': 2021-03-01 to" in out
+    assert "3 rows" in out

@@ -905,6 +905,52 @@ def test_with_the_option_the_missing_intakes_are_created_with_dates_from_the_fil
     assert again.new_cohorts == []
 
 
+def test_a_new_intake_takes_the_spelling_most_of_its_rows_use(program):
+    rows = [
+        student_row(NO_COHORT, 1, cohort="2021 spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 2, cohort=" 2021  Spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 3, cohort="2021 Spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 4, cohort="2021 SPRING", admitted_on=date(2021, 3, 1)),
+    ]
+
+    result = plan(program, roster_csv(rows))
+
+    # "2021  Spring" counts as "2021 Spring": two rows against one for each other spelling.
+    assert [(new.code, new.name, new.rows) for new in result.new_cohorts] == [("2021-SPRING", "2021 Spring", 4)]
+    created = apply(program, roster_csv(rows), create_cohorts=True)
+    assert created.summary["new_students"] == 4
+    spring = Cohort.objects.get(program=program)
+    assert (spring.code, spring.name, spring.enrollments.count()) == ("2021-SPRING", "2021 Spring", 4)
+
+
+def test_on_a_tie_a_new_intake_takes_the_spelling_seen_first(program):
+    rows = [
+        student_row(NO_COHORT, 1, cohort="fall 2022", admitted_on=date(2022, 9, 6)),
+        student_row(NO_COHORT, 2, cohort="Fall 2022", admitted_on=date(2022, 9, 6)),
+        student_row(NO_COHORT, 3, cohort="Fall 2022", admitted_on=date(2022, 9, 6)),
+        student_row(NO_COHORT, 4, cohort="fall  2022", admitted_on=date(2022, 9, 6)),
+    ]
+
+    assert [new.name for new in plan(program, roster_csv(rows)).new_cohorts] == ["fall 2022"]
+    assert roster.intake_name(["B", "A", "A", "B"]) == "B"
+    assert roster.intake_name(["x", "Y", "Y"]) == "Y"
+
+
+def test_the_preview_shows_the_name_most_rows_use(client, program, dana):
+    client.force_login(dana)
+    rows = [
+        student_row(NO_COHORT, 1, cohort="2021 spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 2, cohort="2021 Spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 3, cohort="2021  Spring", admitted_on=date(2021, 3, 1)),
+    ]
+    upload = _preview(client, program, rows)
+
+    assert [(new["code"], new["name"]) for new in upload.new_cohorts] == [("2021-SPRING", "2021 Spring")]
+    page = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
+    assert "<td>2021 Spring</td>" in page
+    assert "<td>2021 spring</td>" not in page
+
+
 def test_the_usual_length_is_the_median_of_the_programs_cohorts_else_twelve_months(program):
     start = date(2020, 1, 6)
     for days in (200, 300, 400):
