@@ -11,6 +11,7 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from accounts.models import Invitation, User
+from curriculum import roster
 from curriculum.models import Enrollment
 from tests.curriculum.test_roster import roster_csv, roster_xlsx, student_row
 
@@ -205,3 +206,21 @@ def test_a_dry_run_names_a_new_intake_as_most_rows_spell_it(tmp_path, cohort):
 
     assert "2021-SPRING '2021 Spring': 2021-03-01 to" in out
     assert "3 rows" in out
+
+
+def test_its_row_errors_name_its_options_and_the_page_keeps_its_wording(intakes_file, cohort):
+    """Refused, dry run and skipped: each way the command prints the row errors names --create-cohorts."""
+    refused, dry_run = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="pass --skip-bad-rows"):
+        call_command("import_roster", str(intakes_file), program=cohort.program.code, stderr=refused)
+    with pytest.raises(CommandError, match="2 errors; a real import would write nothing"):
+        call_command("import_roster", str(intakes_file), program=cohort.program.code, dry_run=True, stderr=dry_run)
+    _out, skipped = import_roster(intakes_file, program=cohort.program.code, skip_bad_rows=True)
+
+    for printed in (refused.getvalue(), dry_run.getvalue(), skipped):
+        assert "Row 2, cohort: no intake named “2021 Spring” in " in printed
+        assert "pass --create-cohorts or import a cohorts file first" in printed
+        assert "tick" not in printed
+    # The wording is the command's only while it runs: the page, planning afterwards, keeps its own.
+    page_plan = roster.plan_roster(program=cohort.program, content=intakes_file.read_bytes(), file_name="a.csv")
+    assert "tick “create the missing intakes” or import a cohorts file first" in page_plan.errors[0].message
