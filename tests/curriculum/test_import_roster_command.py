@@ -13,7 +13,14 @@ from django.core.management import CommandError, call_command
 from accounts.models import Invitation, User
 from curriculum import roster
 from curriculum.models import Enrollment
-from tests.curriculum.test_roster import roster_csv, roster_xlsx, student_row
+from tests.curriculum.test_roster import (
+    INTAKE_CREATED_MEANWHILE,
+    race_for_an_intake,
+    roster_csv,
+    roster_xlsx,
+    spring_rows,
+    student_row,
+)
 
 
 def import_roster(path: Path, **options: Any) -> tuple[str, str]:
@@ -224,3 +231,28 @@ def test_its_row_errors_name_its_options_and_the_page_keeps_its_wording(intakes_
     # The wording is the command's only while it runs: the page, planning afterwards, keeps its own.
     page_plan = roster.plan_roster(program=cohort.program, content=intakes_file.read_bytes(), file_name="a.csv")
     assert "tick “create the missing intakes” or import a cohorts file first" in page_plan.errors[0].message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_intake_another_import_created_meanwhile_ends_with_a_clear_message(tmp_path, program, monkeypatch):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_bytes(roster_csv(spring_rows(1, 2)))
+    second.write_bytes(roster_csv(spring_rows(3, 4)))
+
+    outcome = race_for_an_intake(
+        monkeypatch,
+        lambda: import_roster(first, program=program.code, create_cohorts=True),
+        lambda: import_roster(second, program=program.code, create_cohorts=True),
+    )
+
+    assert "Imported 2 rows: 2 new students" in outcome["first"][0]
+    assert isinstance(outcome["second"], CommandError), outcome["second"]
+    assert str(outcome["second"]) == f"Nothing was imported: {INTAKE_CREATED_MEANWHILE}"
+    assert Enrollment.objects.count() == 2
+    assert not User.objects.filter(email__in=["student3@school.test", "student4@school.test"]).exists()
+
+    out, _err = import_roster(second, program=program.code, create_cohorts=True)
+
+    assert "Intakes" not in out
+    assert "Imported 2 rows: 2 new students" in out
+    assert Enrollment.objects.filter(cohort__code="2021-SPRING").count() == 4

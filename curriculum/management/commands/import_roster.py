@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curriculum import roster, services, spreadsheets
 from curriculum.models import Program
+from curriculum.services.coursework import INTAKE_CREATED_MEANWHILE
 
 
 class Command(BaseCommand):
@@ -57,6 +58,9 @@ class Command(BaseCommand):
             except spreadsheets.UnreadableFile as error:
                 raise CommandError(str(error)) from error
             except ValidationError as refusal:
+                if any(error.code == INTAKE_CREATED_MEANWHILE for error in refusal.error_list):
+                    # Not the file's fault: running the command again succeeds.
+                    raise CommandError(f"Nothing was imported: {refusal.messages[0]}") from refusal
                 for message in refusal.messages:
                     self.stderr.write(message)
                 raise CommandError(
