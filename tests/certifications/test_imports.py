@@ -621,6 +621,29 @@ def test_a_sitting_recorded_between_planning_and_writing_is_corrected_not_double
 # --- Graduate outcomes --------------------------------------------------------------------
 
 
+def test_a_graduate_serving_in_the_military_is_imported_with_its_own_status_and_no_reason(program, graduate):
+    content = to_csv([outcome_row(graduate.student, status="Military_Service")], OUTCOME_COLUMNS)
+
+    result = apply(program, OUTCOMES, content)
+
+    assert (result.errors, result.summary["new"]) == ([], 1)
+    placement = JobPlacement.objects.get(enrollment=graduate)
+    assert (placement.status, placement.unavailable_reason) == ("military_service", "")
+    assert [row.action for row in plan(program, OUTCOMES, content).rows] == ["unchanged"]
+
+
+def test_an_unknown_status_error_lists_military_service(program, graduate):
+    result = plan(program, OUTCOMES, to_csv([outcome_row(graduate.student, status="army")], OUTCOME_COLUMNS))
+
+    assert [(error.column, error.message) for error in result.errors] == [
+        (
+            "status",
+            "“army” is not one of: in_field, related_field, not_employed, unavailable, continuing_education, "
+            "military_service",
+        )
+    ]
+
+
 def test_graduate_outcomes_are_recorded_and_a_second_import_changes_nothing(program, graduate):
     content = to_csv(
         [outcome_row(graduate.student, employed_on=days_ago(program, 2), employer="Lakeside Clinic", position="MA")],
