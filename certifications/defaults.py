@@ -181,10 +181,14 @@ def track_rows(
 # Which graduate statuses count as placed, and which leave the denominator, per placement measure.
 PLACEMENT_RULES = {
     # MAERB: positive placement is employment as an MA or in a related field; the reference adds
-    # continuing education (and military service, which graduates record as "unavailable").
-    ("maerb", "job_placement"): (["in_field", "related_field", "continuing_education"], []),
-    # ABHES: (F + R) / (G - U); U lists continuing education among the reasons a graduate is unavailable.
-    ("abhes", "placement"): (["in_field", "related_field"], ["unavailable", "continuing_education"]),
+    # continuing education and military service.
+    ("maerb", "job_placement"): (["in_field", "related_field", "continuing_education", "military_service"], []),
+    # ABHES: (F + R) / (G - U); U lists continuing education and military service among the reasons a
+    # graduate is unavailable.
+    ("abhes", "placement"): (
+        ["in_field", "related_field"],
+        ["unavailable", "continuing_education", "military_service"],
+    ),
 }
 
 

@@ -66,6 +66,7 @@ class YearPlan:
 
 IN, RELATED, NOT_EMPLOYED = PlacementStatus.IN_FIELD, PlacementStatus.RELATED_FIELD, PlacementStatus.NOT_EMPLOYED
 UNAVAILABLE, STUDYING = PlacementStatus.UNAVAILABLE, PlacementStatus.CONTINUING_EDUCATION
+MILITARY = PlacementStatus.MILITARY_SERVICE
 # Every cohort has more than 25 enrollments: the roster paginates (the curriculum demo test asks).
 PLANS = (
     YearPlan(
@@ -98,7 +99,7 @@ PLANS = (
         withdrawn_before_trigger=2,
         withdrawn_after_trigger=3,
         late_graduates=1,
-        placements={IN: 16, RELATED: 3, STUDYING: 1, NOT_EMPLOYED: 3, UNAVAILABLE: 1},
+        placements={IN: 16, RELATED: 3, STUDYING: 1, MILITARY: 1, NOT_EMPLOYED: 2, UNAVAILABLE: 1},
         stories={"first": 18, "retake": 2, "thrice": 1, "no_show": 1, "administrative": 1, "none": 1},
     ),
     # The latest class: two months out, some still looking for work, two still to sit their exam.
@@ -146,7 +147,7 @@ STUDIES = [
     ("Harold Washington College", "Associate degree in nursing, prerequisites"),
 ]
 UNAVAILABLE_REASONS = [
-    "Called to active duty with the Army Reserve.",
+    "Recovering from surgery; not able to work until the spring.",
     "Caring full time for a family member after a stroke.",
     "On medical leave, not able to work for now.",
     "Moved abroad with family; not seeking work.",

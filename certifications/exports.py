@@ -35,6 +35,7 @@ from certifications.outcomes import (
     measure_name,
     outcome_report,
     pass_rates,
+    placement_legend,
 )
 from curriculum.models import Program
 from curriculum.pdf import (
@@ -258,6 +259,8 @@ def _measure_section(report: OutcomeReport, counted: list[str], styles: dict[str
         formula = [Paragraph(printable(measure.formula), styles["note"])]
         if named := counted_formula(report.accreditor, measure.key, counted):
             formula.append(Paragraph(printable(named), styles["note"]))
+        if legend := placement_legend(measure):
+            formula.append(Paragraph(printable(legend), styles["note"]))
         if not report.years:
             story += [
                 title,

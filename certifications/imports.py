@@ -6,9 +6,9 @@ change the second time. Applying plans again inside one transaction, the student
 the whole file in bulk by the rules `certifications.services` apply one row at a time, so a result
 from a file follows the same rules as one typed on a page (a pass issues the credential, a
 correction to fail withdraws it); should the database refuse a batch, every row goes through the
-services instead. A result is history: the retake rules that govern booking never refuse a sitting
-that happened, and the row carries a warning saying what they would have said; a sitting that cannot
-have happened (in the future, before admission) is an error. With any row error, found by planning
+services instead. A result is history: the retake and eligibility rules that govern booking never
+refuse a sitting that happened, and the row carries a warning saying what they would have said; a
+sitting that cannot have happened (in the future, before admission) is an error. With any row error, found by planning
 or refused by a service, nothing is written. Files are read by the reader every import shares
 (`curriculum.spreadsheets`), so every format is held to the same rules: CSV (UTF-8) or XLSX, a
 header row, unknown columns refused, and the same limits on size, rows and cells. An upload keeps
@@ -18,6 +18,7 @@ stored rows again and writes them only if nothing changed since the preview.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -33,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from certifications import services
+from certifications import eligibility, services
 from certifications.models import (
     CertificationTrack,
     Credential,
@@ -385,6 +386,7 @@ def plan_exam_results(*, program: Program, rows: Iterable[SheetRow], lock: bool 
     sittings: Sittings = {}
     _in_batches(program, planned, lambda program, batch: _compare_exam_results(program, batch, sittings, lock))
     _warn_of_booking_rules(planned, sittings)
+    _warn_of_eligibility_rules(planned)
     return ImportPlan(kind=ResultImport.Kind.EXAM_RESULTS, rows=planned, locked=lock)
 
 
@@ -539,6 +541,43 @@ def _warn_of_booking_rules(rows: list[PlannedRow], sittings: Sittings) -> None:
                     % {"reason": reason},
                 )
             )
+
+
+def _warn_of_eligibility_rules(rows: list[PlannedRow]) -> None:
+    """Flag each new or corrected sitting that the eligibility checklist would have refused on its day:
+    taken after the student withdrew, before the track's window before completing the program opened,
+    or after the school route closed following graduation.
+
+    The checklist's own items judge the day (`eligibility.completion_item`, `graduate_window_item`), so
+    a warning says in the rule's words what a booking would have been told. They are judged as the
+    student stood that day: a withdrawal after the sitting had not happened yet. The practicum and
+    competency items are not judged: they read what is recorded now, not what stood on the day.
+    Costs no query: the enrollments, cohorts and tracks are loaded already."""
+    for row in rows:
+        if row.action not in (NEW, CHANGE) or row.errors:
+            continue
+        assert row.enrollment is not None and row.track is not None  # a planned row without errors has both
+        taken_on: date = row.values["taken_on"]
+        enrollment = row.enrollment
+        if enrollment.withdrawn_on is not None and enrollment.withdrawn_on >= taken_on:
+            enrollment = copy.copy(enrollment)
+            enrollment.withdrawn_on = None
+        items = [eligibility.completion_item(enrollment, row.track, taken_on)]
+        if window := eligibility.graduate_window_item(enrollment, row.track, taken_on):
+            items.append(window)
+        for item in items:
+            if not item.met:
+                row.warnings.append(
+                    RowError(
+                        row.line,
+                        "taken_on",
+                        _(
+                            "recorded as it happened, though the eligibility rules would have refused a booking "
+                            "that day: %(reason)s"
+                        )
+                        % {"reason": item.sentence},
+                    )
+                )
 
 
 def _compare_graduate_outcomes(program: Program, rows: list[PlannedRow], lock: bool) -> None:

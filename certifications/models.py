@@ -375,6 +375,8 @@ class PlacementStatus(models.TextChoices):
     NOT_EMPLOYED = "not_employed", _("Not employed")
     UNAVAILABLE = "unavailable", _("Unavailable for employment")
     CONTINUING_EDUCATION = "continuing_education", _("Continuing education")
+    # Its own status, not "unavailable" with a reason: MAERB counts it as placed, ABHES leaves it out (U).
+    MILITARY_SERVICE = "military_service", _("Serving in the military")
 
 
 class JobPlacement(models.Model):

@@ -33,7 +33,14 @@ from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from certifications.models import COUNTS_FOR, Accreditor, CertificationTrack, ExamAttempt, OutcomeMeasure
+from certifications.models import (
+    COUNTS_FOR,
+    Accreditor,
+    CertificationTrack,
+    ExamAttempt,
+    OutcomeMeasure,
+    PlacementStatus,
+)
 from curriculum.models import Enrollment, Program
 
 # The measures computed, by accreditor, in the order of the accreditors' forms. The survey measures
@@ -49,7 +56,9 @@ COMPUTED_MEASURES = {
 }
 # Program.accreditor names the accrediting body; MAERB is the committee that reports for CAAHEP.
 PROGRAM_ACCREDITOR = {"caahep": Accreditor.MAERB.value, "abhes": Accreditor.ABHES.value}
-PARTS = ("numerator", "denominator", "excluded", "enrolled")
+# "unavailable": graduates recorded as unavailable for employment, whom a placement measure may count
+# as not placed (MAERB does): the report lists them, since military service has its own status now.
+PARTS = ("numerator", "denominator", "excluded", "enrolled", "unavailable")
 # The parts of an ABHES formula, each a list of its own (BE, NS, RE, EE, G; G and U; GT and GP).
 ABHES_TERMS = {
     "retention": ("BE", "NS", "RE", "EE", "G"),
@@ -90,6 +99,8 @@ class Figure:
     threshold: Decimal | None
     # Placement only: graduates whose status leaves the denominator (ABHES's U).
     excluded: int = 0
+    # Placement only: graduates recorded as unavailable for employment, wherever the measure counts them.
+    unavailable: int = 0
     # ABHES only: the formula's terms, e.g. (("BE", 12), ("NS", 30), …).
     terms: tuple[tuple[str, int], ...] = ()
     # False while the year's cohort is not complete: then `enrolled` of its students are still enrolled
@@ -347,6 +358,8 @@ def _placement(tally: Tally, measure: OutcomeMeasure | None, year: int, status: 
     """A graduate with an excluded status leaves the denominator; with no record they stay in it."""
     if measure is None:
         return
+    if status == PlacementStatus.UNAVAILABLE:
+        tally[(measure.key, year, "unavailable")] += n
     if status in measure.excluded_statuses:
         tally[(measure.key, year, "excluded")] += n
         return
@@ -510,6 +523,7 @@ def outcome_report(program: Program, accreditor: str | None = None, *, today: da
             denominator=sum(tally.get((measure.key, each, "denominator"), 0) for each in in_years),
             threshold=measure.threshold_percent,
             excluded=sum(tally.get((measure.key, each, "excluded"), 0) for each in in_years),
+            unavailable=sum(tally.get((measure.key, each, "unavailable"), 0) for each in in_years),
             terms=tuple((term, sum(tally.get((measure.key, each, term), 0) for each in in_years)) for term in terms),
             final=complete,
             enrolled=0 if complete or year is None else enrolled_in(accreditor, measure.key, year, tally),
@@ -537,6 +551,22 @@ def outcome_report(program: Program, accreditor: str | None = None, *, today: da
     )
 
 
+def placement_legend(measure: OutcomeMeasure) -> str:
+    """Which graduate statuses a placement measure counts as placed and which it leaves out, in words,
+    as the measure's row says (a director may have changed them); empty for any other measure."""
+    if not measure.placed_statuses and not measure.excluded_statuses:
+        return ""
+    labels = dict(PlacementStatus.choices)
+
+    def named(statuses: list[str]) -> str:
+        return ", ".join(str(labels.get(status, status)) for status in statuses) or str(_("none"))
+
+    return str(_("Counted as placed: %(placed)s. Left out of the denominator: %(excluded)s.")) % {
+        "placed": named(measure.placed_statuses),
+        "excluded": named(measure.excluded_statuses),
+    }
+
+
 # --- The students behind a figure ----------------------------------------------------------------
 
 
@@ -549,6 +579,8 @@ def _placement_q(measure: OutcomeMeasure, graduates: Q, part: str) -> Q:
     excluded = Q(placement_status__in=measure.excluded_statuses)
     if part == "excluded":
         return graduates & excluded
+    if part == "unavailable":
+        return graduates & Q(placement_status=PlacementStatus.UNAVAILABLE)
     counted = graduates & (Q(placement_status__isnull=True) | ~excluded)
     if part == "denominator":
         return counted
@@ -572,6 +604,8 @@ def _maerb_q(measure: OutcomeMeasure, years: list[int], part: str) -> Q:
         return _placement_q(measure, Q(graduated_year__in=years), part)
     if part == "excluded":
         raise ValueError(f"{measure.key} excludes no one: only a placement measure has an excluded part.")
+    if part == "unavailable":
+        raise ValueError(f"{measure.key} counts no placement: only a placement measure has an unavailable part.")
     if measure.key == "retention":
         cohort = Q(admitted_year__in=years, in_cohort=True)
         return cohort if part == "denominator" else cohort & Q(withdrawn=False)
@@ -617,6 +651,8 @@ def _abhes_q(measure: OutcomeMeasure, year: int, part: str) -> Q:
         return _placement_q(measure, _abhes_term_q("G", year), "excluded" if part == "U" else part)
     if part == "excluded":
         raise ValueError(f"{measure.key} excludes no one: only a placement measure has an excluded part.")
+    if part == "unavailable":
+        raise ValueError(f"{measure.key} counts no placement: only a placement measure has an unavailable part.")
     if measure.key == "retention":
         if part == "denominator":
             return _abhes_term_q("BE", year) | Q(admitted_report_year=year)  # BE + NS + RE

@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 import statistics
 import unicodedata
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -158,6 +161,23 @@ ROSTER_FORMAT = FileFormat(
 )
 
 
+# Who reads the row errors: a person on the import page (the default) or at the command line.
+_on_command_line: ContextVar[bool] = ContextVar("roster_on_command_line", default=False)
+
+
+@contextmanager
+def on_command_line() -> Iterator[None]:
+    """Word the row errors planned inside for `manage.py import_roster`: they name its options, not
+    the page's boxes. The errors are written deep below the command (`services.apply_roster` plans
+    the file it writes), so the command says who is reading, as `translation.override` says in which
+    language, rather than every service passing the choice along."""
+    token = _on_command_line.set(True)
+    try:
+        yield
+    finally:
+        _on_command_line.reset(token)
+
+
 # --- Checking -----------------------------------------------------------------------------
 
 
@@ -267,6 +287,15 @@ def intake_key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def intake_name(spellings: Iterable[str]) -> str:
+    """The name a new intake gets from the rows naming it: the spelling most rows use, so a few rows
+    typed "2021 spring" do not rename the "2021 Spring" of the many; on a tie, the spelling seen first.
+    Spaces are tidied first: "2021  Spring" counts as "2021 Spring"."""
+    counts = Counter(" ".join(spelling.split()) for spelling in spellings)
+    # most_common() keeps the order of first appearance among equal counts.
+    return counts.most_common(1)[0][0]
+
+
 def program_length(cohorts: Iterable[Cohort]) -> timedelta:
     """How long the program usually runs: the median of its cohorts' lengths, else a year."""
     lengths = [cohort.expected_graduation_on - cohort.start_on for cohort in cohorts]
@@ -341,20 +370,22 @@ def plan_roster_rows(*, program: Program, rows: Iterable[SheetRow], create_cohor
             if create_cohorts and key in new_cohorts:
                 row.new_cohort = new_cohorts[key]
             else:
-                row.errors.append(
-                    RowError(
-                        row.line,
-                        "cohort",
-                        _(
-                            "no intake named “%(value)s” in %(program)s; tick “create the missing intakes” "
-                            "or import a cohorts file first"
-                        )
-                        % {"value": quoted(row.values["cohort"]), "program": program.code},
-                    )
-                )
+                row.errors.append(RowError(row.line, "cohort", _missing_intake(row.values["cohort"], program)))
     for start in range(0, len(planned), LOOKUP_BATCH):
         _compare_with_database(program, existing, planned[start : start + LOOKUP_BATCH])
     return RosterPlan(rows=planned, new_cohorts=list(new_cohorts.values()))
+
+
+def _missing_intake(value: str, program: Program) -> str:
+    """The error of a row naming an intake the program lacks, naming the control that creates it."""
+    if _on_command_line.get():
+        message = _("no intake named “%(value)s” in %(program)s; pass --create-cohorts or import a cohorts file first")
+    else:
+        message = _(
+            "no intake named “%(value)s” in %(program)s; tick “create the missing intakes” "
+            "or import a cohorts file first"
+        )
+    return message % {"value": quoted(value), "program": program.code}
 
 
 def _plan_new_cohorts(
@@ -373,7 +404,7 @@ def _plan_new_cohorts(
         start_on = min(admitted)
         graduated = [row.values["graduated_on"] for row in intake_rows if row.values.get("graduated_on")]
         latest = max(graduated, default=None)
-        name = " ".join(intake_rows[0].values["cohort"].split())
+        name = intake_name(row.values["cohort"] for row in intake_rows)
         new_cohorts[key] = NewCohort(
             code=cohort_code_for(name, taken),
             name=name,

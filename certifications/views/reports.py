@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedRequest
 from certifications import charts, exports, outcomes, permissions
-from certifications.models import Accreditor, ExamAttempt, JobPlacement, OutcomeMeasure
+from certifications.models import Accreditor, ExamAttempt, JobPlacement, OutcomeMeasure, PlacementStatus
 from certifications.outcomes import Figure, OutcomeReport, PassRate
 from certifications.views import program_for
 from curriculum.models import Enrollment, Program
@@ -47,6 +47,9 @@ FIGURE_WORDS: dict[tuple[str, str, str], Promise] = {
     ("maerb", "job_placement", "numerator"): gettext_lazy("Graduates of %(years)s with a positive job placement"),
     ("maerb", "job_placement", "denominator"): gettext_lazy("Graduates of %(years)s counted for job placement"),
     ("maerb", "job_placement", "excluded"): gettext_lazy("Graduates of %(years)s left out of job placement"),
+    ("maerb", "job_placement", "unavailable"): gettext_lazy(
+        "Graduates of %(years)s recorded as unavailable for employment"
+    ),
     ("maerb", "credentialing_exam_participation", "numerator"): gettext_lazy(
         "Graduates of %(years)s who sat a credentialing exam"
     ),
@@ -194,6 +197,7 @@ class MeasureTable:
     count_rows: list[CountRow]
     chart: SafeString
     counted_formula: str  # an exam measure's formula naming the tracks counted
+    placement_legend: str  # a placement measure's statuses counted as placed and left out
     final_when: str
     final_years: str
     in_progress_years: str
@@ -267,6 +271,23 @@ def _count_rows(program: Program, measure: OutcomeMeasure, figures: list[Figure]
                 [(figure.excluded, figure_url(program, figure, "excluded")) for figure in figures],
             )
         )
+    if (
+        figures[0].accreditor == Accreditor.MAERB
+        and PlacementStatus.UNAVAILABLE not in measure.excluded_statuses
+        and any(figure.unavailable for figure in figures)
+    ):
+        # Before military service had its own status, graduates serving were recorded as unavailable,
+        # which MAERB counts as not placed. Their reasons are free text: a person must look.
+        rows.append(
+            CountRow(
+                _("Recorded as unavailable for employment"),
+                _(
+                    "Counted as not placed. Military service now has a status of its own, “Serving in the "
+                    "military”, which MAERB counts as placed: check these graduates' reasons."
+                ),
+                [(figure.unavailable, figure_url(program, figure, "unavailable")) for figure in figures],
+            )
+        )
     for term, _count in figures[0].terms:
         rows.append(
             CountRow(
@@ -327,6 +348,7 @@ def _measure_tables(report: OutcomeReport, counted: list[str]) -> list[MeasureTa
                     threshold=threshold,
                 ),
                 counted_formula=outcomes.counted_formula(accreditor, measure.key, counted),
+                placement_legend=outcomes.placement_legend(measure),
                 final_when=final_when(accreditor, measure.key),
                 final_years=(
                     years_text(final_years)

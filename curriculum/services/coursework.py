@@ -10,10 +10,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, UNUSABLE_PASSWORD_SUFFIX_LENGTH
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import services as account_services
 from accounts.models import Invitation, User
@@ -210,8 +211,20 @@ def _write_plan(
         _invite_not_yet_invited(current, imported_by)
 
 
+# The code of the refusal when another import created one of the file's new intakes meanwhile.
+INTAKE_CREATED_MEANWHILE = "intake_created_meanwhile"
+
+
 def _create_new_cohorts(plan: roster.RosterPlan, program: Program) -> None:
-    """The intakes the plan would create, only those a row still to be written names."""
+    """The intakes the plan would create, only those a row still to be written names.
+
+    Two imports naming the same missing intake may both plan it. The program is locked first, as the
+    import page and the cohorts import lock it: the page, planning under that lock, then finds any
+    intake created meanwhile and shows a new preview, and no import waits on another while holding
+    what that one waits for. An import that planned before the other committed finds the code taken.
+    That is refused with a ValidationError, not an IntegrityError: the insert runs in a savepoint, so
+    the transaction stays usable to name the intakes, and the caller rolls everything back.
+    Importing the file again matches its rows with the intake that now exists."""
     wanted = {id(row.new_cohort) for row in plan.rows if row.new_cohort and row.action != "error"}
     created = {
         id(new): Cohort(
@@ -224,7 +237,30 @@ def _create_new_cohorts(plan: roster.RosterPlan, program: Program) -> None:
         for new in plan.new_cohorts
         if id(new) in wanted
     }
-    Cohort.objects.bulk_create(list(created.values()))
+    if not created:
+        return
+    list(Program.objects.select_for_update().filter(pk=program.pk).values_list("pk", flat=True))
+    try:
+        with transaction.atomic():
+            Cohort.objects.bulk_create(list(created.values()))
+    except IntegrityError as error:
+        codes = [cohort.code for cohort in created.values()]
+        taken = set(Cohort.objects.filter(program=program, code__in=codes).values_list("code", flat=True))
+        clashing = [cohort for cohort in created.values() if cohort.code in taken]
+        if not clashing:
+            raise
+        intakes = ", ".join(f"“{cohort.name}” ({cohort.code})" for cohort in clashing)
+        raise ValidationError(
+            ngettext(
+                "another import created intake %(intakes)s while this one ran. "
+                "Import the file again and its rows will be matched with it.",
+                "another import created intakes %(intakes)s while this one ran. "
+                "Import the file again and its rows will be matched with them.",
+                len(clashing),
+            )
+            % {"intakes": intakes},
+            code=INTAKE_CREATED_MEANWHILE,
+        ) from error
     for row in plan.rows:
         if row.new_cohort and id(row.new_cohort) in created:
             row.cohort = created[id(row.new_cohort)]

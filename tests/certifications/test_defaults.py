@@ -48,7 +48,11 @@ def test_the_outcome_measures_and_thresholds_are_seeded():
     assert thresholds["retention"] == 60
     assert thresholds["credentialing_exam_participation"] == 30
     placement = OutcomeMeasure.objects.get(accreditor="abhes", key="placement")
-    assert placement.excluded_statuses == ["unavailable", "continuing_education"]
+    assert placement.placed_statuses == ["in_field", "related_field"]
+    assert placement.excluded_statuses == ["unavailable", "continuing_education", "military_service"]
+    job_placement = OutcomeMeasure.objects.get(accreditor="maerb", key="job_placement")
+    assert job_placement.placed_statuses == ["in_field", "related_field", "continuing_education", "military_service"]
+    assert job_placement.excluded_statuses == []
     assert OutcomeMeasure.objects.get(accreditor="maerb", key="retention").confidence == "verified"
 
 

@@ -455,6 +455,17 @@ class TestJobPlacement:
         assert "Recorded: Employed in a related field" in page
         assert 'value="Lakeside"' in page
 
+    def test_military_service_is_offered_and_needs_no_reason(self, client, carlos, graduate):
+        client.force_login(carlos)
+        page = client.get(page_url(graduate)).content.decode()
+        assert '<option value="military_service">Serving in the military</option>' in page
+
+        response = client.post(self.url(graduate), {"status": "military_service", "unavailable_reason": ""})
+
+        assert response.status_code == 302
+        assert JobPlacement.objects.get(enrollment=graduate).status == "military_service"
+        assert "Recorded: Serving in the military" in client.get(page_url(graduate)).content.decode()
+
     def test_unavailable_without_a_reason_is_refused_beside_the_field(self, client, carlos, graduate):
         client.force_login(carlos)
         response = client.post(self.url(graduate), {"status": "unavailable", "unavailable_reason": " "})

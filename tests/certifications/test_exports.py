@@ -217,3 +217,28 @@ def test_a_half_way_rate_is_written_rounded_up(db):
     )
     rows = {(row[3], row[4]): row for row in read_csv(outcomes_csv([program]))[1:]}
     assert rows[("credentialing_exam_participation", "2024")][5:10] == ["1", "16", "6.3", "30", "no"]
+
+
+def test_a_military_graduate_is_placed_for_maerb_and_left_out_for_abhes(db):
+    """Graduated 2025-03-01 (MAERB year 2025, ABHES report year 2025): one in the field, one serving in
+    the military, one not employed.
+    MAERB job placement 2025 = (in field + military) / 3 = 2 / 3 = 66.7 (threshold 60: meets).
+    ABHES placement 2025 = F + R / (G − U) = 1 / (3 − 1) = 50.0 (benchmark 70: below)."""
+    program = ProgramFactory.create(code="MA-MIL", accreditor=Accreditor.CAAHEP)
+    cohort = CohortFactory.create(program=program, start_on=date(2024, 3, 4), expected_graduation_on=date(2025, 3, 1))
+    for status in (PlacementStatus.IN_FIELD, PlacementStatus.MILITARY_SERVICE, PlacementStatus.NOT_EMPLOYED):
+        enrollment = EnrollmentFactory.create(
+            cohort=cohort, admitted_on=date(2024, 3, 4), graduated_on=date(2025, 3, 1)
+        )
+        JobPlacementFactory.create(enrollment=enrollment, status=status)
+
+    rows = read_csv(outcomes_csv([program], "both"))[1:]
+    placement = {(row[2], row[3], row[4]): row[5:] for row in rows if row[3] in ("job_placement", "placement")}
+
+    assert placement[("maerb", "job_placement", "2025")] == ["2", "3", "66.7", "60", "yes", "yes", ""]
+    assert placement[("abhes", "placement", "2025")] == ["1", "2", "50.0", "70", "no", "yes", ""]
+    for accreditor in ("maerb", "abhes"):
+        text = "\n".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(annual_report_pdf(program, accreditor))).pages
+        )
+        assert "Serving in the military" in " ".join(text.split()), accreditor

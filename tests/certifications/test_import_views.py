@@ -323,7 +323,8 @@ def test_the_preview_shows_a_past_retake_inside_the_wait_as_a_warning_and_offers
     client, program, alice, dana
 ):
     cma = CertificationTrack.objects.get(program=program, code="CMA")
-    cma.retake_wait_days, cma.max_attempts = 30, None
+    # Open all through the program, so that the retake wait is the only rule Alice's sittings break.
+    cma.retake_wait_days, cma.max_attempts, cma.completion_window_days = 30, None, 3650
     cma.save()
     failed_on = days_ago(program, 50)
     content = to_csv([exam_row(alice, failed_on, result="fail"), exam_row(alice, days_ago(program, 40))], EXAM_COLUMNS)

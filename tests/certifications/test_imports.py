@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils.formats import date_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -27,6 +28,7 @@ from certifications.models import (
     ResultImport,
 )
 from curriculum.models import Enrollment
+from externships.services.compliance import add_months
 from tests import factories
 from tests.certification_factories import ExamAttemptFactory, JobPlacementFactory
 
@@ -265,12 +267,15 @@ def test_an_xlsx_file_imports_like_the_same_csv(program, alice, bob):
 
 
 def cma_rules(program: Any, **rules: Any) -> CertificationTrack:
-    """The program's CMA track with the given retake rules, everything else left unlimited."""
+    """The program's CMA track with the given rules, everything else out of the way: no retake limit,
+    the window before completing the program open all through it, no limit after graduating."""
     track = CertificationTrack.objects.get(program=program, code="CMA")
     for name, value in {
         "retake_wait_days": None,
         "max_attempts": None,
         "wait_after_max_attempts_days": None,
+        "completion_window_days": 3650,
+        "graduate_window_months": None,
         **rules,
     }.items():
         setattr(track, name, value)
@@ -363,6 +368,102 @@ def test_a_warning_survives_the_stored_preview(program, alice, dana):
     applied = imports.apply_result_import(upload=upload, applied_by=dana)
     assert applied.warnings == previewed.warnings
     assert ExamAttempt.objects.count() == 2
+
+
+ELIGIBILITY_WARNING = "recorded as it happened, though the eligibility rules would have refused a booking that day: "
+
+
+def _messages(row: imports.PlannedRow) -> list[str]:
+    return [warning.message for warning in row.warnings]
+
+
+def test_a_sitting_after_the_student_withdrew_is_recorded_with_a_warning(program, alice):
+    cma_rules(program)
+    enrollment = Enrollment.objects.get(student=alice)
+    enrollment.withdrawn_on = days_ago(program, 20)
+    enrollment.save()
+    rows = [
+        exam_row(alice, days_ago(program, 30), result="fail"),
+        exam_row(alice, days_ago(program, 20), result="fail"),
+        exam_row(alice, days_ago(program, 10)),
+    ]
+
+    result = apply(program, EXAM, to_csv(rows, EXAM_COLUMNS))
+
+    assert result.errors == []
+    # Before the withdrawal and on its day the student was still enrolled: no warning.
+    assert [_messages(row) for row in result.rows[:2]] == [[], []]
+    assert [(warning.line, warning.column) for warning in result.rows[2].warnings] == [(4, "taken_on")]
+    assert _messages(result.rows[2]) == [
+        ELIGIBILITY_WARNING
+        + f"Withdrew from the program on {date_format(days_ago(program, 20))}: "
+        + "the school route to this exam is closed."
+    ]
+    assert ExamAttempt.objects.count() == 3
+    assert Credential.objects.get().issued_on == days_ago(program, 10)
+
+
+def test_a_sitting_before_the_window_before_completion_is_recorded_with_a_warning(program, alice):
+    cma_rules(program, completion_window_days=30)
+    expected = Enrollment.objects.get(student=alice).cohort.expected_graduation_on
+    day = days_ago(program, 10)
+
+    result = apply(program, EXAM, to_csv([exam_row(alice, day)], EXAM_COLUMNS))
+
+    assert result.summary["new"] == 1
+    opens = expected - timedelta(days=30)
+    assert _messages(result.rows[0]) == [
+        ELIGIBILITY_WARNING
+        + f"CMA may be taken from {date_format(opens)}, 30 days before completing the program "
+        + f"(expected on {date_format(expected)})."
+    ]
+    assert Credential.objects.get().issued_on == day
+
+
+def test_a_graduate_is_judged_by_the_day_of_graduation(program, graduate):
+    """Gina graduated 30 days after admission: a sitting more than ten days before that was early."""
+    cma_rules(program, completion_window_days=10)
+    graduated_on = graduate.graduated_on
+    rows = [
+        exam_row(graduate.student, graduated_on - timedelta(days=11), result="fail"),
+        exam_row(graduate.student, graduated_on - timedelta(days=10), result="fail"),
+        exam_row(graduate.student, graduated_on + timedelta(days=1)),
+    ]
+
+    result = plan(program, EXAM, to_csv(rows, EXAM_COLUMNS))
+
+    assert [len(row.warnings) for row in result.rows] == [1, 0, 0]
+    assert f"CMA may be taken from {date_format(graduated_on - timedelta(days=10))}" in _messages(result.rows[0])[0]
+
+
+def test_a_sitting_after_the_school_route_closed_is_recorded_with_a_warning(program, cohort):
+    cma_rules(program, graduate_window_months=2)
+    graduated_on = days_ago(program, 100)
+    enrollment = factories.EnrollmentFactory(
+        cohort=cohort, admitted_on=graduated_on - timedelta(days=300), graduated_on=graduated_on
+    )
+    rows = [
+        exam_row(enrollment.student, graduated_on + timedelta(days=20), result="fail"),
+        exam_row(enrollment.student, days_ago(program, 10)),
+    ]
+
+    result = apply(program, EXAM, to_csv(rows, EXAM_COLUMNS))
+
+    closed = add_months(graduated_on, 2)
+    assert _messages(result.rows[0]) == []
+    assert _messages(result.rows[1]) == [
+        ELIGIBILITY_WARNING + f"The school route to CMA closed on {date_format(closed)}, 2 months after graduating."
+    ]
+    assert ExamAttempt.objects.filter(enrollment=enrollment).count() == 2
+
+
+def test_an_unchanged_sitting_is_not_warned_of_again(program, alice):
+    cma_rules(program, completion_window_days=30)
+    content = to_csv([exam_row(alice, days_ago(program, 10))], EXAM_COLUMNS)
+    assert plan(program, EXAM, content).warnings != []
+    apply(program, EXAM, content)
+
+    assert plan(program, EXAM, content).warnings == []
 
 
 def test_a_sitting_before_admission_is_an_error_and_writes_nothing(program, alice):
@@ -520,6 +621,29 @@ def test_a_sitting_recorded_between_planning_and_writing_is_corrected_not_double
 # --- Graduate outcomes --------------------------------------------------------------------
 
 
+def test_a_graduate_serving_in_the_military_is_imported_with_its_own_status_and_no_reason(program, graduate):
+    content = to_csv([outcome_row(graduate.student, status="Military_Service")], OUTCOME_COLUMNS)
+
+    result = apply(program, OUTCOMES, content)
+
+    assert (result.errors, result.summary["new"]) == ([], 1)
+    placement = JobPlacement.objects.get(enrollment=graduate)
+    assert (placement.status, placement.unavailable_reason) == ("military_service", "")
+    assert [row.action for row in plan(program, OUTCOMES, content).rows] == ["unchanged"]
+
+
+def test_an_unknown_status_error_lists_military_service(program, graduate):
+    result = plan(program, OUTCOMES, to_csv([outcome_row(graduate.student, status="army")], OUTCOME_COLUMNS))
+
+    assert [(error.column, error.message) for error in result.errors] == [
+        (
+            "status",
+            "“army” is not one of: in_field, related_field, not_employed, unavailable, continuing_education, "
+            "military_service",
+        )
+    ]
+
+
 def test_graduate_outcomes_are_recorded_and_a_second_import_changes_nothing(program, graduate):
     content = to_csv(
         [outcome_row(graduate.student, employed_on=days_ago(program, 2), employer="Lakeside Clinic", position="MA")],
@@ -656,7 +780,10 @@ def _sittings_file(program: Any, count: int) -> bytes:
     cohort = factories.CohortFactory(program=program)
     rows = []
     for number in range(count):
-        enrollment = factories.EnrollmentFactory(cohort=cohort)
+        # Some withdrew after the sitting, so every rule of the warnings is judged.
+        enrollment = factories.EnrollmentFactory(
+            cohort=cohort, withdrawn_on=days_ago(program, 1) if number % 3 == 2 else None
+        )
         if number % 2:
             ExamAttemptFactory(enrollment=enrollment, taken_on=days_ago(program, 3), result="fail")
         rows.append(exam_row(enrollment.student, days_ago(program, 3)))

@@ -15,6 +15,7 @@ from certifications.outcomes import (
     outcome_report,
     pass_rate_students,
     pass_rates,
+    placement_legend,
     students_behind,
 )
 from curriculum.models import Accreditor, Enrollment, Program
@@ -365,6 +366,69 @@ class TestInProgress:
         assert counts(placement) == (1, 1, Decimal(100))  # (F + R) / (G − U) = 1 / (1 − 0)
 
 
+class TestMilitaryService:
+    """One cohort with a graduate in military service, figured for both accreditors by hand."""
+
+    @pytest.fixture
+    def graduates(self, program) -> dict[str, Enrollment]:
+        # Graduated 2025-03-01: MAERB's graduation year 2025, ABHES's report year 2025 (July 2024 to
+        # June 2025); both final on TODAY. One graduate a status, and one recorded before military
+        # service had its own status: "unavailable", giving military duty as the reason.
+        found: dict[str, Enrollment] = {
+            str(status): graduate(program, "2025-03-01", status)
+            for status in (PlacementStatus.IN_FIELD, PlacementStatus.MILITARY_SERVICE, PlacementStatus.NOT_EMPLOYED)
+        }
+        found["unavailable"] = graduate(program, "2025-03-01")
+        JobPlacementFactory(
+            enrollment=found["unavailable"],
+            status=PlacementStatus.UNAVAILABLE,
+            unavailable_reason="Active military duty",
+        )
+        return found
+
+    def test_maerb_counts_military_service_as_placed(self, program, graduates):
+        # Placed: in field, military service. Nobody left out. The old "unavailable" record counts as
+        # not placed. Job placement 2025 = 2 / 4 = 50.0 (threshold 60: below).
+        placement = outcome_report(program, "maerb", today=TODAY).figure("job_placement", 2025)
+        assert placement is not None
+        assert counts(placement) == (2, 4, Decimal("50.0"))
+        assert (placement.excluded, placement.unavailable) == (0, 1)
+        assert set(students_behind(program, "maerb", "job_placement", 2025, "numerator")) == {
+            graduates[PlacementStatus.IN_FIELD],
+            graduates[PlacementStatus.MILITARY_SERVICE],
+        }
+        assert list(students_behind(program, "maerb", "job_placement", 2025, "unavailable")) == [
+            graduates["unavailable"]
+        ]
+
+    def test_abhes_leaves_military_service_out_of_the_denominator(self, program, graduates):
+        # G = 4; U = military service + unavailable = 2; F + R = 1 (in field).
+        # Placement 2025 = (F + R) / (G − U) = 1 / (4 − 2) = 50.0.
+        placement = outcome_report(program, "abhes", today=TODAY).figure("placement", 2025)
+        assert placement is not None
+        assert counts(placement) == (1, 2, Decimal("50.0"))
+        assert (placement.term("G"), placement.term("U"), placement.excluded) == (4, 2, 2)
+        assert set(students_behind(program, "abhes", "placement", 2025, "U")) == {
+            graduates[PlacementStatus.MILITARY_SERVICE],
+            graduates["unavailable"],
+        }
+
+    def test_the_measures_say_so_in_words(self, db):
+        maerb = OutcomeMeasure.objects.get(accreditor="maerb", key="job_placement")
+        abhes = OutcomeMeasure.objects.get(accreditor="abhes", key="placement")
+        retention = OutcomeMeasure.objects.get(accreditor="maerb", key="retention")
+
+        assert placement_legend(maerb) == (
+            "Counted as placed: Employed in the field, Employed in a related field, Continuing education, "
+            "Serving in the military. Left out of the denominator: none."
+        )
+        assert placement_legend(abhes) == (
+            "Counted as placed: Employed in the field, Employed in a related field. Left out of the "
+            "denominator: Unavailable for employment, Continuing education, Serving in the military."
+        )
+        assert placement_legend(retention) == ""
+
+
 class TestAbhes:
     def test_the_report_year_runs_july_to_june(self, abhes_program):
         # Graduated 2025-06-30: report year 2025 (2024-07-01 to 2025-06-30); 2025-07-01: report year 2026.
@@ -579,7 +643,8 @@ def mixed_cohort(program: Program, scale: int = 1) -> None:
                 if status:
                     reason = "Moved abroad" if status == PlacementStatus.UNAVAILABLE else ""
                     JobPlacementFactory(enrollment=alumnus, status=status, unavailable_reason=reason)
-                code = ("CMA", "RMA", "CCMA", "CMAA", "NCMA", "CMA")[position]
+                codes = ("CMA", "RMA", "CCMA", "CMAA", "NCMA", "CMA")
+                code = codes[position % len(codes)]
                 if position == 0:
                     sit(alumnus, code, f"{year + 1}-08-01", FAIL)
                     sit(alumnus, code, f"{year + 1}-10-01", PASS)
@@ -604,7 +669,11 @@ def test_the_students_behind_every_figure_are_exactly_its_count(program, accredi
         for part, expected in (
             ("numerator", found.numerator),
             ("denominator", found.denominator),
-            *((("excluded", found.excluded),) if found.measure in ("job_placement", "placement") else ()),
+            *(
+                (("excluded", found.excluded), ("unavailable", found.unavailable))
+                if found.measure in ("job_placement", "placement")
+                else ()
+            ),
             *((("enrolled", found.enrolled),) if not found.final else ()),
             *found.terms,
         ):
@@ -621,6 +690,8 @@ def test_an_unknown_measure_or_part_is_refused(program):
         students_behind(program, "maerb", "retention", 2024, "everyone")
     with pytest.raises(ValueError, match="excludes no one"):
         students_behind(program, "maerb", "retention", 2024, "excluded")
+    with pytest.raises(ValueError, match="counts no placement"):
+        students_behind(program, "maerb", "retention", 2024, "unavailable")
     with pytest.raises(ValueError, match="accreditor"):
         students_behind(program, "caahep-ish", "retention", 2024, "numerator")
     with pytest.raises(ValueError, match="5-year"):

@@ -15,7 +15,7 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 
 from certifications import exports, outcomes
-from certifications.models import CertificationTrack, ExamAttempt, PlacementStatus
+from certifications.models import CertificationTrack, ExamAttempt, JobPlacement, PlacementStatus
 from curriculum.models import Program
 from tests import factories
 from tests.certification_factories import ExamAttemptFactory, JobPlacementFactory, track
@@ -335,7 +335,52 @@ def figure_parts(figure: outcomes.Figure) -> dict[str, int]:
     parts = {"numerator": figure.numerator, "denominator": figure.denominator, **dict(figure.terms)}
     if figure.accreditor == "maerb" and figure.measure == "job_placement":
         parts["excluded"] = figure.excluded
+        parts["unavailable"] = figure.unavailable
     return parts
+
+
+class TestPlacementStatuses:
+    def test_each_placement_measure_says_which_statuses_count(self, client, dana, outcomes_program):
+        client.force_login(dana)
+
+        maerb = client.get(report_url(outcomes_program)).content.decode()
+        abhes = client.get(report_url(outcomes_program, accreditor="abhes")).content.decode()
+
+        assert maerb.count('class="col-sm-9 placement-legend"') == 1
+        assert "Continuing education, Serving in the military. Left out of the denominator: none." in maerb
+        assert abhes.count('class="col-sm-9 placement-legend"') == 1
+        assert "Left out of the denominator: Unavailable for employment, Continuing education, Serving in the" in abhes
+
+    def test_maerb_lists_the_graduates_recorded_as_unavailable_with_a_hint(self, client, dana, outcomes_program):
+        # Fay, a 2025 graduate, is recorded as unavailable (moved abroad): MAERB counts her as not placed.
+        client.force_login(dana)
+
+        page = client.get(report_url(outcomes_program)).content.decode()
+        abhes = client.get(report_url(outcomes_program, accreditor="abhes")).content.decode()
+
+        assert "Recorded as unavailable for employment" in page
+        assert escape("Military service now has a status of its own, “Serving in the military”") in page
+        url = students_url(outcomes_program, "maerb", "job_placement", "2025", "unavailable")
+        assert f'<a href="{escape(url)}">1</a>' in page
+        listed = client.get(url)
+        assert [row["enrollment"].student.first_name for row in listed.context["rows"]] == ["Fay"]
+        assert "Graduates of 2025 recorded as unavailable for employment: 1" in listed.content.decode()
+        # ABHES leaves them out (U) already: no hint there, and no such list.
+        assert "Recorded as unavailable for employment" not in abhes
+        abhes_url = students_url(outcomes_program, "abhes", "placement", "2025", "unavailable")
+        assert client.get(abhes_url).status_code == 404
+
+    def test_no_hint_once_nobody_is_recorded_as_unavailable(self, client, dana, outcomes_program):
+        JobPlacement.objects.filter(status=PlacementStatus.UNAVAILABLE).update(
+            status=PlacementStatus.MILITARY_SERVICE, unavailable_reason=""
+        )
+        client.force_login(dana)
+
+        page = client.get(report_url(outcomes_program)).content.decode()
+
+        assert "Recorded as unavailable for employment" not in page
+        # Fay now counts as placed: job placement 2025 is 1 of 1.
+        assert outcomes.outcome_report(outcomes_program, "maerb").figure("job_placement", 2025).numerator == 1
 
 
 class TestStudentsBehindAFigure:

@@ -11,8 +11,16 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 
 from accounts.models import Invitation, User
+from curriculum import roster
 from curriculum.models import Enrollment
-from tests.curriculum.test_roster import roster_csv, roster_xlsx, student_row
+from tests.curriculum.test_roster import (
+    INTAKE_CREATED_MEANWHILE,
+    race_for_an_intake,
+    roster_csv,
+    roster_xlsx,
+    spring_rows,
+    student_row,
+)
 
 
 def import_roster(path: Path, **options: Any) -> tuple[str, str]:
@@ -187,3 +195,64 @@ def test_invite_invites_only_the_current_students(intakes_file, cohort, django_c
         import_roster(intakes_file, program=cohort.program.code, create_cohorts=True, invite=True)
 
     assert [message.to for message in mail.outbox] == [["student3@school.test"]]
+
+
+def test_a_dry_run_names_a_new_intake_as_most_rows_spell_it(tmp_path, cohort):
+    path = tmp_path / "alumni.csv"
+    path.write_bytes(
+        roster_csv(
+            [
+                student_row(cohort, 1, cohort="2021 spring", admitted_on="2021-03-01"),
+                student_row(cohort, 2, cohort="2021  Spring", admitted_on="2021-03-01"),
+                student_row(cohort, 3, cohort="2021 Spring", admitted_on="2021-03-01"),
+            ]
+        )
+    )
+
+    out, _err = import_roster(path, program=cohort.program.code, dry_run=True, create_cohorts=True)
+
+    assert "2021-SPRING '2021 Spring': 2021-03-01 to" in out
+    assert "3 rows" in out
+
+
+def test_its_row_errors_name_its_options_and_the_page_keeps_its_wording(intakes_file, cohort):
+    """Refused, dry run and skipped: each way the command prints the row errors names --create-cohorts."""
+    refused, dry_run = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="pass --skip-bad-rows"):
+        call_command("import_roster", str(intakes_file), program=cohort.program.code, stderr=refused)
+    with pytest.raises(CommandError, match="2 errors; a real import would write nothing"):
+        call_command("import_roster", str(intakes_file), program=cohort.program.code, dry_run=True, stderr=dry_run)
+    _out, skipped = import_roster(intakes_file, program=cohort.program.code, skip_bad_rows=True)
+
+    for printed in (refused.getvalue(), dry_run.getvalue(), skipped):
+        assert "Row 2, cohort: no intake named “2021 Spring” in " in printed
+        assert "pass --create-cohorts or import a cohorts file first" in printed
+        assert "tick" not in printed
+    # The wording is the command's only while it runs: the page, planning afterwards, keeps its own.
+    page_plan = roster.plan_roster(program=cohort.program, content=intakes_file.read_bytes(), file_name="a.csv")
+    assert "tick “create the missing intakes” or import a cohorts file first" in page_plan.errors[0].message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_intake_another_import_created_meanwhile_ends_with_a_clear_message(tmp_path, program, monkeypatch):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_bytes(roster_csv(spring_rows(1, 2)))
+    second.write_bytes(roster_csv(spring_rows(3, 4)))
+
+    outcome = race_for_an_intake(
+        monkeypatch,
+        lambda: import_roster(first, program=program.code, create_cohorts=True),
+        lambda: import_roster(second, program=program.code, create_cohorts=True),
+    )
+
+    assert "Imported 2 rows: 2 new students" in outcome["first"][0]
+    assert isinstance(outcome["second"], CommandError), outcome["second"]
+    assert str(outcome["second"]) == f"Nothing was imported: {INTAKE_CREATED_MEANWHILE}"
+    assert Enrollment.objects.count() == 2
+    assert not User.objects.filter(email__in=["student3@school.test", "student4@school.test"]).exists()
+
+    out, _err = import_roster(second, program=program.code, create_cohorts=True)
+
+    assert "Intakes" not in out
+    assert "Imported 2 rows: 2 new students" in out
+    assert Enrollment.objects.filter(cohort__code="2021-SPRING").count() == 4

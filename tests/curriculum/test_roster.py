@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +28,7 @@ from openpyxl import Workbook
 from accounts.models import Invitation, User
 from curriculum import roster, services, spreadsheets
 from curriculum.models import Cohort, Enrollment, RosterImport, StaffRole
+from curriculum.services import coursework
 from tests import factories
 from tests.imports import post_applying
 from tests.queries import queries_for
@@ -904,6 +907,181 @@ def test_with_the_option_the_missing_intakes_are_created_with_dates_from_the_fil
     again = plan(cohort.program, roster_csv(_intake_rows(cohort)))
     assert [row.action for row in again.rows] == ["unchanged"] * 4
     assert again.new_cohorts == []
+
+
+def test_a_new_intake_takes_the_spelling_most_of_its_rows_use(program):
+    rows = [
+        student_row(NO_COHORT, 1, cohort="2021 spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 2, cohort=" 2021  Spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 3, cohort="2021 Spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 4, cohort="2021 SPRING", admitted_on=date(2021, 3, 1)),
+    ]
+
+    result = plan(program, roster_csv(rows))
+
+    # "2021  Spring" counts as "2021 Spring": two rows against one for each other spelling.
+    assert [(new.code, new.name, new.rows) for new in result.new_cohorts] == [("2021-SPRING", "2021 Spring", 4)]
+    created = apply(program, roster_csv(rows), create_cohorts=True)
+    assert created.summary["new_students"] == 4
+    spring = Cohort.objects.get(program=program)
+    assert (spring.code, spring.name, spring.enrollments.count()) == ("2021-SPRING", "2021 Spring", 4)
+
+
+def test_on_a_tie_a_new_intake_takes_the_spelling_seen_first(program):
+    rows = [
+        student_row(NO_COHORT, 1, cohort="fall 2022", admitted_on=date(2022, 9, 6)),
+        student_row(NO_COHORT, 2, cohort="Fall 2022", admitted_on=date(2022, 9, 6)),
+        student_row(NO_COHORT, 3, cohort="Fall 2022", admitted_on=date(2022, 9, 6)),
+        student_row(NO_COHORT, 4, cohort="fall  2022", admitted_on=date(2022, 9, 6)),
+    ]
+
+    assert [new.name for new in plan(program, roster_csv(rows)).new_cohorts] == ["fall 2022"]
+    assert roster.intake_name(["B", "A", "A", "B"]) == "B"
+    assert roster.intake_name(["x", "Y", "Y"]) == "Y"
+
+
+def test_the_preview_shows_the_name_most_rows_use(client, program, dana):
+    client.force_login(dana)
+    rows = [
+        student_row(NO_COHORT, 1, cohort="2021 spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 2, cohort="2021 Spring", admitted_on=date(2021, 3, 1)),
+        student_row(NO_COHORT, 3, cohort="2021  Spring", admitted_on=date(2021, 3, 1)),
+    ]
+    upload = _preview(client, program, rows)
+
+    assert [(new["code"], new["name"]) for new in upload.new_cohorts] == [("2021-SPRING", "2021 Spring")]
+    page = client.get(reverse("curriculum:roster-import-detail", args=[upload.pk])).content.decode()
+    assert "<td>2021 Spring</td>" in page
+    assert "<td>2021 spring</td>" not in page
+
+
+def race_for_an_intake(monkeypatch: Any, first: Callable[[], Any], second: Callable[[], Any]) -> dict[str, Any]:
+    """Two imports creating the same new intake, each in its own thread and database connection: the
+    first creates the intake and, before it commits, the second starts; once the second waits on a
+    lock the first holds, the first commits.
+
+    Returns what each returned, or the exception it raised, by "first" and "second"."""
+    first_created, first_may_commit = threading.Event(), threading.Event()
+    create_new_cohorts = coursework._create_new_cohorts
+
+    def create_then_hold(plan: roster.RosterPlan, program: Any) -> None:
+        create_new_cohorts(plan, program)
+        if threading.current_thread().name == "first":
+            first_created.set()
+            assert first_may_commit.wait(timeout=30)
+
+    monkeypatch.setattr(coursework, "_create_new_cohorts", create_then_hold)
+    outcome: dict[str, Any] = {}
+
+    def run(name: str, work: Callable[[], Any]) -> None:
+        try:
+            if name == "second":
+                assert first_created.wait(timeout=30)
+            outcome[name] = work()
+        except Exception as error:
+            outcome[name] = error
+        finally:
+            first_created.set()
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(name, work), name=name)
+        for name, work in [("first", first), ("second", second)]
+    ]
+    for thread in threads:
+        thread.start()
+    first_created.wait(timeout=30)
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    with connection.cursor() as cursor:
+        for _attempt in range(300):
+            cursor.execute(waiting)
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(0.1)
+    first_may_commit.set()
+    for thread in threads:
+        thread.join()
+    return outcome
+
+
+def spring_rows(*numbers: int) -> list[dict[str, Any]]:
+    return [student_row(NO_COHORT, number, cohort="2021 Spring", admitted_on=date(2021, 3, 1)) for number in numbers]
+
+
+INTAKE_CREATED_MEANWHILE = (
+    "another import created intake “2021 Spring” (2021-SPRING) while this one ran. "
+    "Import the file again and its rows will be matched with it."
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_intake_another_import_created_meanwhile_refuses_the_import_and_writes_nothing(program, monkeypatch):
+    def importing(*numbers: int) -> Callable[[], roster.RosterPlan]:
+        return lambda: apply(program, roster_csv(spring_rows(*numbers)), create_cohorts=True)
+
+    outcome = race_for_an_intake(monkeypatch, importing(1, 2), importing(3, 4))
+
+    assert outcome["first"].summary["new_students"] == 2
+    refusal = outcome["second"]
+    assert isinstance(refusal, ValidationError), refusal
+    assert refusal.messages == [INTAKE_CREATED_MEANWHILE]
+    assert refusal.error_list[0].code == coursework.INTAKE_CREATED_MEANWHILE
+    spring = Cohort.objects.get(program=program)
+    assert sorted(spring.enrollments.values_list("student__email", flat=True)) == [
+        "student1@school.test",
+        "student2@school.test",
+    ]
+    assert not User.objects.filter(email__in=["student3@school.test", "student4@school.test"]).exists()
+
+    again = importing(3, 4)()
+
+    assert again.new_cohorts == [] and again.summary["new_students"] == 2
+    assert spring.enrollments.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_page_an_intake_another_import_is_creating_shows_a_new_preview_and_writes_nothing(
+    program, dana, monkeypatch
+):
+    """The page plans under the program's lock, so it waits for the other import and then finds its
+    intake: a new preview, never a deadlock or a unique-code error."""
+    upload, _plan = services.preview_roster(
+        program=program, uploaded_by=dana, file_name="r.csv", content=roster_csv(spring_rows(3)), create_cohorts=True
+    )
+
+    def applying() -> roster.RosterPlan:
+        return services.apply_roster_import(upload=upload, skip_bad_rows=False, applied_by=dana)
+
+    outcome = race_for_an_intake(
+        monkeypatch, lambda: apply(program, roster_csv(spring_rows(1)), create_cohorts=True), applying
+    )
+
+    assert outcome["first"].summary["new_students"] == 1
+    assert isinstance(outcome["second"], spreadsheets.PreviewChanged), outcome["second"]
+    assert not User.objects.filter(email="student3@school.test").exists()
+    upload.refresh_from_db()
+    assert upload.applied_at is None and upload.new_cohorts == []
+    assert applying().summary["new_students"] == 1
+    assert Cohort.objects.get(program=program).enrollments.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_planned_while_the_page_creates_the_intake_is_refused_and_writes_nothing(program, dana, monkeypatch):
+    upload, _plan = services.preview_roster(
+        program=program, uploaded_by=dana, file_name="r.csv", content=roster_csv(spring_rows(1)), create_cohorts=True
+    )
+
+    outcome = race_for_an_intake(
+        monkeypatch,
+        lambda: services.apply_roster_import(upload=upload, skip_bad_rows=False, applied_by=dana),
+        lambda: apply(program, roster_csv(spring_rows(3)), create_cohorts=True),
+    )
+
+    assert outcome["first"].summary["new_students"] == 1
+    assert isinstance(outcome["second"], ValidationError), outcome["second"]
+    assert outcome["second"].messages == [INTAKE_CREATED_MEANWHILE]
+    assert not User.objects.filter(email="student3@school.test").exists()
+    assert Cohort.objects.get(program=program).enrollments.count() == 1
 
 
 def test_the_usual_length_is_the_median_of_the_programs_cohorts_else_twelve_months(program):

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from curriculum import roster, services, spreadsheets
 from curriculum.models import Program
+from curriculum.services.coursework import INTAKE_CREATED_MEANWHILE
 
 
 class Command(BaseCommand):
@@ -36,30 +37,35 @@ class Command(BaseCommand):
             raise CommandError(f"No program with code {options['program']!r}.")
         if not path.is_file():
             raise CommandError(f"No file at {path}.")
-        try:
-            content = spreadsheets.read_file(path)
-            if options["dry_run"]:
-                plan = roster.plan_roster(
-                    program=program, content=content, file_name=path.name, create_cohorts=options["create_cohorts"]
-                )
-            else:
-                plan = services.apply_roster(
-                    program=program,
-                    content=content,
-                    file_name=path.name,
-                    imported_by=None,
-                    skip_bad_rows=options["skip_bad_rows"],
-                    create_cohorts=options["create_cohorts"],
-                    invite=options["invite"],
-                )
-        except spreadsheets.UnreadableFile as error:
-            raise CommandError(str(error)) from error
-        except ValidationError as refusal:
-            for message in refusal.messages:
-                self.stderr.write(message)
-            raise CommandError(
-                f"Nothing was imported: {len(refusal.messages)} errors. Fix them, or pass --skip-bad-rows."
-            ) from refusal
+        # Row errors planned inside name this command's options (--create-cohorts), not the page's boxes.
+        with roster.on_command_line():
+            try:
+                content = spreadsheets.read_file(path)
+                if options["dry_run"]:
+                    plan = roster.plan_roster(
+                        program=program, content=content, file_name=path.name, create_cohorts=options["create_cohorts"]
+                    )
+                else:
+                    plan = services.apply_roster(
+                        program=program,
+                        content=content,
+                        file_name=path.name,
+                        imported_by=None,
+                        skip_bad_rows=options["skip_bad_rows"],
+                        create_cohorts=options["create_cohorts"],
+                        invite=options["invite"],
+                    )
+            except spreadsheets.UnreadableFile as error:
+                raise CommandError(str(error)) from error
+            except ValidationError as refusal:
+                if any(error.code == INTAKE_CREATED_MEANWHILE for error in refusal.error_list):
+                    # Not the file's fault: running the command again succeeds.
+                    raise CommandError(f"Nothing was imported: {refusal.messages[0]}") from refusal
+                for message in refusal.messages:
+                    self.stderr.write(message)
+                raise CommandError(
+                    f"Nothing was imported: {len(refusal.messages)} errors. Fix them, or pass --skip-bad-rows."
+                ) from refusal
         for row_error in plan.errors:
             self.stderr.write(str(row_error))
         if plan.new_cohorts:
