@@ -408,7 +408,7 @@ if SENTRY_DSN:
         import sentry_sdk
     except ImportError as error:
         raise ImproperlyConfigured(
-            "SENTRY_DSN is set but sentry-sdk is not installed: install it (pip install 'sentry-sdk>=2.20') "
+            "SENTRY_DSN is set but sentry-sdk is not installed: install it (pip install 'sentry-sdk>=2.20,<3') "
             "or unset SENTRY_DSN."
         ) from error
     # No personal data: the tracker sees the error and its stack, never who was signed in, their

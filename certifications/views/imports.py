@@ -151,8 +151,9 @@ def _example_csv(kind: str, track_codes: list[str]) -> str:
     return (
         "email,status,employed_on,employer,position,unavailable_reason\r\n"
         "maria.lopez@example.com,in_field,2025-07-01,Lakeside Family Clinic,Medical assistant,\r\n"
-        "james.chen@example.com,unavailable,,,,Active military duty\r\n"
+        "james.chen@example.com,military_service,,,,\r\n"
         "ana.silva@example.com,continuing_education,,,,\r\n"
+        "kwame.mensah@example.com,unavailable,,,,Caring for a family member full time\r\n"
     )
 
 

@@ -76,7 +76,7 @@ def test_maerb_keeps_the_old_flag_and_abhes_counts_every_offered_track():
         migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes("certifications")[0])
 
 
-MILITARY_BEFORE = ("certifications", "0005_tracks_counted_per_accreditor")
+MILITARY_BEFORE = ("certifications", "0006_result_imports_apply_in_the_background")
 MILITARY_AFTER = ("certifications", "0007_military_service_placement_status")
 
 
