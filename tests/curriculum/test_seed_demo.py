@@ -1,4 +1,4 @@
-"""The demo program `make run` shows: believable, signed for real, and never made outside DEBUG."""
+"""The demo program `make run` shows is never made outside DEBUG (what it holds: tests/test_demo.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
-from curriculum.models import Attempt, ChecklistStep, Enrollment, Program, Revocation, Signature
 
 
 def test_it_refuses_to_run_without_debug(settings, db):
@@ -14,23 +13,3 @@ def test_it_refuses_to_run_without_debug(settings, db):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
     assert not User.objects.exists()
-
-
-def test_it_makes_a_demo_worth_looking_at_once(settings, db):
-    settings.DEBUG = True
-    call_command("seed_demo")
-    program = Program.objects.get(code="MA-DIPLOMA")
-    for who in ("director", "coordinator", "instructor", "student", "preceptor"):
-        person = User.objects.get(email=f"{who}@demo.checkoff.test")
-        assert person.check_password("checkoff-demo")
-    assert program.framework.code == "MAERB-2022"
-    assert ChecklistStep.objects.filter(program=program).exists()
-    for cohort in program.cohorts.all():
-        assert Enrollment.objects.filter(cohort=cohort).count() > 25  # the roster paginates
-    assert Attempt.objects.filter(passed=False).exists()
-    assert Revocation.objects.count() == 1
-    assert all(signature.is_intact() for signature in Signature.objects.select_related("attempt")[:50])
-
-    call_command("seed_demo", "--if-empty")
-    call_command("seed_demo")
-    assert Program.objects.count() == 1
