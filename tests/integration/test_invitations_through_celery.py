@@ -16,23 +16,10 @@ from accounts import services
 from accounts.emails import INVITATION
 from accounts.models import User
 from notifications import tasks
-from notifications.mail_sink import MailSink
 from notifications.models import Message, Notification
-from tests.integration.celery_helpers import PrivateRedis, Worker, broker_at, environment, private_broker, wait_for
+from tests.integration.celery_helpers import Worker, broker_at, environment, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def broker(tmp_path) -> Iterator[PrivateRedis]:
-    with private_broker(tmp_path / "redis") as server:
-        yield server
-
-
-@pytest.fixture
-def sink() -> Iterator[MailSink]:
-    with MailSink() as running:
-        yield running
 
 
 @pytest.fixture

@@ -36,17 +36,14 @@ from accounts.models import User
 from certifications.models import ExamAttempt
 from curriculum.models import Cohort, Enrollment, Program
 from notifications import planner, services, tasks
-from notifications.mail_sink import MailSink
 from notifications.models import Message, Notification, ReminderTiming
 from tests.certification_factories import track
 from tests.integration.celery_helpers import (
     ROOT,
-    PrivateRedis,
     Worker,
     beat_until,
     environment,
     only_this_connection_left,
-    private_broker,
     wait_for,
 )
 
@@ -56,18 +53,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 # --- The outside world: a broker, a worker, a mail sink -----------------------------------------
-
-
-@pytest.fixture
-def broker(tmp_path) -> Iterator[PrivateRedis]:
-    with private_broker(tmp_path / "redis") as server:
-        yield server
-
-
-@pytest.fixture
-def sink() -> Iterator[MailSink]:
-    with MailSink() as running:
-        yield running
 
 
 @pytest.fixture
