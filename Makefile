@@ -25,7 +25,9 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=1 EMBEDDED_SERVICES=1 PORT=$(PORT) $(PY) scripts/run.py
 
+# The suite also drives Chromium, gettext, nginx and openssl: installed first when missing (as root).
 test: install
+	scripts/system-packages
 	EMBEDDED_SERVICES=1 $(PY) scripts/test.py $(ARGS)
 
 # Lint needs settings, not servers: with no DATABASE_URL / REDIS_URL it names unused addresses

@@ -24,7 +24,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["user", "created_at", "sent_at", "accepted_at"]
+    list_display = ["user", "created_at", "accepted_at"]
     raw_id_fields = ["user", "invited_by"]
 
 

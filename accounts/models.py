@@ -5,14 +5,13 @@ import hmac
 import ipaddress
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models, transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,40 +92,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
 
-# A claim older than this belongs to a worker that died mid-send; the sweeper takes it back.
-STALE_CLAIM = timedelta(minutes=10)
-
-
-class InvitationQuerySet(models.QuerySet["Invitation"]):
-    def unsent(self) -> InvitationQuerySet:
-        return self.filter(sent_at__isnull=True, accepted_at__isnull=True)
-
-    def claimable(self, now: datetime) -> InvitationQuerySet:
-        """Unsent, and not held by a worker, or held so long that the worker must have died."""
-        return self.unsent().filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM))
-
-
 class Invitation(models.Model):
-    """An emailed link with which a person chooses their password and first signs in.
-
-    A row is the outbox for its own email: `sent_at` is set when the mail has left, so a
-    sweeper can resend what a lost task never sent.
-    """
+    """An emailed link with which a person chooses their password and first signs in. Its email
+    leaves through the outbox (`notifications.Message`, kind "invitation")."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
-
-    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="invitation_unsent")]
 
     def __str__(self) -> str:
         return _("Invitation for %(person)s") % {"person": self.user}

@@ -2,34 +2,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from accounts import tasks, tokens
+from accounts import tokens
+from accounts.emails import INVITATION
 from accounts.models import Invitation, User
 from config import bulk
+from notifications import services as notifications
 
 logger = logging.getLogger(__name__)
 
-# Invitations a sending task takes. Each queued task costs a round trip to the broker inside the
-# request that commits; a roster import invites thousands, and a task of 1,000 sends them in a few
-# minutes. Sending claims each invitation (`send_invitation`), so a task run twice sends nothing twice.
-INVITATION_BATCH = 1000
-
 
 @transaction.atomic
-def invite(*, users: QuerySet[User], invited_by: User | None) -> dict[int, int]:
-    """Invite everyone `users` selects and send the invitations after commit, in batches; returns
-    each person's new invitation by their id.
+def invite(*, users: QuerySet[User], invited_by: User | None, program_id: int | None = None) -> dict[int, int]:
+    """Invite everyone `users` selects and send the invitations through the outbox after commit (shown
+    in `program_id`'s outbox when given); returns each person's new invitation by their id.
 
     One statement, whatever the number: the people are selected, their allauth email address
     (unverified, primary) and their invitation written, all in the database, so a roster import
@@ -58,19 +52,24 @@ def invite(*, users: QuerySet[User], invited_by: User | None) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*chosen_parameters, invited_by.pk if invited_by else None, timezone.now()])
         invited = {user_id: invitation_id for invitation_id, user_id in cursor.fetchall()}
-    ids = sorted(invited.values())
-    for start in range(0, len(ids), INVITATION_BATCH):
-        batch = ids[start : start + INVITATION_BATCH]
-        transaction.on_commit(lambda batch=batch: tasks.enqueue_invitations(batch))  # type: ignore[misc]
+    notifications.notify_many(
+        kind=INVITATION,
+        occasion="sent",
+        program_id=program_id,
+        messages=(
+            (user_id, f"invitation:{invitation_id}", {"invitation_id": invitation_id})
+            for user_id, invitation_id in sorted(invited.items(), key=lambda pair: pair[1])
+        ),
+    )
     return invited
 
 
 @transaction.atomic
-def invite_users(*, users: Iterable[User], invited_by: User | None) -> list[Invitation]:
+def invite_users(*, users: Iterable[User], invited_by: User | None, program_id: int | None = None) -> list[Invitation]:
     """Invite these people, each whether invited before or not (see `invite`), and send the
     invitations after commit; returns their invitations in the order of `users`."""
     people = {user.pk: user for user in users}
-    invited = invite(users=User.objects.filter(bulk.AnyOf("pk", people)), invited_by=invited_by)
+    invited = invite(users=User.objects.filter(bulk.AnyOf("pk", people)), invited_by=invited_by, program_id=program_id)
     invitations = {invitation.user_id: invitation for invitation in Invitation.objects.filter(pk__in=invited.values())}
     for user_id, invitation in invitations.items():
         invitation.user = people[user_id]
@@ -79,42 +78,6 @@ def invite_users(*, users: Iterable[User], invited_by: User | None) -> list[Invi
 
 def invitation_url(invitation: Invitation) -> str:
     return settings.SITE_URL + reverse("accounts:accept-invitation", args=[tokens.make_token(invitation.pk)])
-
-
-def send_invitation(*, invitation_id: int) -> bool:
-    """Send one invitation email unless it was sent already; safe to run twice or concurrently."""
-    now = timezone.now()
-    if Invitation.objects.claimable(now).filter(pk=invitation_id).update(claimed_at=now) != 1:
-        return False
-    invitation = Invitation.objects.select_related("user", "invited_by").get(pk=invitation_id)
-    user = invitation.user
-    context = {
-        "invitation": invitation,
-        "user": user,
-        "url": invitation_url(invitation),
-        "invitation_days": settings.INVITATION_VALID_DAYS,
-    }
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        subject = render_to_string("emails/invitation_subject.txt", context).strip()
-        text = render_to_string("emails/invitation.txt", context)
-        html = render_to_string("emails/invitation.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[user.email])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:
-        Invitation.objects.filter(pk=invitation_id).update(claimed_at=None)
-        raise
-    Invitation.objects.filter(pk=invitation_id).update(sent_at=timezone.now())
-    return True
-
-
-def pending_invitation_ids(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Invitations whose email has not left: lost tasks, Redis outages, a worker killed mid-send."""
-    now = timezone.now()
-    return list(
-        Invitation.objects.claimable(now).filter(created_at__lt=now - older_than).values_list("pk", flat=True)[:5000]
-    )
 
 
 @transaction.atomic

@@ -191,29 +191,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {
-    "accounts.tasks.send_invitations": {"queue": "mail"},
-    "externships.tasks.send_preceptor_welcome": {"queue": "mail"},
-    "notifications.tasks.send_reminders": {"queue": "mail"},
-}
+CELERY_TASK_ROUTES = {"notifications.tasks.send_outbox": {"queue": "mail"}}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-# With the broker down, a page that queues work gives up quickly; the outbox rows wait for the sweeper.
+# With the broker down, a page that queues work gives up quickly; the outbox rows wait for beat's sender.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BEAT_SCHEDULE = {
-    "plan-reminders": {"task": "notifications.tasks.plan_reminders", "schedule": 900.0},
-    "dispatch-reminders": {"task": "notifications.tasks.dispatch_reminders", "schedule": 30.0},
-    "sweep-reminders": {"task": "notifications.tasks.sweep_reminders", "schedule": 120.0},
-    "send-pending-invitations": {
-        "task": "accounts.tasks.send_pending_invitations",
-        "schedule": 300.0,
-    },
-    "send-owed-preceptor-welcomes": {
-        "task": "externships.tasks.send_owed_welcomes",
-        "schedule": 300.0,
-    },
-}
 
 
 # --- People and sign-in -------------------------------------------------------------------
@@ -326,20 +309,37 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+# A mail server that stops answering holds a sender this long, not for ever.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEMO_MAILBOX_DIR = Path(os.environ.get("DEMO_MAILBOX_DIR", BASE_DIR / ".data" / "mail"))
 # Where links in emails point: mail is sent by the worker, which has no request to ask.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# --- Reminders (notifications/) ------------------------------------------------------------
+# --- The outbox (notifications/) -----------------------------------------------------------
 
-# Each domain app's reminders.py: its kinds and what is due (notifications imports no domain app).
-REMINDER_PROVIDERS = ["certifications.reminders", "curriculum.reminders", "externships.reminders"]
+# Each app's module of message kinds; the domain apps' also say which reminders are due.
+REMINDER_PROVIDERS = ["accounts.emails", "certifications.reminders", "curriculum.reminders", "externships.reminders"]
 # The planner writes what is due up to this far ahead, each row with its exact time to send.
 REMINDER_PLAN_AHEAD_SECONDS = int(os.environ.get("REMINDER_PLAN_AHEAD_SECONDS", str(6 * 3600)))
-# How many rows a dispatcher claims at once, and a send task carries.
-REMINDER_BATCH = int(os.environ.get("REMINDER_BATCH", "200"))
-# A row queued or sending this long is taken for lost (its task or its worker) and re-queued.
-REMINDER_STALE_SECONDS = int(os.environ.get("REMINDER_STALE_SECONDS", "600"))
+# How many due messages a sender claims at once.
+OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", "50"))
+# How often beat starts a sender (a notice starts one at once, after its commit).
+OUTBOX_EVERY_SECONDS = float(os.environ.get("OUTBOX_EVERY_SECONDS", "5"))
+# A message "sending" this long belongs to a sender that stopped: it waits again (an attempt counted).
+OUTBOX_CLAIM_TIMEOUT = int(os.environ.get("OUTBOX_CLAIM_TIMEOUT", "600"))
+# Attempts before a message fails, and the wait after the first failed one (doubling, at most an hour).
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+OUTBOX_RETRY_SECONDS = int(os.environ.get("OUTBOX_RETRY_SECONDS", "60"))
+
+CELERY_BEAT_SCHEDULE = {
+    "plan-reminders": {"task": "notifications.tasks.plan_reminders", "schedule": 900.0},
+    # A run that waited longer than its interval is dropped: the next one sends the same rows.
+    "send-outbox": {
+        "task": "notifications.tasks.send_outbox",
+        "schedule": OUTBOX_EVERY_SECONDS,
+        "options": {"expires": max(OUTBOX_EVERY_SECONDS, 30.0)},
+    },
+}
 
 
 # --- Security -----------------------------------------------------------------------------

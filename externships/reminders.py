@@ -31,9 +31,18 @@ from django.utils.translation import ngettext_lazy
 from curriculum.models import Cohort, Enrollment, StaffRole
 from curriculum.permissions import ADMIN_ROLES
 from externships import readiness
-from externships.models import PRECEPTOR_KINDS, ComplianceRecord, Evaluation, HoursEntry, Kind, Placement, Site
+from externships.models import (
+    PRECEPTOR_KINDS,
+    ComplianceRecord,
+    Evaluation,
+    HoursEntry,
+    Kind,
+    Placement,
+    Preceptor,
+    Site,
+)
 from externships.services import hours as hours_services
-from notifications.kinds import Due, Window
+from notifications.kinds import Due, NotWanted, Window
 from notifications.kinds import Kind as ReminderKind
 
 PLACEMENT_STARTING = "placement_starting"
@@ -50,6 +59,8 @@ STUDENTS_NOT_READY = "students_not_ready"
 DOCUMENT_APPROVED = "document_approved"
 DOCUMENT_REJECTED = "document_rejected"
 SHIFT_RETURNED = "shift_returned"
+# A preceptor's welcome, by email only, when added to a site and whenever a coordinator resends it.
+PRECEPTOR_WELCOME = "preceptor_welcome"
 
 OPEN = (Placement.State.PLANNED, Placement.State.ACTIVE)
 STAFF = _("Directors and coordinators")
@@ -236,7 +247,36 @@ KINDS = [
         offsets_mean=_("sent when it happens"),
         event=True,
     ),
+    ReminderKind(
+        key=PRECEPTOR_WELCOME,
+        audience=_("Preceptors"),
+        label=_("The welcome to a new preceptor"),
+        title=_("You are a preceptor on Checkoff"),
+        body=_("How to sign in with an emailed code."),
+        action=_("Sign in"),
+        offsets=(),
+        offsets_mean=_("sent when it happens"),
+        event=True,
+        account=True,
+        template="emails/preceptor_welcome",
+        letter_context=lambda context: _welcome_letter(context),  # defined below
+    ),
 ]
+
+
+def _welcome_letter(context: dict[str, Any]) -> dict[str, Any]:
+    """What the welcome's templates need when it is sent; nothing goes to someone deactivated since."""
+    from externships.services.sites import code_sign_in_url
+
+    preceptor = Preceptor.objects.select_related("site__program").filter(pk=context["preceptor_id"]).first()
+    if preceptor is None or not preceptor.is_active:
+        raise NotWanted("no longer a preceptor at the site")
+    return {
+        "preceptor": preceptor,
+        "site": preceptor.site,
+        "program": preceptor.site.program,
+        "url": code_sign_in_url(),
+    }
 
 
 # --- Timing helpers -----------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from notifications.kinds import kinds
-from notifications.models import Reminder
+from notifications.kinds import chosen_kinds
+from notifications.models import Message
 
 
 class MarkReadForm(forms.Form):
@@ -28,11 +28,11 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for key, kind in kinds().items():
+        for key, kind in chosen_kinds().items():
             choices = [
                 (value, label)
-                for value, label in Reminder.Channel.choices
-                if not (kind.critical and value == Reminder.Channel.OFF)
+                for value, label in Message.Channel.choices
+                if not (kind.critical and value == Message.Channel.OFF)
             ]
             self.fields[key] = forms.ChoiceField(
                 label=str(kind.label),
@@ -44,6 +44,6 @@ class PreferencesForm(forms.Form):
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         """The choices grouped by who gets them."""
         grouped: dict[str, list[forms.BoundField]] = {}
-        for key, kind in kinds().items():
+        for key, kind in chosen_kinds().items():
             grouped.setdefault(str(kind.audience), []).append(self[key])
         return list(grouped.items())

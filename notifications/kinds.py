@@ -1,8 +1,9 @@
-"""Kinds of reminder, and what a domain app's `reminders.py` yields.
+"""Kinds of message, and what a domain app's `reminders.py` yields.
 
-A domain app declares its kinds (`KINDS`) and a function `due(window)` yielding `Due` items; the
-modules are listed in `settings.REMINDER_PROVIDERS`. Words are lazy translations with named
-placeholders filled from the reminder's context when it is read, in the reader's language.
+A domain app declares its kinds (`KINDS`) and, for planned reminders, a function `due(window)` yielding
+`Due` items; the modules are listed in `settings.REMINDER_PROVIDERS`. Words are lazy translations with
+named placeholders filled from the message's context when it is read or sent, in the reader's language.
+An account's own email (an invitation, a welcome) names its templates and how to fill them instead.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class Kind:
     critical: bool = False  # cannot be turned off entirely: always in the app at least
     weekly: bool = False  # a digest: offsets are weekdays (0 = Monday), not days
     event: bool = False  # sent when something happens (services.notify), not planned: no timing
+    # An account's own email (an invitation, a welcome): by email only, never in the app, not a choice in
+    # the preferences. Its words are its templates (`<template>_subject.txt`, `.txt`, `.html`), filled with
+    # the recipient as `user` and what `letter_context(context)` returns when it is sent.
+    account: bool = False
+    template: str = "emails/reminder"
+    letter_context: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     def words(self, context: dict[str, Any]) -> dict[str, str]:
         """Title, body and action in the active language, dates in its format."""
@@ -66,6 +73,11 @@ def _filled(words: Promise, values: dict[str, Any]) -> str:
             return str(words)
         except (KeyError, TypeError, ValueError):
             return ""
+
+
+class NotWanted(Exception):
+    """Raised by a kind's `letter_context` when its message should no longer leave (the invitation
+    was accepted, the preceptor left): the message is cancelled with this reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,11 +206,16 @@ def kind_of(key: str) -> Kind:
 
 def timed_kinds() -> dict[str, Kind]:
     """The kinds a program times (days, hour, on or off): all but those sent as things happen."""
-    return {key: kind for key, kind in kinds().items() if not kind.event}
+    return {key: kind for key, kind in kinds().items() if not kind.event and not kind.account}
+
+
+def chosen_kinds() -> dict[str, Kind]:
+    """The kinds a person chooses how to hear of: all but an account's own emails."""
+    return {key: kind for key, kind in kinds().items() if not kind.account}
 
 
 DueFunction = Callable[[Window], Iterable[Due]]
 
 
 def due_functions() -> list[DueFunction]:
-    return [module.due for module in providers()]
+    return [module.due for module in providers() if hasattr(module, "due")]

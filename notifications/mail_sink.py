@@ -1,12 +1,19 @@
-"""A local SMTP server that keeps nothing but counts: which reminders arrived, to whom, and when.
+"""A local SMTP server that keeps nothing but counts: which messages arrived, to whom, and when.
 
 The reliability tests and the send-rate bench point a real Celery worker's SMTP backend at it, so
 mail goes over a real socket, as in production, and each message is recognised by its
-`X-Checkoff-Reminder` header (the reminder's id). It runs in a thread of the process that reads it:
+`X-Checkoff-Message` header (the outbox row's id). It runs in a thread of the process that reads it:
 
     with MailSink() as sink:          # 127.0.0.1, a free port
         ... EMAIL_HOST=sink.host, EMAIL_PORT=sink.port ...
         sink.count, sink.reminder_counts(), sink.duplicates()
+
+It can also play a mail server that turns some recipients away, as real ones do: each RCPT for an
+address refused this way gets the next reply of its list, and once the list is used up the address is
+accepted.
+
+    MailSink(refuse={"full@school.test": ["451 4.3.0 Try again later"]})
+    sink.refuse("gone@school.test", "550 5.1.1 No such user")
 
 or on its own, printing its counts as they change: `python -m notifications.mail_sink --port 2525`.
 """
@@ -19,7 +26,8 @@ import logging
 import signal
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -29,12 +37,12 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-HEADER = "X-Checkoff-Reminder"
+HEADER = "X-Checkoff-Message"  # as notifications.services.HEADER
 
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    reminder_id: int | None  # None: a message that is not a reminder
+    reminder_id: int | None  # the outbox row named by its header; None: a message without one
     recipients: tuple[str, ...]
     at: float  # time.monotonic() when its DATA was accepted
 
@@ -42,6 +50,17 @@ class Received:
 class _Handler:
     def __init__(self, sink: MailSink) -> None:
         self.sink = sink
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        """Accept the recipient, or answer with the next refusal chosen for that address."""
+        reply = self.sink.next_refusal(address)
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_EHLO(
         self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
@@ -82,13 +101,19 @@ class MailSink:
     """An SMTP server in a thread, counting what it receives. Thread-safe: the server's thread
     records, any other thread reads."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, refuse: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
         self.host = host
         self._requested_port = port
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._per_reminder: Counter[int] = Counter()
+        self._refusals: dict[str, deque[str]] = {}
+        self._refused: list[tuple[str, str]] = []
         self._controller: _Controller | None = None
+        for address, replies in (refuse or {}).items():
+            self.refuse(address, *replies)
 
     # --- Running -------------------------------------------------------------------------------
 
@@ -117,6 +142,33 @@ class MailSink:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
+
+    # --- Refusing -------------------------------------------------------------------------------
+
+    def refuse(self, address: str, *replies: str) -> None:
+        """Answer the next RCPT commands for `address` with these replies, one each, in order (e.g.
+        "451 4.3.0 Try again later", "550 5.1.1 No such user"); after the last, accept it."""
+        for reply in replies:
+            code = reply[:3]
+            if not (code.isdigit() and code[0] in "45" and reply[3:4] in ("", " ")):
+                raise ValueError(f"A refusal is a 4xx or 5xx reply, e.g. '550 5.1.1 No such user': {reply!r}")
+        with self._lock:
+            self._refusals.setdefault(address.lower(), deque()).extend(replies)
+
+    def next_refusal(self, address: str) -> str | None:
+        """The reply to give this RCPT, or None to accept it; each refusal is given once."""
+        with self._lock:
+            waiting = self._refusals.get(address.lower())
+            if not waiting:
+                return None
+            reply = waiting.popleft()
+            self._refused.append((address, reply))
+            return reply
+
+    def refused(self) -> list[tuple[str, str]]:
+        """Each refusal given, in order: (address, reply)."""
+        with self._lock:
+            return list(self._refused)
 
     # --- Counting ------------------------------------------------------------------------------
 
@@ -159,9 +211,11 @@ class MailSink:
         return (len(moments) - 1) / (moments[-1] - moments[0])
 
     def clear(self) -> None:
+        """Forget what was received and refused (the refusals still to give stay)."""
         with self._lock:
             self._received.clear()
             self._per_reminder.clear()
+            self._refused.clear()
 
     def summary(self) -> dict[str, Any]:
         with self._lock:

@@ -1,7 +1,7 @@
-"""The reminder outbox, what a person sees in the app, and how each person wants to hear.
+"""The outbox, what a person sees in the app, and how each person wants to hear.
 
-`notifications` imports no domain app: a reminder names its program by id (`program_id`), and each
-domain app's `reminders.py` says what is due (see `notifications.planner`).
+`notifications` imports no domain app: each domain app's `reminders.py` says what is due (see
+`notifications.planner`) and calls `notifications.services.notify` when something happens.
 """
 
 from __future__ import annotations
@@ -16,25 +16,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class ReminderQuerySet(models.QuerySet["Reminder"]):
-    def due(self, now: datetime) -> ReminderQuerySet:
-        return self.filter(state=Reminder.State.PENDING, due_at__lte=now)
+class MessageQuerySet(models.QuerySet["Message"]):
+    def due(self, now: datetime) -> MessageQuerySet:
+        return self.filter(state=Message.State.PENDING, next_attempt_at__lte=now)
 
-    def for_program(self, program_id: int) -> ReminderQuerySet:
+    def for_program(self, program_id: int) -> MessageQuerySet:
         return self.filter(program_id=program_id)
 
 
-class Reminder(models.Model):
-    """One reminder to one person: a row of the outbox.
+class Message(models.Model):
+    """One message to one person: a row of the outbox, for everything that leaves the system for
+    someone (reminders, event notices, invitations, welcomes).
 
-    Its key (recipient, kind, subject, occasion) is unique, so planning the same thing twice plans
-    nothing new. It moves pending → queued (claimed by the dispatcher, a task on its way) → sending
-    (a worker took it) → sent; or to failed after the last retry, or cancelled when what it was about
-    is no longer due before it left."""
+    Its key (recipient, kind, subject, occasion) is unique, so planning or notifying the same thing
+    twice writes nothing new. It moves pending → sending (a sender claimed it) → sent; back to pending
+    with a later `next_attempt_at` when an attempt fails; to failed after the last attempt, or to
+    cancelled when it should not leave (no longer due, turned off, the recipient inactive). Its words
+    are rendered when it is sent, in the recipient's language, from its kind and context."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
-        QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
@@ -46,22 +47,29 @@ class Reminder(models.Model):
         OFF = "off", _("Off")
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="reminders"
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="messages"
     )
     kind = models.CharField(_("kind"), max_length=40)
     subject = models.CharField(_("subject"), max_length=100, help_text=_("What it is about, e.g. exam:42."))
-    occasion = models.CharField(_("occasion"), max_length=100, help_text=_("Which reminder of it, e.g. 30d."))
-    program_id = models.PositiveIntegerField(_("program"), null=True, blank=True, db_index=True)
+    occasion = models.CharField(_("occasion"), max_length=100, help_text=_("Which message of it, e.g. 30d."))
+    program = models.ForeignKey(
+        "curriculum.Program",
+        verbose_name=_("program"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     due_at = models.DateTimeField(_("due"))
     context = models.JSONField(_("context"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
     channel = models.CharField(_("delivered by"), max_length=10, choices=Channel.choices, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("planned"), default=timezone.now)
-    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
-    started_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     resent_from = models.ForeignKey(
         "self", verbose_name=_("resent from"), on_delete=models.SET_NULL, null=True, blank=True, related_name="resends"
@@ -70,25 +78,21 @@ class Reminder(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = ReminderQuerySet.as_manager()
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("reminder")
-        verbose_name_plural = _("reminders")
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["-due_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "kind", "subject", "occasion"], name="reminder_planned_once"),
-            models.CheckConstraint(
-                condition=~Q(state="sent") | Q(sent_at__isnull=False), name="reminder_sent_has_time"
-            ),
+            models.UniqueConstraint(fields=["recipient", "kind", "subject", "occasion"], name="message_once"),
+            models.CheckConstraint(condition=~Q(state="sent") | Q(sent_at__isnull=False), name="message_sent_has_time"),
         ]
         indexes = [
-            # The dispatcher's claim: pending rows by due time.
-            models.Index(fields=["due_at"], condition=Q(state="pending"), name="reminder_pending_due"),
-            # The sweeper's look at rows in flight.
-            models.Index(
-                fields=["state", "queued_at"], condition=Q(state__in=["queued", "sending"]), name="reminder_in_flight"
-            ),
+            # The sender's claim: waiting rows by their next attempt.
+            models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="message_pending_next"),
+            # The reclaim of rows whose sender stopped.
+            models.Index(fields=["claimed_at"], condition=Q(state="sending"), name="message_sending_since"),
         ]
 
     def __str__(self) -> str:
@@ -105,8 +109,8 @@ class Notification(models.Model):
     reader's language, from its kind and context."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    reminder = models.OneToOneField(
-        Reminder, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification"
+    message = models.OneToOneField(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification"
     )
     kind = models.CharField(max_length=40)
     context = models.JSONField(default=dict, blank=True)
@@ -131,7 +135,7 @@ class Preference(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preferences")
     kind = models.CharField(max_length=40)
-    channel = models.CharField(max_length=10, choices=Reminder.Channel.choices)
+    channel = models.CharField(max_length=10, choices=Message.Channel.choices)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="preference_once_per_kind")]

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.kinds import Due, Timing, Window, due_functions
-from notifications.models import Reminder, ReminderTiming
+from notifications.models import Message, ReminderTiming
 
 logger = logging.getLogger(__name__)
 
@@ -56,29 +56,29 @@ def collect(plan_window: Window) -> list[Due]:
 # The rows travel as one JSON document: binding ten thousand values of eight arrays one by one cost
 # more than the statement itself (`make bench reminders`).
 INSERT = f"""
-INSERT INTO {Reminder._meta.db_table}
-    (recipient_id, kind, subject, occasion, program_id, due_at, context, url, state, channel, attempts,
-     last_error, created_at)
-SELECT recipient_id, kind, subject, occasion, program_id, due_at, context, url, 'pending', '', 0, '', %(now)s
+INSERT INTO {Message._meta.db_table}
+    (recipient_id, kind, subject, occasion, program_id, due_at, next_attempt_at, context, url, state, channel,
+     attempts, last_error, created_at)
+SELECT recipient_id, kind, subject, occasion, program_id, due_at, due_at, context, url, 'pending', '', 0, '', %(now)s
 FROM jsonb_to_recordset(%(rows)s::jsonb)
      AS due(recipient_id bigint, kind text, subject text, occasion text, program_id bigint,
             due_at timestamptz, context jsonb, url text)
 ON CONFLICT (recipient_id, kind, subject, occasion) DO UPDATE
-    SET state = 'pending', due_at = EXCLUDED.due_at, context = EXCLUDED.context, url = EXCLUDED.url,
-        last_error = ''
-    WHERE {Reminder._meta.db_table}.state = 'cancelled'
+    SET state = 'pending', due_at = EXCLUDED.due_at, next_attempt_at = EXCLUDED.due_at, context = EXCLUDED.context,
+        url = EXCLUDED.url, attempts = 0, last_error = ''
+    WHERE {Message._meta.db_table}.state = 'cancelled'
 """  # noqa: S608 (the table name is ours; every value is a parameter)
 
 CANCEL = f"""
-UPDATE {Reminder._meta.db_table} AS reminder
+UPDATE {Message._meta.db_table} AS message
 SET state = 'cancelled', last_error = 'no longer due when planned again'
-WHERE reminder.state = 'pending' AND reminder.due_at > %(now)s AND reminder.due_at <= %(horizon)s
-  AND reminder.resent_from_id IS NULL
+WHERE message.state = 'pending' AND message.due_at > %(now)s AND message.due_at <= %(horizon)s
+  AND message.resent_from_id IS NULL
   AND NOT EXISTS (
     SELECT 1
     FROM jsonb_to_recordset(%(rows)s::jsonb) AS due(recipient_id bigint, kind text, subject text, occasion text)
-    WHERE due.recipient_id = reminder.recipient_id AND due.kind = reminder.kind
-      AND due.subject = reminder.subject AND due.occasion = reminder.occasion
+    WHERE due.recipient_id = message.recipient_id AND due.kind = message.kind
+      AND due.subject = message.subject AND due.occasion = message.occasion
   )
 """  # noqa: S608
 
@@ -108,7 +108,7 @@ def _document(items: Iterable[Due], *, keys_only: bool = False) -> str:
 
 def write(items: list[Due], *, now: datetime, horizon: datetime) -> tuple[int, int]:
     """Insert the new, revive the cancelled that are due again, cancel the pending no longer due
-    (only those still in the future: one due now is the dispatcher's). Returns (planned, cancelled)."""
+    (only those still in the future: one due now is the sender's). Returns (planned, cancelled)."""
     planned = 0
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(items), BATCH):

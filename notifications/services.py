@@ -1,126 +1,53 @@
-"""Delivering the outbox: claim what is due, send it once, sweep what got stuck; and the person's side
+"""The outbox: writing what should leave for someone, sending it once, and the person's side
 (preferences, reading notifications).
 
-Exactly once where it can be had: a row is claimed by one dispatcher (`select_for_update(skip_locked)`),
-taken by one worker (a conditional update from queued to sending), and marked sent with its in-app
-notification in one transaction. At least once where it cannot: a worker killed after the mail left
-and before that transaction commits leaves the row "sending"; the sweeper sends it again. That window
-is one reminder per killed worker (the one in hand), since each row is marked as soon as its mail left.
+Every message a person gets (a reminder, an event notice, an invitation, a welcome) is a row of
+`Message`. One sender (`send_due`, run by a task that beat starts every few seconds and `notify` starts
+after commit) claims due rows with `FOR UPDATE SKIP LOCKED`, sends each through Django's email backend
+on one connection, and marks it in the same thread, so two senders never hold the same row. A row
+whose sending fails is tried again later (`next_attempt_at`) and fails, with its reason, after
+`OUTBOX_MAX_ATTEMPTS`; the others go on. A sender that dies leaves its rows "sending": `reclaim`
+gives them back once their claim is older than `OUTBOX_CLAIM_TIMEOUT`, and that counts as an attempt.
+At most one message per dead sender is sent twice: the one whose mail had left when it died.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import threading
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import smtplib
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
-from smtplib import SMTPException
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import DatabaseError, connection, transaction
-from django.db.backends.utils import CursorWrapper
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from notifications.kinds import kind_of, kinds
-from notifications.mail import Letter, LetterSender
-from notifications.models import Notification, Preference, Reminder, ReminderTiming
+from config import bulk
+from notifications.kinds import Kind, NotWanted, chosen_kinds, kinds
+from notifications.models import Message, Notification, Preference, ReminderTiming
 
 logger = logging.getLogger(__name__)
 
 MAX_OFFSET_DAYS = 365
 MAX_OFFSETS = 6  # the column's size
+HEADER = "X-Checkoff-Message"  # each email names its row: support can find it, tests count by it
 
-Channel = Reminder.Channel
-State = Reminder.State
-
-
-# --- Claiming ------------------------------------------------------------------------------------
+Channel = Message.Channel
+State = Message.State
 
 
-def enqueue(reminder_ids: list[int]) -> None:
-    """Hand claimed rows to the mail queue. With the broker down, they go back to waiting: the next
-    dispatch claims them again, and the page or task that got here goes on."""
-    from notifications import tasks
-
-    try:
-        tasks.send_reminders.apply_async((reminder_ids,), queue="mail")
-    except Exception:
-        logger.warning(
-            "Could not queue %d reminders; they wait for the next dispatch", len(reminder_ids), exc_info=True
-        )
-        Reminder.objects.filter(pk__in=reminder_ids, state=State.QUEUED).update(state=State.PENDING, queued_at=None)
-
-
-def claim_due(*, now: datetime | None = None, batch: int | None = None, enqueue_after_commit: bool = True) -> list[int]:
-    """Claim one batch of due reminders and queue it after commit (or leave the sending to the caller).
-    Two dispatchers never claim the same row: each skips the rows the other has locked."""
-    now = now or timezone.now()
-    batch = batch or settings.REMINDER_BATCH
-    with transaction.atomic():
-        ids = list(
-            Reminder.objects.due(now)
-            .order_by("due_at", "pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:batch]
-        )
-        if ids:
-            Reminder.objects.filter(pk__in=ids).update(state=State.QUEUED, queued_at=now)
-            if enqueue_after_commit:
-                transaction.on_commit(lambda: enqueue(ids))
-    return ids
-
-
-def dispatch_due(*, now: datetime | None = None, limit: int = 50_000) -> int:
-    """Claim every due reminder, batch by batch, up to `limit`. Returns how many were claimed.
-
-    A batch the broker refused is back to waiting (see `enqueue`), and would be the next one claimed:
-    the run stops there rather than claim it again and again until `limit`."""
-    claimed = 0
-    while claimed < limit:
-        ids = claim_due(now=now)
-        handed_back = Reminder.objects.filter(pk__in=ids, state=State.PENDING).count() if ids else 0
-        claimed += len(ids) - handed_back
-        if handed_back or len(ids) < settings.REMINDER_BATCH:
-            break
-    return claimed
-
-
-def sweep(*, now: datetime | None = None) -> int:
-    """Re-queue what got stuck: queued with its task lost (the broker lost it, or the enqueue was
-    never heard), or sending in a worker that died. Returns how many were re-queued."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.REMINDER_STALE_SECONDS)
-    with transaction.atomic():
-        ids = list(
-            Reminder.objects.filter(
-                Q(state=State.QUEUED, queued_at__lt=stale) | Q(state=State.SENDING, started_at__lt=stale)
-            )
-            .order_by("pk")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:50_000]
-        )
-        if not ids:
-            return 0
-        Reminder.objects.filter(pk__in=ids).update(state=State.QUEUED, queued_at=now, started_at=None)
-        size = settings.REMINDER_BATCH
-        batches = [ids[start : start + size] for start in range(0, len(ids), size)]
-
-        def enqueue_all() -> None:
-            for batch in batches:
-                enqueue(batch)
-
-        transaction.on_commit(enqueue_all)
-    logger.warning("Re-queued %d stuck reminders", len(ids))
-    return len(ids)
+# --- Writing to the outbox -----------------------------------------------------------------------
 
 
 def notify(
@@ -130,313 +57,348 @@ def notify(
     subject: str,
     occasion: str,
     program_id: int | None,
-    context: dict[str, object],
-    url: str,
-) -> Reminder | None:
-    """Tell someone of something that just happened (a document reviewed, a shift returned): a row of
-    the outbox due now, queued after the caller's transaction commits, so a rollback sends nothing.
-    The same (recipient, kind, subject, occasion) twice is one message; returns None the second time."""
+    context: dict[str, Any],
+    url: str = "",
+) -> Message | None:
+    """Tell someone of something that just happened (a document reviewed, a shift returned, an
+    account opened): a row due now, sent after the caller's transaction commits, so a rollback sends
+    nothing. The same (recipient, kind, subject, occasion) twice is one message: None the second time."""
     now = timezone.now()
-    Reminder.objects.bulk_create(
-        [
-            Reminder(
-                recipient_id=recipient_id,
-                kind=kind,
-                subject=subject,
-                occasion=occasion,
-                program_id=program_id,
-                due_at=now,
-                context=context,
-                url=url,
-                state=State.QUEUED,
-                queued_at=now,
-            )
-        ],
-        ignore_conflicts=True,
+    message, created = Message.objects.get_or_create(
+        recipient_id=recipient_id,
+        kind=kind,
+        subject=subject,
+        occasion=occasion,
+        defaults={"program_id": program_id, "context": context, "url": url, "due_at": now, "next_attempt_at": now},
     )
-    reminder = Reminder.objects.filter(
-        recipient_id=recipient_id, kind=kind, subject=subject, occasion=occasion, queued_at=now
-    ).first()
-    if reminder is None:  # the same message was sent before: its row has another time
+    if not created:
         return None
-    transaction.on_commit(lambda: enqueue([reminder.pk]))
-    return reminder
+    transaction.on_commit(send_soon)
+    return message
+
+
+def notify_many(
+    *, kind: str, occasion: str, program_id: int | None, messages: Iterable[tuple[int, str, dict[str, Any]]]
+) -> int:
+    """Write many new messages of one kind due now (an import's invitations), given as (recipient id,
+    subject, context), in one `COPY`, and send them after commit. Their keys must be new: a key written
+    before refuses the whole call, as an INSERT would. Returns how many were written."""
+    now = timezone.now()
+    names = ["recipient_id", "kind", "subject", "occasion", "program_id", "due_at", "next_attempt_at", "context"]
+    names += ["url", "state", "channel", "attempts", "last_error", "created_at"]
+    rows = [
+        (
+            recipient_id,
+            kind,
+            subject,
+            occasion,
+            program_id,
+            now,
+            now,
+            json.dumps(context),
+            "",
+            State.PENDING,
+            "",
+            0,
+            "",
+            now,
+        )
+        for recipient_id, subject, context in messages
+    ]
+    if rows:
+        bulk.copy_in(Message, names, rows)
+        transaction.on_commit(send_soon)
+    return len(rows)
+
+
+def send_soon() -> None:
+    """Start a sender now rather than at beat's next tick. With the broker down, the page or task
+    that got here goes on: the rows wait in the outbox, and beat's sender takes them once it is back."""
+    from notifications import tasks
+
+    try:
+        tasks.send_outbox.apply_async(queue="mail")
+    except Exception:
+        logger.warning("Could not queue the sender; the outbox waits for beat's next run", exc_info=True)
+
+
+@transaction.atomic
+def resend(*, message: Message, by: User) -> Message:
+    """Send a message again, now: a new row beside the first, which stays as it was."""
+    if message.state not in (State.SENT, State.FAILED, State.CANCELLED):
+        raise ValidationError(_("This message has not left yet; it cannot be sent again."))
+    copies = Message.objects.filter(resent_from=message).count()
+    now = timezone.now()
+    copy = Message.objects.create(
+        recipient_id=message.recipient_id,
+        kind=message.kind,
+        subject=message.subject,
+        occasion=f"{message.occasion}/again-{copies + 1}"[:100],
+        program_id=message.program_id,
+        due_at=now,
+        next_attempt_at=now,
+        context=message.context,
+        url=message.url,
+        resent_from=message,
+        resent_by=by,
+    )
+    transaction.on_commit(send_soon)
+    return copy
 
 
 # --- Sending -------------------------------------------------------------------------------------
 
+CLAIM = f"""
+UPDATE {Message._meta.db_table} SET state = 'sending', claimed_at = %(now)s
+WHERE id IN (
+    SELECT id FROM {Message._meta.db_table}
+    WHERE state = 'pending' AND next_attempt_at <= %(now)s
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""  # noqa: S608 (our table; every value is a parameter)
 
-def channel_for(user_id: int, kind: str, chosen: dict[tuple[int, str], str]) -> str:
-    """The person's choice, or email; a critical kind is never off, only in the app."""
-    channel = chosen.get((user_id, kind), Channel.EMAIL)
-    if channel == Channel.OFF and kind_of(kind).critical:
+
+def claim(*, now: datetime, limit: int) -> list[int]:
+    """Take up to `limit` due rows for this sender, in one statement: another sender skips the rows
+    this one has locked, and finds them "sending" once it commits."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, {"now": now, "limit": limit})
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def reclaim(*, now: datetime | None = None) -> int:
+    """Give back the rows of a sender that stopped mid-batch (killed, its machine gone): "sending" for
+    longer than the claim timeout. That counts as an attempt; the last one fails the row."""
+    now = now or timezone.now()
+    stale = Message.objects.filter(
+        state=State.SENDING, claimed_at__lt=now - timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT)
+    )
+    reason = "the sender stopped while it held this message"
+    failed = stale.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS - 1).update(
+        state=State.FAILED, attempts=F("attempts") + 1, claimed_at=None, last_error=reason
+    )
+    waiting = stale.update(
+        state=State.PENDING, attempts=F("attempts") + 1, claimed_at=None, next_attempt_at=now, last_error=reason
+    )
+    if failed or waiting:
+        logger.warning("Reclaimed %d messages from a stopped sender (%d failed)", failed + waiting, failed)
+    return failed + waiting
+
+
+def send_due(*, batch: int | None = None, seconds: float = 60.0) -> int:
+    """Send what is due, batch by batch, for at most about `seconds`. Returns how many rows were
+    settled (sent, failed, cancelled or put off)."""
+    batch = batch or settings.OUTBOX_BATCH
+    started = timezone.now()
+    reclaim(now=started)
+    done = 0
+    mail = get_connection()  # opened by the first email, then kept for the run
+    try:
+        while True:
+            now = timezone.now()
+            ids = claim(now=now, limit=batch)
+            if not ids:
+                break
+            settled, connected = send_claimed(ids, mail=mail, claimed_at=now)
+            done += settled
+            if not connected or len(ids) < batch or (timezone.now() - started).total_seconds() > seconds:
+                break  # a broken connection: the next run tries again, not this one row after row
+    finally:
+        _close_quietly(mail)
+    return done
+
+
+def send_claimed(ids: Sequence[int], *, mail: BaseEmailBackend, claimed_at: datetime) -> tuple[int, bool]:
+    """Send each claimed row once, in order; each fails alone. After a broken connection the rest of the
+    batch waits for the next run (untried, so no attempt counted). Returns how many rows were settled,
+    and whether the mail connection held."""
+    rows = list(
+        Message.objects.filter(pk__in=ids, state=State.SENDING, claimed_at=claimed_at)
+        .select_related("recipient")
+        .order_by("next_attempt_at", "pk")  # as claimed
+    )
+    chosen = {
+        (user_id, kind): channel
+        for user_id, kind, channel in Preference.objects.filter(
+            user_id__in={row.recipient_id for row in rows}
+        ).values_list("user_id", "kind", "channel")
+    }
+    read_by: set[int] = set()
+    try:
+        for position, message in enumerate(rows):
+            try:
+                channel = deliver(message, mail=mail, chosen=chosen)
+            except DatabaseError:
+                raise  # the database is the one to tell what happened: the row waits for `reclaim`
+            except Exception as error:
+                broken = _is_broken_connection(error)
+                _put_off(message, error)
+                if broken:
+                    _close_quietly(mail)
+                    untried = [row.pk for row in rows[position + 1 :]]
+                    Message.objects.filter(pk__in=untried, state=State.SENDING).update(
+                        state=State.PENDING, claimed_at=None
+                    )
+                    return position + 1, False
+                continue
+            if channel in (Channel.EMAIL, Channel.IN_APP) and not kind_is_account(message.kind):
+                read_by.add(message.recipient_id)
+    finally:
+        if read_by:  # the badges count again on their next page
+            cache.delete_many([unread_count_key(user_id) for user_id in read_by])
+    return len(rows), True
+
+
+def kind_is_account(key: str) -> bool:
+    kind = kinds().get(key)
+    return bool(kind and kind.account)
+
+
+def channel_for(user_id: int, kind: Kind, chosen: dict[tuple[int, str], str]) -> str:
+    """The person's choice, or email; a critical kind is never off, only in the app; an account's own
+    email always by email."""
+    if kind.account:
+        return Channel.EMAIL
+    channel = chosen.get((user_id, kind.key), Channel.EMAIL)
+    if channel == Channel.OFF and kind.critical:
         return Channel.IN_APP
     return channel
 
 
-def reminder_letter(reminder: Reminder) -> Letter:
-    """The email of a reminder, in its recipient's language, with a link straight to the thing to do."""
-    recipient = reminder.recipient
-    kind = kind_of(reminder.kind)
+def deliver(message: Message, *, mail: BaseEmailBackend, chosen: dict[tuple[int, str], str]) -> str:
+    """Send one claimed row and settle it: sent (with its in-app notification), or cancelled with the
+    reason. Raises what sending raised; the caller puts the row off. Returns the channel used."""
+    kind = kinds().get(message.kind)
+    recipient = message.recipient
+    if kind is None:
+        _settle(message, State.FAILED, reason="unknown kind")
+        return ""
+    channel = channel_for(recipient.pk, kind, chosen)
+    if not recipient.is_active:
+        _settle(message, State.CANCELLED, reason="the recipient's account is inactive")
+        return ""
+    if channel == Channel.OFF:
+        _settle(message, State.CANCELLED, channel=channel, reason="turned off by the recipient")
+        return ""
+    if channel == Channel.EMAIL:
+        if not recipient.email:
+            _settle(message, State.CANCELLED, reason="the recipient has no email address")
+            return ""
+        try:
+            email = letter(message, kind)
+        except NotWanted as reason:
+            _settle(message, State.CANCELLED, reason=str(reason))
+            return ""
+        mail.open()  # kept open for the next rows (send_messages closes a connection it opened itself)
+        mail.send_messages([email])  # raises on refusal: fail_silently is off
+    _mark_sent(message, channel=channel, in_app=not kind.account)
+    return channel
+
+
+def letter(message: Message, kind: Kind) -> EmailMultiAlternatives:
+    """The email of a message, rendered now in its recipient's language: a reminder's words with a
+    link straight to the thing to do, or an account email's own templates."""
+    recipient = message.recipient
     with translation.override(recipient.preferred_language or settings.LANGUAGE_CODE):
-        words = kind.words(reminder.context)
-        context = {
-            **words,
-            "recipient": recipient,
-            "url": settings.SITE_URL + reminder.url if reminder.url else settings.SITE_URL,
-            "preferences_url": settings.SITE_URL + reverse("notifications:preferences"),
-        }
-        text = render_to_string("emails/reminder.txt", context)
-        html = render_to_string("emails/reminder.html", context)
-    return Letter(
-        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + words["title"],
-        text=text,
-        html=html,
-        to=recipient.email,
-        headers={"X-Checkoff-Reminder": str(reminder.pk)},
+        if kind.account:
+            context = {"user": recipient, **(kind.letter_context(message.context) if kind.letter_context else {})}
+            subject = render_to_string(f"{kind.template}_subject.txt", context).strip()
+        else:
+            words = kind.words(message.context)
+            context = {
+                **words,
+                "recipient": recipient,
+                "url": settings.SITE_URL + message.url if message.url else settings.SITE_URL,
+                "preferences_url": settings.SITE_URL + reverse("notifications:preferences"),
+            }
+            subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + words["title"]
+        text = render_to_string(f"{kind.template}.txt", context)
+        html = render_to_string(f"{kind.template}.html", context)
+    email = EmailMultiAlternatives(
+        " ".join(subject.split()), text, to=[recipient.email], headers={HEADER: str(message.pk)}
     )
+    email.attach_alternative(html, "text/html")
+    return email
 
 
-# Written as SQL: at hundreds of rows a second the ORM's building of these statements was a third of the
-# time (`make bench reminders`).
-TAKE = f"""
-UPDATE {Reminder._meta.db_table} SET state = 'sending', started_at = now()
-WHERE id = ANY(%s) AND state = 'queued'
-RETURNING id
-"""  # noqa: S608 (our table; values are parameters)
-
+# Sent, and in the app, in one statement: both or neither, one round trip and one commit a message.
 MARK_SENT = f"""
 WITH sent AS (
-    UPDATE {Reminder._meta.db_table}
-    SET state = 'sent', sent_at = now(), channel = %s, last_error = '', attempts = attempts + 1
-    WHERE id = %s AND state = 'sending'
+    UPDATE {Message._meta.db_table}
+    SET state = 'sent', sent_at = now(), channel = %(channel)s, attempts = attempts + 1, last_error = '',
+        claimed_at = NULL
+    WHERE id = %(id)s AND state = 'sending'
     RETURNING id, recipient_id, kind, context, url
 )
-INSERT INTO {Notification._meta.db_table} (recipient_id, reminder_id, kind, context, url, created_at)
-SELECT recipient_id, id, kind, context, url, now() FROM sent
-ON CONFLICT (reminder_id) DO NOTHING
-"""  # noqa: S608
+INSERT INTO {Notification._meta.db_table} (recipient_id, message_id, kind, context, url, created_at)
+SELECT recipient_id, id, kind, context, url, now() FROM sent WHERE %(in_app)s
+"""  # noqa: S608 (our tables; every value is a parameter)
 
 
-def _take(cursor: CursorWrapper, reminder_ids: Sequence[int]) -> set[int]:
-    """This worker takes the batch's rows still waiting for one, in one statement: another worker (or
-    this task run twice) finds them taken and skips them. A row taken and not yet mailed when the worker
-    dies is no duplicate: its mail never left, and the sweeper brings it back."""
-    cursor.execute(TAKE, [list(reminder_ids)])
-    return {row[0] for row in cursor.fetchall()}
+def _mark_sent(message: Message, *, channel: str, in_app: bool) -> None:
+    """Mark the row sent (with its in-app notification), committed before the next row's mail leaves."""
+    with connection.cursor() as cursor:
+        cursor.execute(MARK_SENT, {"id": message.pk, "channel": channel, "in_app": in_app})
 
 
-def _mark_sent(cursor: CursorWrapper, reminder_id: int, channel: str) -> None:
-    """Sent, and in the app: one statement, its own commit, so both or neither, and done before the next
-    mail leaves. A second run finds the row sent and adds no notification."""
-    cursor.execute(MARK_SENT, [channel, reminder_id])
+def _settle(message: Message, state: str, *, reason: str, channel: str = "") -> None:
+    Message.objects.filter(pk=message.pk, state=State.SENDING).update(
+        state=state, channel=channel, last_error=reason[:500], claimed_at=None
+    )
 
 
-class _Marks:
-    """Marks rows sent in a thread of their own, on its own connection, so that one reminder's mark is
-    committed while the next one's envelope goes to the SMTP server; `wait` before that next mail's
-    content is sent keeps the rule that at most one reminder is ever mailed and not yet marked.
-
-    The thread and its connection live as long as the worker process (opening a connection for each
-    batch cost a tenth of the send rate); `stop_marking` closes them. Inside a transaction (the tests'
-    own), a second connection could not see the rows: marks are then made here, in order."""
-
-    def __init__(self) -> None:
-        self.thread = None if connection.in_atomic_block else _marking_thread()
-        self.pending: Future[None] | None = None
-
-    def submit(self, reminder_id: int, channel: str) -> None:
-        self.wait()
-        if self.thread is None:
-            with connection.cursor() as cursor:
-                _mark_sent(cursor, reminder_id, channel)
-            return
-        self.pending = self.thread.submit(_mark_in_this_thread, reminder_id, channel)
-
-    def wait(self) -> None:
-        """The last mark committed (or its error raised here)."""
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
+def _is_permanent(error: Exception) -> bool:
+    """A refusal no later attempt will change: a 5xx reply, or a message mail cannot carry."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _reply in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600
+    return isinstance(error, ValueError)  # a header or address mail cannot carry
 
 
-_marking: ThreadPoolExecutor | None = None
-_marking_lock = threading.Lock()
+def _is_broken_connection(error: Exception) -> bool:
+    """The connection is gone (the server hung up, a timeout, no route), not this row refused. SMTP's
+    own refusals are OSErrors too: they leave the connection usable."""
+    if isinstance(error, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
 
 
-def _marking_thread() -> ThreadPoolExecutor:
-    global _marking
-    with _marking_lock:
-        if _marking is None:
-            _marking = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-marks")
-        return _marking
+def _reason(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        detail = "; ".join(f"{code} {reply.decode(errors='replace')}" for code, reply in error.recipients.values())
+        return f"refused by the mail server: {detail}"[:500]
+    return f"{type(error).__name__}: {error}"[:500]
 
 
-def stop_marking() -> None:
-    """Close the marking thread's connection and end the thread (a worker shutting down, a test)."""
-    global _marking
-    with _marking_lock:
-        thread, _marking = _marking, None
-    if thread is not None:
-        thread.submit(_close_this_threads_connection).result()
-        thread.shutdown(wait=True)
-
-
-def _close_this_threads_connection() -> None:
-    connection.close()  # looked up in the marking thread: its own connection, not the caller's
-
-
-def _mark_in_this_thread(reminder_id: int, channel: str) -> None:
-    fresh = connection.connection is None
-    try:
-        with connection.cursor() as cursor:
-            if fresh:
-                # Commits without waiting for the disk, as the batch's own connection (see send_reminders).
-                cursor.execute("SET synchronous_commit TO off")
-            _mark_sent(cursor, reminder_id, channel)
-    except DatabaseError:
-        connection.close()  # the next mark opens a new connection
-        raise
-
-
-def _give_back(reminder_ids: Sequence[int], *, failed: int, reason: str, final_try: bool) -> None:
-    """A mail failed: that row gets the reason (and fails, on the last try); the rows taken and not yet
-    sent wait for the retry."""
-    Reminder.objects.filter(pk=failed).update(
-        state=State.FAILED if final_try else State.QUEUED,
+def _put_off(message: Message, error: Exception) -> None:
+    """One attempt failed: try again later, with a growing wait, or fail after the last attempt (or at
+    once, for a refusal no attempt will change)."""
+    attempts = message.attempts + 1
+    reason = _reason(error)
+    if _is_permanent(error) or attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        state, wait = State.FAILED, 0
+        logger.warning("Message %s failed after %d attempts: %s", message.pk, attempts, reason)
+    else:
+        state, wait = State.PENDING, min(3600, settings.OUTBOX_RETRY_SECONDS * 2 ** (attempts - 1))
+        logger.info("Message %s put off %d s after attempt %d: %s", message.pk, wait, attempts, reason)
+    Message.objects.filter(pk=message.pk, state=State.SENDING).update(
+        state=state,
+        attempts=attempts,
         last_error=reason,
-        started_at=None,
-        attempts=F("attempts") + 1,
+        claimed_at=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=wait),
     )
-    if not final_try:
-        Reminder.objects.filter(pk__in=reminder_ids, state=State.SENDING).exclude(pk=failed).update(
-            state=State.QUEUED, started_at=None
-        )
 
 
-def send_reminders(reminder_ids: Sequence[int], *, final_try: bool = False) -> int:
-    """Send each queued reminder of the batch once, over one mail connection. Returns how many were sent.
-
-    The rows are taken together, then each is mailed and marked sent before the next mail leaves, so a
-    worker killed mid-batch can repeat at most the one in hand. A mail failure gives the batch back and
-    raises (the task retries with backoff); on the final try that row fails, with the reason, for the
-    outbox page, and the rest go on."""
-    chosen = {
-        (user_id, kind): channel
-        for user_id, kind, channel in Preference.objects.filter(user__reminders__pk__in=reminder_ids).values_list(
-            "user_id", "kind", "channel"
-        )
-    }
-    # The batch's rows in one query: what a queued reminder says, and to whom, no longer changes.
-    rows = Reminder.objects.select_related("recipient").in_bulk(list(reminder_ids))
-    known = kinds()
-    sent = 0
-    sent_to: set[int] = set()
-    builder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="letters")
-    marks = _Marks()
+def _close_quietly(mail: BaseEmailBackend) -> None:
     try:
-        with get_connection() as mail, connection.cursor() as cursor:
-            # This session's commits (the take, each mark) do not wait for the WAL to reach the disk: a
-            # killed worker loses none of them (PostgreSQL has them); only a crash of PostgreSQL itself can
-            # lose the last fraction of a second of marks, and those reminders are then sent once more,
-            # never lost. Waiting for the disk at each mark halved the send rate (`make bench reminders`).
-            cursor.execute("SET synchronous_commit TO off")
-            taken = _take(cursor, reminder_ids)
-            # The letters are written in a second thread while this one waits on SMTP and PostgreSQL:
-            # their CPU overlaps those waits. It reads only the rows already fetched; no query.
-            sender = LetterSender(mail)
-            channels = {
-                reminder_id: channel_for(reminder.recipient_id, reminder.kind, chosen)
-                for reminder_id, reminder in rows.items()
-                if reminder_id in taken and reminder.kind in known
-            }
-            letters = {
-                reminder_id: builder.submit(
-                    lambda reminder: sender.prepare(reminder_letter(reminder)), rows[reminder_id]
-                )
-                for reminder_id in reminder_ids
-                if channels.get(reminder_id) == Channel.EMAIL and rows[reminder_id].recipient.is_active
-            }
-            for reminder_id in reminder_ids:
-                reminder = rows.get(reminder_id)
-                if reminder is None or reminder_id not in taken:
-                    continue
-                if reminder.kind not in known:
-                    Reminder.objects.filter(pk=reminder_id).update(state=State.FAILED, last_error="unknown kind")
-                    continue
-                channel = channels[reminder_id]
-                if channel == Channel.OFF:
-                    Reminder.objects.filter(pk=reminder_id).update(
-                        state=State.CANCELLED, channel=channel, last_error="turned off by the recipient"
-                    )
-                    continue
-                if reminder_id in letters:
-                    try:
-                        prepared = letters[reminder_id].result()
-                        sender.begin(prepared)
-                        marks.wait()  # the previous reminder is marked before this one's content leaves
-                        sender.finish(prepared)
-                    except ValueError as error:  # an address or header mail cannot carry: no retry will help
-                        marks.wait()
-                        Reminder.objects.filter(pk=reminder_id).update(
-                            state=State.FAILED, last_error=f"{type(error).__name__}: {error}"[:500]
-                        )
-                        continue
-                    except (SMTPException, OSError) as error:
-                        marks.wait()
-                        reason = f"{type(error).__name__}: {error}"[:500]
-                        _give_back(list(taken), failed=reminder_id, reason=reason, final_try=final_try)
-                        if final_try:
-                            continue
-                        raise
-                marks.submit(reminder_id, channel)
-                sent += 1
-                sent_to.add(reminder.recipient_id)
-    finally:
-        try:
-            marks.wait()
-        finally:
-            builder.shutdown(wait=True, cancel_futures=True)
-            _reset_commit_mode()
-            # After the rows are marked (each its own commit): the badges count again on their next page.
-            if sent_to:
-                cache.delete_many([unread_count_key(user_id) for user_id in sent_to])
-    return sent
-
-
-def _reset_commit_mode() -> None:
-    """The worker's connection serves its other tasks next: they commit as usual."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-    except DatabaseError:
-        logger.warning("Could not reset synchronous_commit; closing the connection", exc_info=True)
-        connection.close()
-
-
-@transaction.atomic
-def resend(*, reminder: Reminder, by: User) -> Reminder:
-    """Send a reminder again, now: a new row beside the first, which stays as it was."""
-    if reminder.state not in (State.SENT, State.FAILED, State.CANCELLED):
-        raise ValidationError(_("This reminder has not left yet; it cannot be sent again."))
-    copies = Reminder.objects.filter(resent_from=reminder).count()
-    now = timezone.now()
-    copy = Reminder.objects.create(
-        recipient_id=reminder.recipient_id,
-        kind=reminder.kind,
-        subject=reminder.subject,
-        occasion=f"{reminder.occasion}/again-{copies + 1}"[:100],
-        program_id=reminder.program_id,
-        due_at=now,
-        context=reminder.context,
-        url=reminder.url,
-        state=State.QUEUED,
-        queued_at=now,
-        resent_from=reminder,
-        resent_by=by,
-    )
-    transaction.on_commit(lambda: enqueue([copy.pk]))
-    return copy
+        mail.close()
+    except Exception:  # a connection already gone: the next send opens a new one
+        logger.debug("Closing a broken mail connection failed", exc_info=True)
 
 
 # --- The person's side ---------------------------------------------------------------------------
@@ -472,7 +434,7 @@ def mark_read(*, user: User, notification_ids: Sequence[int] | None = None) -> i
 @transaction.atomic
 def set_preferences(*, user: User, choices: dict[str, str]) -> None:
     """The person's channel for each kind; a critical kind cannot be turned off."""
-    known = kinds()
+    known = chosen_kinds()
     errors = {}
     for kind, channel in choices.items():
         if kind not in known:
@@ -494,7 +456,7 @@ def set_preferences(*, user: User, choices: dict[str, str]) -> None:
 
 def preferences_of(user: User) -> dict[str, str]:
     chosen = dict(Preference.objects.filter(user=user).values_list("kind", "channel"))
-    return {key: chosen.get(key, Channel.EMAIL) for key in kinds()}
+    return {key: chosen.get(key, Channel.EMAIL) for key in chosen_kinds()}
 
 
 # --- A program's timings -------------------------------------------------------------------------

@@ -78,16 +78,6 @@ def _mailbox(settings, tmp_path) -> None:
     settings.DEMO_MAILBOX_DIR = tmp_path / "mail"
 
 
-@pytest.fixture(autouse=True)
-def _no_marking_connection_left():
-    """Reminders sent outside a transaction (a live server, an eager task) keep a marking thread with
-    its own connection, as a worker does; closed after each test, or the test database cannot be dropped."""
-    yield
-    from notifications import services
-
-    services.stop_marking()
-
-
 @pytest.fixture(scope="module")
 def demo_for_module(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo program, seeded once for a whole module (a seed takes 10-15 s) in a transaction that is

@@ -25,7 +25,7 @@ from externships.models import ComplianceRecord, Evaluation, HoursEntry, Kind, P
 from externships.services import compliance, hours, placements
 from notifications import planner
 from notifications.mail import kept_messages
-from notifications.models import Notification, Reminder
+from notifications.models import Message, Notification
 
 PRECEPTOR = "preceptor@demo.checkoff.test"
 STUDENT = "student@demo.checkoff.test"
@@ -63,7 +63,7 @@ def counts() -> dict[str, int]:
             HoursEntry,
             ComplianceRecord,
             Evaluation,
-            Reminder,
+            Message,
         )
     }
 
@@ -220,16 +220,16 @@ def test_an_exam_reminder_is_due_at_whatever_hour_the_demo_starts(mailbox, hour)
     at 9:00) is due, from 9:00 the second one's (today at 9:00)."""
     now = datetime.combine(mailbox.today(), time(hour), tzinfo=mailbox.zone)
     planner.plan(now=now)
-    assert Reminder.objects.filter(kind="exam_upcoming", occasion__endswith="/7", due_at__lte=now).exists()
+    assert Message.objects.filter(kind="exam_upcoming", occasion__endswith="/7", due_at__lte=now).exists()
 
 
 def test_the_demos_reminders_reach_the_mailbox_and_the_app(mailbox, capsys):
     planner.plan()
-    due = Reminder.objects.filter(kind="exam_upcoming", due_at__lte=timezone.now())
+    due = Message.objects.filter(kind="exam_upcoming", due_at__lte=timezone.now())
     assert due.exists()
-    call_command("send_reminders")
-    assert "sent" in capsys.readouterr().out
-    assert not Reminder.objects.filter(pk__in=due.values("pk")).exclude(state=Reminder.State.SENT).exists()
+    call_command("send_outbox")
+    assert "settled" in capsys.readouterr().out
+    assert not Message.objects.filter(pk__in=due.values("pk")).exclude(state=Message.State.SENT).exists()
     subjects = [message.subject for message in kept_messages()]
     assert any("exam is in 7 days" in subject for subject in subjects)
     assert Notification.objects.filter(kind="exam_upcoming").exists()

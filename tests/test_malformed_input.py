@@ -79,7 +79,7 @@ from tests.externship_factories import (
     SiteFactory,
     shift,
 )
-from tests.notification_factories import NotificationFactory, ReminderFactory
+from tests.notification_factories import MessageFactory, NotificationFactory
 
 SKIP_PATHS = ("static/", "accounts/logout/")
 # Tables a request may write whether or not it refused what was posted (see the docstring).
@@ -167,7 +167,7 @@ def program_records(
         file_name="results.csv",
         content=b"email,credential,taken_on,result\n",
     )
-    reminder = ReminderFactory(recipient=student, program_id=program.pk)
+    reminder = MessageFactory(recipient=student, program_id=program.pk)
     notification = NotificationFactory(recipient=student)
     invitation = Invitation.objects.create(user=student, invited_by=coordinator)
     feed = CalendarFeed.objects.create(user=student)

@@ -65,7 +65,7 @@ def add_staff_member(
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email, first_name=first_name, last_name=last_name)
-        account_services.invite_users(users=[user], invited_by=added_by)
+        account_services.invite_users(users=[user], invited_by=added_by, program_id=program.pk)
     staff_role, created = StaffRole.objects.get_or_create(program=program, user=user, role=role)
     if not created:
         raise ValidationError({"email": _("%(email)s already has this role in the program.") % {"email": email}})
@@ -208,7 +208,7 @@ def _write_plan(
             for row in plan.rows
             if row.action != "error" and row.is_current
         ]
-        _invite_not_yet_invited(current, imported_by)
+        _invite_not_yet_invited(current, imported_by, program)
 
 
 # The code of the refusal when another import created one of the file's new intakes meanwhile.
@@ -280,12 +280,14 @@ def not_yet_invited(users: QuerySet[User]) -> QuerySet[User]:
     )
 
 
-def _invite_not_yet_invited(user_ids: list[int], invited_by: User | None) -> None:
+def _invite_not_yet_invited(user_ids: list[int], invited_by: User | None, program: Program) -> None:
     """One statement for the whole file: the database picks who of these is not yet invited, and
     invites them. Their ids travel as one array, and one statement reads the people once, where a
     statement per batch would scan them again for every batch."""
     account_services.invite(
-        users=not_yet_invited(User.objects.filter(bulk.AnyOf("pk", user_ids))), invited_by=invited_by
+        users=not_yet_invited(User.objects.filter(bulk.AnyOf("pk", user_ids))),
+        invited_by=invited_by,
+        program_id=program.pk,
     )
 
 
@@ -302,7 +304,7 @@ def invite_current_students(*, program: Program, invited_by: User) -> int:
     """Invite every current student of the program not invited yet; returns how many were invited."""
     _lock_invitations_of(program)
     users = list(current_students_not_yet_invited(program))
-    account_services.invite_users(users=users, invited_by=invited_by)
+    account_services.invite_users(users=users, invited_by=invited_by, program_id=program.pk)
     return len(users)
 
 

@@ -400,7 +400,9 @@ def enrollment_invite(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             request, _("%(name)s has already signed in; no invitation is needed.") % {"name": enrollment.student}
         )
     else:
-        account_services.invite_users(users=[enrollment.student], invited_by=request.user)
+        account_services.invite_users(
+            users=[enrollment.student], invited_by=request.user, program_id=enrollment.cohort.program_id
+        )
         messages.success(
             request, _("A new invitation is on its way to %(email)s.") % {"email": enrollment.student.email}
         )

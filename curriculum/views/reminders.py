@@ -1,4 +1,4 @@
-"""A program's reminders: the outbox (what was sent to whom, what failed, resend) and the timings."""
+"""A program's outbox (every message sent to whom, what failed, resend) and its reminder timings."""
 
 from __future__ import annotations
 
@@ -20,27 +20,27 @@ from curriculum.views.coursework import form_errors_to
 from notifications import planner
 from notifications import services as notifications
 from notifications.kinds import kinds, timed_kinds
-from notifications.models import Reminder
+from notifications.models import Message
 
 PAGE_SIZE = 50
 
 
 @require_GET
 def outbox(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    """Every reminder of the program, newest due first, filtered by state and kind; a page costs the
-    same queries however long the outbox grows."""
+    """Every message of the program (reminders, notices, invitations, welcomes), newest due first,
+    filtered by state and kind; a page costs the same queries however long the outbox grows."""
     program = program_for(request, code, can_view_outbox)
     known = kinds()
     state = request.GET.get("state", "")
     kind = request.GET.get("kind", "")
-    rows = Reminder.objects.for_program(program.pk).select_related("recipient").order_by("-due_at", "-pk")
-    if state in Reminder.State.values:
+    rows = Message.objects.for_program(program.pk).select_related("recipient").order_by("-due_at", "-pk")
+    if state in Message.State.values:
         rows = rows.filter(state=state)
     if kind in known:
         rows = rows.filter(kind=kind)
-    counts = dict(Reminder.objects.for_program(program.pk).order_by().values_list("state").annotate(n=Count("pk")))
+    counts = dict(Message.objects.for_program(program.pk).order_by().values_list("state").annotate(n=Count("pk")))
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    items = [(reminder, known.get(reminder.kind)) for reminder in page]
+    items = [(message, known.get(message.kind)) for message in page]
     return render(
         request,
         "curriculum/outbox.html",
@@ -48,7 +48,7 @@ def outbox(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "program": program,
             "page": page,
             "items": items,
-            "states": [(value, label, counts.get(value, 0)) for value, label in Reminder.State.choices],
+            "states": [(value, label, counts.get(value, 0)) for value, label in Message.State.choices],
             "kinds": list(known.values()),
             "state": state,
             "kind": kind,
@@ -60,15 +60,15 @@ def outbox(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @require_POST
 def outbox_resend(request: AuthenticatedRequest, code: str, pk: int) -> HttpResponse:
     program = program_for(request, code, can_view_outbox)
-    reminder = get_object_or_404(Reminder.objects.for_program(program.pk), pk=pk)
+    message = get_object_or_404(Message.objects.for_program(program.pk), pk=pk)
     if not can_resend_reminder(request.user, program):
         raise PermissionDenied
     try:
-        notifications.resend(reminder=reminder, by=request.user)
+        notifications.resend(message=message, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("The reminder is on its way again to %(person)s.") % {"person": reminder.recipient})
+        messages.success(request, _("The message is on its way again to %(person)s.") % {"person": message.recipient})
     return redirect("curriculum:outbox", code=program.code)
 
 

@@ -67,11 +67,6 @@ class Preceptor(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # The welcome email's own outbox: owed since `welcome_due_at` until sent. A sweeper on beat sends
-    # any that a lost task or a broker outage left owed (externships.tasks).
-    welcome_due_at = models.DateTimeField(null=True, blank=True)
-    welcome_claimed_at = models.DateTimeField(null=True, blank=True)
-    welcome_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("preceptor")

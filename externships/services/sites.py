@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, QuerySet, When
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from curriculum.models import Enrollment, Program, StaffRole
-from externships import tasks
 from externships.models import Placement, Preceptor, Site
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -150,15 +147,13 @@ def add_preceptor(
         raise ValidationError({"email": message % {"person": user, "site": site.name}})
     try:
         with transaction.atomic():
-            preceptor = Preceptor.objects.create(
-                site=site, user=user, title=title.strip(), phone=phone.strip(), welcome_due_at=timezone.now()
-            )
+            preceptor = Preceptor.objects.create(site=site, user=user, title=title.strip(), phone=phone.strip())
     except IntegrityError as error:
         raise ValidationError(
             {"email": _("%(person)s is already a preceptor at %(site)s.") % {"person": user, "site": site.name}}
         ) from error
     logger.info("Preceptor %s added at site %s by user %s", preceptor.pk, site.pk, added_by.pk)
-    transaction.on_commit(lambda: tasks.enqueue_preceptor_welcome(preceptor.pk))
+    _welcome(preceptor)
     return preceptor
 
 
@@ -194,67 +189,22 @@ def resend_welcome(*, preceptor: Preceptor) -> None:
     """Send the welcome email again, for a preceptor who lost it or never got it."""
     if not preceptor.is_active:
         raise ValidationError(_("%(person)s is not an active preceptor.") % {"person": preceptor.user})
-    Preceptor.objects.filter(pk=preceptor.pk).update(welcome_due_at=timezone.now(), welcome_claimed_at=None)
-    transaction.on_commit(lambda: tasks.enqueue_preceptor_welcome(preceptor.pk))
+    _welcome(preceptor)
+
+
+def _welcome(preceptor: Preceptor) -> None:
+    """The welcome, through the outbox: sent after commit, in the person's language."""
+    from externships.reminders import PRECEPTOR_WELCOME
+
+    notify(
+        recipient_id=preceptor.user_id,
+        kind=PRECEPTOR_WELCOME,
+        subject=f"preceptor:{preceptor.pk}",
+        occasion=timezone.now().isoformat(),
+        program_id=preceptor.site.program_id,
+        context={"preceptor_id": preceptor.pk},
+    )
 
 
 def code_sign_in_url() -> str:
     return settings.SITE_URL + reverse("account_request_login_code")
-
-
-def send_preceptor_welcome(*, preceptor_id: int) -> bool:
-    """Email the welcome in the person's language, once per time it is owed; safe to run twice or at
-    once (a claim on the row decides). Nothing is sent to someone deactivated since."""
-    now = timezone.now()
-    claimed = (
-        owed_welcomes(now).filter(pk=preceptor_id, is_active=True, user__is_active=True).update(welcome_claimed_at=now)
-    )
-    if claimed != 1:
-        return False
-    preceptor = Preceptor.objects.select_related("user", "site__program").get(pk=preceptor_id)
-    user = preceptor.user
-    context = {
-        "user": user,
-        "preceptor": preceptor,
-        "site": preceptor.site,
-        "program": preceptor.site.program,
-        "url": code_sign_in_url(),
-    }
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        subject = render_to_string("emails/preceptor_welcome_subject.txt", context).strip()
-        text = render_to_string("emails/preceptor_welcome.txt", context)
-        html = render_to_string("emails/preceptor_welcome.html", context)
-    message = EmailMultiAlternatives(subject, text, to=[user.email])
-    message.attach_alternative(html, "text/html")
-    try:
-        message.send()
-    except Exception:
-        Preceptor.objects.filter(pk=preceptor_id).update(welcome_claimed_at=None)
-        raise
-    # Still owed only if a resend was asked while this one was on its way.
-    Preceptor.objects.filter(pk=preceptor_id).update(
-        welcome_due_at=Case(When(welcome_due_at__gt=now, then=F("welcome_due_at")), default=None),
-        welcome_claimed_at=None,
-        welcome_sent_at=timezone.now(),
-    )
-    return True
-
-
-STALE_WELCOME_CLAIM = timedelta(minutes=10)
-
-
-def owed_welcomes(now: datetime) -> QuerySet[Preceptor]:
-    """Welcomes owed and not being sent (or whose sender died mid-send, ten minutes ago)."""
-    return Preceptor.objects.filter(welcome_due_at__isnull=False).filter(
-        Q(welcome_claimed_at__isnull=True) | Q(welcome_claimed_at__lt=now - STALE_WELCOME_CLAIM)
-    )
-
-
-def owed_welcome_ids(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    """For the sweeper: welcomes a lost task or a broker outage left owed."""
-    now = timezone.now()
-    return list(
-        owed_welcomes(now)
-        .filter(welcome_due_at__lt=now - older_than, is_active=True)
-        .values_list("pk", flat=True)[:1000]
-    )

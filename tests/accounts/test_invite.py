@@ -1,4 +1,4 @@
-"""Inviting people in one statement: their invitation, their email address and the queued sending."""
+"""Inviting people in one statement: their invitation, their email address, and its email in the outbox."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 
 from accounts import services
+from accounts.emails import INVITATION
 from accounts.models import Invitation, User
+from notifications.models import Message
 from tests import factories
 
 
@@ -19,20 +21,22 @@ def newcomers(db):
 
 
 def test_everyone_selected_gets_an_invitation_and_an_unverified_address_sent_after_commit(
-    newcomers, dana, django_capture_on_commit_callbacks, monkeypatch
+    newcomers, dana, program, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "INVITATION_BATCH", 2)
     selected = User.objects.filter(email__startswith="newcomer")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        invited = services.invite(users=selected, invited_by=dana)
+        invited = services.invite(users=selected, invited_by=dana, program_id=program.pk)
         assert mail.outbox == [], "invitations leave only after commit"
 
-    assert len(callbacks) == 3  # 5 invitations in tasks of at most 2
+    assert len(callbacks) == 1  # one sender started, whatever the number
     invitations = Invitation.objects.filter(user__in=newcomers)
     assert invited == {invitation.user_id: invitation.pk for invitation in invitations}
-    assert all(invitation.invited_by == dana and invitation.sent_at for invitation in invitations)
+    assert all(invitation.invited_by == dana for invitation in invitations)
     assert sorted(message.to[0] for message in mail.outbox) == sorted(person.email for person in newcomers)
+    sent = Message.objects.filter(kind=INVITATION)
+    assert sorted(sent.values_list("context__invitation_id", flat=True)) == sorted(invited.values())
+    assert set(sent.values_list("state", "program_id")) == {(Message.State.SENT, program.pk)}
     addresses = EmailAddress.objects.filter(user__in=newcomers)
     assert sorted(addresses.values_list("email", "primary", "verified")) == sorted(
         (person.email, True, False) for person in newcomers

@@ -20,7 +20,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts import services, tokens
+from accounts.emails import INVITATION
 from accounts.models import Invitation, User
+from notifications import services as outbox
+from notifications.models import Message, Notification
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,30 +89,40 @@ class TestInvitations:
         assert message.to == [newcomer.email]
         assert invitation_path(invitation).split("/invitation/")[0] in message.body
         assert getattr(message, "alternatives", None)  # text and HTML
-        invitation.refresh_from_db()
-        assert invitation.sent_at is not None
+        assert "contraseña" in message.body
+        sent = Message.objects.get(kind=INVITATION, context__invitation_id=invitation.pk)
+        assert (sent.state, sent.channel) == (Message.State.SENT, "email")
+        assert not Notification.objects.filter(recipient=newcomer).exists()  # not in the app: no way in yet
 
     def test_sending_twice_sends_once(self, newcomer):
-        invitation = invite(newcomer)
-        assert services.send_invitation(invitation_id=invitation.pk) is True
-        assert services.send_invitation(invitation_id=invitation.pk) is False
+        invite(newcomer)
+        outbox.send_due()
+        outbox.send_due()
         assert len(mail.outbox) == 1
 
-    def test_a_failed_send_is_released_for_a_retry(self, newcomer):
-        invitation = invite(newcomer)
-        failing = mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("mail server down"))
-        with failing, pytest.raises(OSError):
-            services.send_invitation(invitation_id=invitation.pk)
-        invitation.refresh_from_db()
-        assert (invitation.claimed_at, invitation.sent_at) == (None, None)
-        assert services.send_invitation(invitation_id=invitation.pk) is True
+    def test_a_failed_send_is_tried_again_later(self, newcomer):
+        invite(newcomer)
+        failing = mock.patch(
+            "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=OSError("mail server down")
+        )
+        with failing:
+            outbox.send_due()
+        sent = Message.objects.get(kind=INVITATION)
+        assert (sent.state, sent.attempts, sent.last_error) == (Message.State.PENDING, 1, "OSError: mail server down")
+        Message.objects.filter(pk=sent.pk).update(next_attempt_at=sent.created_at)  # its wait is over
+        outbox.send_due()
+        assert len(mail.outbox) == 1
 
-    def test_the_sweeper_finds_invitations_whose_email_never_left(self, newcomer):
+    def test_an_invitation_accepted_before_its_email_left_is_not_sent(self, client, newcomer):
         invitation = invite(newcomer)
-        Invitation.objects.filter(pk=invitation.pk).update(created_at=invitation.created_at - services_delay())
-        assert services.pending_invitation_ids() == [invitation.pk]
-        services.send_invitation(invitation_id=invitation.pk)
-        assert services.pending_invitation_ids() == []
+        services.accept_invitation(invitation=invitation, password="a long new passphrase")
+        outbox.send_due()
+        assert mail.outbox == []
+        sent = Message.objects.get(kind=INVITATION)
+        assert (sent.state, sent.last_error) == (
+            Message.State.CANCELLED,
+            "the invitation was accepted before it was sent",
+        )
 
     def test_accepting_sets_the_password_verifies_the_email_and_signs_in(self, client, newcomer):
         invitation = invite(newcomer)
@@ -158,12 +171,6 @@ class TestInvitations:
 
     def test_the_invitation_page_rejects_put(self, client, newcomer):
         assert client.put(invitation_path(invite(newcomer))).status_code == 405
-
-
-def services_delay():
-    from datetime import timedelta
-
-    return timedelta(minutes=5)
 
 
 class TestPreferences:
@@ -246,7 +253,8 @@ class TestDemoMailbox:
     def test_in_debug_it_lists_the_mail_sent(self, client, settings, newcomer):
         settings.DEBUG = True
         settings.EMAIL_BACKEND = "notifications.mail.DemoMailboxBackend"
-        services.send_invitation(invitation_id=invite(newcomer).pk)
+        invite(newcomer)
+        outbox.send_due()
         page = client.get(reverse("notifications:mailbox")).content.decode()
         assert "newcomer@school.test" in page
 

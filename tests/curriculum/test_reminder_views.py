@@ -3,15 +3,15 @@ sets the timings, other staff are refused and other programs' reminders are not 
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.models import Reminder, ReminderTiming
+from notifications.models import Message, ReminderTiming
 from tests import factories
-from tests.notification_factories import ReminderFactory
+from tests.notification_factories import MessageFactory
 from tests.queries import queries_for
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +31,10 @@ def resend_url(program, reminder) -> str:
 
 @pytest.fixture
 def sent(program, alice):
-    return ReminderFactory(
+    return MessageFactory(
         recipient=alice,
         program_id=program.pk,
-        state=Reminder.State.SENT,
+        state=Message.State.SENT,
         sent_at=timezone.now(),
         channel="email",
     )
@@ -42,18 +42,35 @@ def sent(program, alice):
 
 @pytest.fixture
 def failed(program, bob):
-    return ReminderFactory(
-        recipient=bob, program_id=program.pk, state=Reminder.State.FAILED, last_error="SMTPRecipientsRefused: 550"
+    return MessageFactory(
+        recipient=bob, program_id=program.pk, state=Message.State.FAILED, last_error="SMTPRecipientsRefused: 550"
     )
 
 
 def test_the_director_sees_who_was_sent_what_and_what_failed(client, dana, program, sent, failed):
-    ReminderFactory(program_id=factories.ProgramFactory().pk)  # another program's
+    MessageFactory(program_id=factories.ProgramFactory().pk)  # another program's
     client.force_login(dana)
     page = client.get(outbox_url(program)).content.decode()
     assert page.count('data-testid="outbox-row"') == 2
     assert sent.recipient.email in page and "SMTPRecipientsRefused: 550" in page
     assert "Send again" in page
+
+
+def test_a_message_put_off_shows_its_attempts_reason_and_next_attempt(client, dana, program, alice):
+    later = timezone.now() + timedelta(minutes=4)
+    MessageFactory(
+        recipient=alice,
+        program_id=program.pk,
+        kind="invitation",
+        attempts=2,
+        last_error="refused by the mail server: 451 4.3.0 Try again later",
+        next_attempt_at=later,
+    )
+    client.force_login(dana)
+    page = client.get(outbox_url(program)).content.decode()
+    assert "An invitation to choose a password" in page  # every message of the program, not only reminders
+    assert "451 4.3.0 Try again later" in page and "2 attempts" in page
+    assert "Next attempt" in page
 
 
 def test_filtering_by_state(client, dana, program, sent, failed):
@@ -69,7 +86,7 @@ def test_the_coordinator_sees_the_outbox_but_may_not_resend(client, carlos, prog
     assert 'data-testid="outbox-row"' in page and "Send again" not in page
     assert client.post(resend_url(program, sent)).status_code == 403
     assert client.get(timings_url(program)).status_code == 403
-    assert Reminder.objects.count() == 1
+    assert Message.objects.count() == 1
 
 
 def test_an_instructor_is_refused_and_an_outsider_finds_nothing(client, irene, olga, program):
@@ -81,29 +98,28 @@ def test_an_instructor_is_refused_and_an_outsider_finds_nothing(client, irene, o
 
 
 def test_resending_makes_a_new_row(client, dana, program, failed, monkeypatch):
-    queued: list[list[int]] = []
-    monkeypatch.setattr("notifications.services.enqueue", lambda ids: queued.append(ids))
+    monkeypatch.setattr("notifications.services.send_soon", lambda: None)
     client.force_login(dana)
     response = client.post(resend_url(program, failed), follow=True)
     assert "on its way again" in response.content.decode()
-    copy = Reminder.objects.get(resent_from=failed)
-    assert (copy.state, copy.resent_by) == (Reminder.State.QUEUED, dana)
+    copy = Message.objects.get(resent_from=failed)
+    assert (copy.state, copy.resent_by) == (Message.State.PENDING, dana)
 
 
 def test_another_programs_reminder_is_not_found(client, dana, program):
     other = factories.ProgramFactory()
-    theirs = ReminderFactory(program_id=other.pk, state=Reminder.State.SENT, sent_at=timezone.now())
+    theirs = MessageFactory(program_id=other.pk, state=Message.State.SENT, sent_at=timezone.now())
     client.force_login(dana)
     assert client.post(resend_url(program, theirs)).status_code == 404
-    assert not Reminder.objects.filter(resent_from=theirs).exists()
+    assert not Message.objects.filter(resent_from=theirs).exists()
 
 
 def test_a_reminder_still_waiting_cannot_be_sent_again(client, dana, program, alice):
-    waiting = ReminderFactory(recipient=alice, program_id=program.pk)
+    waiting = MessageFactory(recipient=alice, program_id=program.pk)
     client.force_login(dana)
     response = client.post(resend_url(program, waiting), follow=True)
     assert "has not left yet" in response.content.decode()
-    assert Reminder.objects.count() == 1
+    assert Message.objects.count() == 1
 
 
 @pytest.mark.parametrize(("name", "method"), [("outbox", "post"), ("resend", "get"), ("timings", "put")])
@@ -173,7 +189,7 @@ def test_an_exam_reminder_stays_on_whatever_the_form_says(client, dana, program)
 
 
 def test_the_outbox_costs_the_same_queries_at_five_times_the_rows(client, dana, program, alice):
-    ReminderFactory.create_batch(4, recipient=alice, program_id=program.pk)
+    MessageFactory.create_batch(4, recipient=alice, program_id=program.pk)
     once = queries_for(client, dana, outbox_url(program))
-    ReminderFactory.create_batch(16, program_id=program.pk)
+    MessageFactory.create_batch(16, program_id=program.pk)
     assert queries_for(client, dana, outbox_url(program)) == once

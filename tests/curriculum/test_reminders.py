@@ -16,7 +16,7 @@ from curriculum.models import Assignment, Competency, Enrollment, Program
 from curriculum.services import revoke_signature
 from notifications import planner
 from notifications.kinds import Due, Timing, Window, kind_of
-from notifications.models import Reminder, ReminderTiming
+from notifications.models import Message, ReminderTiming
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_the_planner_writes_the_assignment_reminder_once(alice, offering):
     _assignment(offering, datetime(2026, 6, 16, 17, 0, tzinfo=CHICAGO))
     assert planner.plan(now=MONDAY).planned == 1
     assert planner.plan(now=MONDAY).planned == 0
-    reminder = Reminder.objects.get(kind=reminders.ASSIGNMENT)
+    reminder = Message.objects.get(kind=reminders.ASSIGNMENT)
     assert (reminder.recipient, reminder.occasion) == (alice, "2026-06-16/1")
 
 
@@ -141,7 +141,7 @@ def test_a_reminder_on_the_due_day_is_not_sent_once_the_work_is_due(alice, offer
     _assignment(offering, datetime(2026, 6, 15, 8, 0, tzinfo=CHICAGO))  # before 9:00: too late to remind
     later = _assignment(offering, datetime(2026, 6, 15, 17, 0, tzinfo=CHICAGO))
     planner.plan(now=MONDAY)
-    reminder = Reminder.objects.get(kind=reminders.ASSIGNMENT)
+    reminder = Message.objects.get(kind=reminders.ASSIGNMENT)
     assert (reminder.subject, reminder.occasion, reminder.context["days"]) == (
         f"assignment:{later.pk}",
         "2026-06-15/0",
@@ -256,7 +256,7 @@ def test_a_program_may_send_the_digest_on_another_weekday(alice, irene, program,
     assert planner.plan(now=MONDAY).planned == 0
     friday = _utc(2026, 6, 19, 16, 0)  # 11:00 in Chicago
     assert planner.plan(now=friday).planned == 1
-    reminder = Reminder.objects.get(kind=reminders.DIGEST)
+    reminder = Message.objects.get(kind=reminders.DIGEST)
     assert (reminder.occasion, reminder.due_at, reminder.context["week_on"]) == (
         "2026-W25",
         _utc(2026, 6, 19, 20, 0),
@@ -291,7 +291,7 @@ def test_the_program_s_own_competencies_count_and_another_program_s_do_not(alice
 def test_the_digest_is_planned_once_a_week(alice, irene, skills):
     assert planner.plan(now=MONDAY).planned == 1
     assert planner.plan(now=MONDAY + timedelta(hours=1)).planned == 0
-    assert Reminder.objects.get(kind=reminders.DIGEST).occasion == "2026-W25"
+    assert Message.objects.get(kind=reminders.DIGEST).occasion == "2026-W25"
 
 
 def _class_of(cohort, size: int, skills: list[Competency], instructor) -> None:

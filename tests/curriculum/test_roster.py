@@ -29,6 +29,7 @@ from accounts.models import Invitation, User
 from curriculum import roster, services, spreadsheets
 from curriculum.models import Cohort, Enrollment, RosterImport, StaffRole
 from curriculum.services import coursework
+from notifications.models import Message
 from tests import factories
 from tests.imports import post_applying
 from tests.queries import queries_for
@@ -145,9 +146,12 @@ def test_a_good_file_creates_students_enrollments_and_invitations(cohort, dana, 
     ]
     invitations = Invitation.objects.filter(user__in=students)
     assert invitations.count() == 3
-    assert all(invitation.invited_by == dana and invitation.sent_at for invitation in invitations)
+    assert all(invitation.invited_by == dana for invitation in invitations)
+    assert set(
+        Message.objects.filter(kind="invitation", recipient__in=students).values_list("state", "program_id")
+    ) == {(Message.State.SENT, cohort.program_id)}
     assert EmailAddress.objects.filter(user__in=students, verified=False, primary=True).count() == 3
-    assert len(callbacks) == 1  # one queued batch of invitations
+    assert len(callbacks) == 1  # one sender started for the whole file
     assert sorted(message.to[0] for message in mail.outbox) == [
         "student1@school.test",
         "student2@school.test",

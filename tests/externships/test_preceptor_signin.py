@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from externships.services import sites as services
 
@@ -162,10 +161,10 @@ class TestWelcome:
         client.post(reverse("account_confirm_login_code"), {"code": code_from(mail.outbox[-1])})
         assert signed_in_as(client) == str(preceptor.user_id)
 
-    def test_the_welcome_goes_in_english_by_default(self, paula):
+    def test_the_welcome_goes_in_english_by_default(self, paula, django_capture_on_commit_callbacks):
         preceptor = paula.preceptorships.get()
-        type(preceptor).objects.filter(pk=preceptor.pk).update(welcome_due_at=timezone.now())  # owed, as when added
-        assert services.send_preceptor_welcome(preceptor_id=preceptor.pk) is True
+        with django_capture_on_commit_callbacks(execute=True):
+            services.resend_welcome(preceptor=preceptor)
         (welcome,) = mail.outbox
         assert welcome.subject == f"You are a preceptor at {preceptor.site.name} on Checkoff"
         assert '<html lang="en">' in welcome.alternatives[0][0]

@@ -20,7 +20,7 @@ from externships import reminders
 from externships.models import ComplianceRecord, ComplianceRequirement, Evaluation, HoursEntry, Kind, Placement, Site
 from notifications import planner
 from notifications.kinds import kind_of
-from notifications.models import Reminder, ReminderTiming
+from notifications.models import Message, ReminderTiming
 from tests import factories
 from tests.externship_factories import (
     ComplianceRecordFactory,
@@ -40,12 +40,12 @@ def _utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def _plan(now: datetime, kind: str) -> list[Reminder]:
+def _plan(now: datetime, kind: str) -> list[Message]:
     planner.plan(now=now)
-    return list(Reminder.objects.filter(kind=kind).order_by("recipient__first_name", "occasion"))
+    return list(Message.objects.filter(kind=kind).order_by("recipient__first_name", "occasion"))
 
 
-def _keys(rows: list[Reminder]) -> list[tuple[User, str, str, datetime]]:
+def _keys(rows: list[Message]) -> list[tuple[User, str, str, datetime]]:
     return [(row.recipient, row.subject, row.occasion, row.due_at) for row in rows]
 
 
@@ -127,7 +127,7 @@ class TestHoursNotLogged:
         shift(active, date(2026, 6, 6))
         for day in (13, 14, 15, 16, 20):
             planner.plan(now=_utc(2026, 6, day, 12, 0))
-        assert Reminder.objects.filter(kind="hours_not_logged").count() == 1
+        assert Message.objects.filter(kind="hours_not_logged").count() == 1
 
     def test_a_shift_logged_before_the_reminder_leaves_cancels_it(self, active):
         _set(active, start_on=date(2026, 6, 1), end_on=date(2026, 7, 31))
@@ -135,7 +135,7 @@ class TestHoursNotLogged:
         planner.plan(now=MORNING)
         shift(active, date(2026, 6, 12))
         planner.plan(now=MORNING + timedelta(minutes=30))
-        assert Reminder.objects.get(kind="hours_not_logged").state == Reminder.State.CANCELLED
+        assert Message.objects.get(kind="hours_not_logged").state == Message.State.CANCELLED
 
     def test_not_after_the_placement_ends_nor_for_a_planned_one(self, placement):
         _set(placement, start_on=date(2026, 6, 6), end_on=date(2026, 7, 31))
@@ -178,7 +178,7 @@ class TestHoursBehindPace:
     def test_only_on_check_days(self, running):
         assert _plan(_utc(2026, 6, 11, 12, 0), "hours_behind_pace") == []  # 5 days in, nothing logged
         assert len(_plan(_utc(2026, 6, 20, 12, 0), "hours_behind_pace")) == 1  # the second check
-        assert Reminder.objects.get(kind="hours_behind_pace").occasion == "2026-W25"
+        assert Message.objects.get(kind="hours_behind_pace").occasion == "2026-W25"
 
     def test_a_program_may_check_more_often(self, program, running):
         ReminderTiming.objects.create(program_id=program.pk, kind="hours_behind_pace", offsets=[5])
@@ -238,7 +238,7 @@ class TestComplianceExpiring:
         assert [reminder.subject for reminder in _plan(MORNING, "compliance_expiring")] == [
             f"requirement:{requirement.pk}"
         ]
-        Reminder.objects.all().delete()
+        Message.objects.all().delete()
         _set(placement, state=Placement.State.WITHDRAWN)
         assert _plan(MORNING, "compliance_expiring") == []
 
@@ -251,7 +251,7 @@ class TestComplianceExpiring:
         assert reminder.context == {"requirement": "BLS/CPR", "expires_on": "2026-09-01", "days": 80}
         for day in (14, 15, 20):
             planner.plan(now=_utc(2026, 6, day, 12, 0))
-        assert Reminder.objects.filter(kind="compliance_expiring").count() == 1
+        assert Message.objects.filter(kind="compliance_expiring").count() == 1
 
     def test_a_placement_planned_after_the_hour_is_reminded_of_the_next_day(self, alice, program, placement):
         requirement = _requirement(program)
@@ -305,7 +305,7 @@ class TestSiteEvaluationDue:
         assert first.url == reverse("externships:evaluation-new", args=[active.pk, "site"])
         assert first.context == {"site": "Lakeside Family Clinic", "due_on": "2026-06-13", "days": 0}
         planner.plan(now=_utc(2026, 6, 16, 12, 0))
-        assert [row.occasion for row in Reminder.objects.filter(kind="site_evaluation_due").order_by("due_at")] == [
+        assert [row.occasion for row in Message.objects.filter(kind="site_evaluation_due").order_by("due_at")] == [
             "2026-06-13/0",
             "2026-06-13/3",
         ]
@@ -354,9 +354,7 @@ class TestHoursAwaitingApproval:
         assert reminder.url == reverse("externships:placement-detail", args=[active.pk])
         assert kind_of("hours_awaiting_approval").words(reminder.context)["title"] == "2 shifts wait for your approval"
         planner.plan(now=_utc(2026, 6, 14, 12, 0))
-        counts = (
-            Reminder.objects.filter(kind="hours_awaiting_approval").order_by("due_at").values_list("context__count")
-        )
+        counts = Message.objects.filter(kind="hours_awaiting_approval").order_by("due_at").values_list("context__count")
         assert [count for (count,) in counts] == [2, 3]
 
     def test_shifts_of_several_students_link_to_the_home_page(self, paula, active, bob, site, carlos):
@@ -581,8 +579,8 @@ def test_every_reminder_reads_whole(program, cohort, site, paula, dana, carlos):
     Site.objects.filter(pk=site.pk).update(agreement_expires_on=date(2026, 9, 11))
     planner.plan(now=MORNING)
     planned = {kind.key for kind in reminders.KINDS if not kind.event}  # events are sent as they happen
-    assert planned <= set(Reminder.objects.values_list("kind", flat=True))
-    for reminder in Reminder.objects.filter(kind__in=planned):
+    assert planned <= set(Message.objects.values_list("kind", flat=True))
+    for reminder in Message.objects.filter(kind__in=planned):
         words = kind_of(reminder.kind).words(reminder.context)
         assert "%(" not in words["title"] + words["body"], reminder.kind
         assert reminder.url.startswith("/")

@@ -12,7 +12,7 @@ from externships.models import ComplianceRecord
 from externships.services import compliance as compliance_services
 from externships.services import hours as hours_services
 from notifications import services as notifications
-from notifications.models import Notification, Reminder
+from notifications.models import Message, Notification
 from tests.externship_factories import ComplianceRecordFactory, RequirementFactory, shift
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def queued(monkeypatch):
-    """Queued ids, as the worker would get them after commit."""
-    ids: list[list[int]] = []
-    monkeypatch.setattr(notifications, "enqueue", lambda batch: ids.append(list(batch)))
-    return ids
+    """Senders started after commit (the worker's), counted here rather than run."""
+    started: list[bool] = []
+    monkeypatch.setattr(notifications, "send_soon", lambda: started.append(True))
+    return started
 
 
 @pytest.fixture
@@ -36,10 +36,10 @@ def pending(program, alice):
 def test_an_approved_document_tells_the_student(pending, alice, carlos, queued, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         compliance_services.approve_record(record=pending, by=carlos)
-    reminder = Reminder.objects.get(recipient=alice)
-    assert reminder.kind == "document_approved" and reminder.state == Reminder.State.QUEUED
-    assert queued == [[reminder.pk]]
-    notifications.send_reminders([reminder.pk])
+    reminder = Message.objects.get(recipient=alice)
+    assert reminder.kind == "document_approved" and reminder.state == Message.State.PENDING
+    assert queued == [True]
+    notifications.send_due()
     [message] = mail.outbox
     assert message.subject == "[Checkoff] Your Hepatitis B document was approved"
     assert "Carlos" in message.body and "/my/compliance/" in message.body
@@ -48,8 +48,8 @@ def test_an_approved_document_tells_the_student(pending, alice, carlos, queued, 
 def test_a_rejected_document_gives_the_reason(pending, alice, dana, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         compliance_services.reject_record(record=pending, by=dana, reason="The date is cut off.")
-    reminder = Reminder.objects.get(recipient=alice)
-    notifications.send_reminders([reminder.pk])
+    assert Message.objects.get(recipient=alice).kind == "document_rejected"
+    notifications.send_due()
     [message] = mail.outbox
     assert message.subject == "[Checkoff] Your Hepatitis B document was not accepted"
     assert "The date is cut off." in message.body
@@ -59,7 +59,7 @@ def test_a_review_that_rolls_back_tells_nobody(pending, carlos, queued, django_c
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
         compliance_services.approve_record(record=pending, by=carlos)
         raise RuntimeError("something after the review failed")
-    assert not Reminder.objects.exists() and queued == []
+    assert not Message.objects.exists() and queued == []
     pending.refresh_from_db()
     assert pending.state == ComplianceRecord.State.PENDING
 
@@ -68,8 +68,10 @@ def test_a_returned_shift_tells_the_student_each_time(active, alice, paula, djan
     entry = shift(active, active.start_on + timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):
         hours_services.return_entry(entry=entry, by=paula, reason="You left at 11")
-    reminder = Reminder.objects.get(recipient=alice, kind="shift_returned")
-    notifications.send_reminders([reminder.pk])
+    notice = Message.objects.get(recipient=alice, kind="shift_returned")
+    notifications.send_due()
+    notice.refresh_from_db()
+    assert notice.state == Message.State.SENT
     notification = Notification.objects.get(recipient=alice)
     assert notification.context["reason"] == "You left at 11"
     assert "Paula" in mail.outbox[0].body
@@ -79,4 +81,4 @@ def test_a_returned_shift_tells_the_student_each_time(active, alice, paula, djan
     )
     with django_capture_on_commit_callbacks(execute=True):
         hours_services.return_entry(entry=entry, by=paula, reason="Still wrong")
-    assert Reminder.objects.filter(recipient=alice, kind="shift_returned").count() == 2
+    assert Message.objects.filter(recipient=alice, kind="shift_returned").count() == 2

@@ -1,80 +1,66 @@
-"""Invitations leave through a real Celery worker and a real Redis, and survive the broker being down.
+"""Invitations leave through the outbox, a real Celery worker, a real Redis and a real SMTP server, and
+survive the broker being down.
 
-The worker is a subprocess reading this test database; mail goes to the demo mailbox backend in
-a temporary folder, where the test reads it."""
+Each test starts its own Redis-compatible server as the broker; the worker is a subprocess reading
+this test database and sending with Django's SMTP backend to a `MailSink` in this process, which
+counts each message by its `X-Checkoff-Message` header."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from accounts import services
-from accounts.models import Invitation, User
-from tests.integration.celery_helpers import broker_at, celery_setting, wait_for
+from accounts.emails import INVITATION
+from accounts.models import User
+from notifications import tasks
+from notifications.models import Message, Notification
+from tests.integration.celery_helpers import Worker, broker_at, environment, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def not_eager():
-    """Send tasks to the broker, as production does, instead of running them in-process."""
-    with celery_setting("task_always_eager", False):
-        yield
+def worker(broker, sink, tmp_path) -> Iterator[Worker]:
+    """A worker on this test's database and broker, mailing to the sink; started."""
+    process = Worker(environment(broker, sink), tmp_path / "worker.log").start()
+    yield process
+    process.stop()
 
 
-@pytest.fixture
-def worker(tmp_path):
-    """A Celery worker on this test's database, delivering mail into tmp_path/mail."""
-    database = connection.settings_dict
-    environment = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "EMAIL_BACKEND": "notifications.mail.DemoMailboxBackend",
-        "DEMO_MAILBOX_DIR": str(tmp_path / "mail"),
-        "DEBUG": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--queues", "mail,celery",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    yield tmp_path / "mail"
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def _invitation_message(invitation_id: int) -> Message:
+    return Message.objects.get(kind=INVITATION, context__invitation_id=invitation_id)
 
 
-def test_an_invitation_is_delivered_by_the_worker_after_commit(not_eager, worker):
+def test_an_invitation_is_delivered_by_the_worker_after_commit(worker, sink):
     person = User.objects.create_user("real.worker@school.test", first_name="Rosa")
     [invitation] = services.invite_users(users=[person], invited_by=None)  # commits: no surrounding transaction
-    assert wait_for(lambda: any(worker.glob("*.eml"))), "the worker delivered nothing within 30 s"
-    assert "real.worker@school.test" in next(worker.glob("*.eml")).read_text()
-    assert wait_for(lambda: Invitation.objects.get(pk=invitation.pk).sent_at is not None)
+    message = _invitation_message(invitation.pk)
+    assert wait_for(lambda: Message.objects.get(pk=message.pk).state == Message.State.SENT, 45), (
+        f"the worker sent nothing within 45 s:\n{worker.tail()}"
+    )
+    assert sink.reminder_counts() == {message.pk: 1}
+    assert sink.received()[0].recipients == ("real.worker@school.test",)
+    assert Message.objects.get(pk=message.pk).attempts == 1
+    assert not Notification.objects.exists(), "an invitation is an email, not a notification in the app"
 
 
-def test_with_the_broker_down_the_invitation_waits_for_the_sweeper(not_eager, caplog):
+def test_with_the_broker_down_the_invitation_waits_in_the_outbox_until_a_sender_runs(worker, sink, caplog):
     person = User.objects.create_user("broker.down@school.test", first_name="Omar")
     started = time.monotonic()
     with broker_at("redis://127.0.0.1:9/0"):  # nothing listens there
         [invitation] = services.invite_users(users=[person], invited_by=None)
     assert time.monotonic() - started < 15, "a dead broker must not hold the request for long"
-    assert "the sweeper will send them" in caplog.text
-    invitation.refresh_from_db()
-    assert invitation.sent_at is None
-    Invitation.objects.filter(pk=invitation.pk).update(created_at=invitation.created_at.replace(year=2020))
-    assert services.pending_invitation_ids() == [invitation.pk]
+    assert "Could not queue the sender" in caplog.text
+    message = _invitation_message(invitation.pk)
+    assert (message.state, message.attempts) == (Message.State.PENDING, 0)
+    assert sink.count == 0
+
+    tasks.send_outbox.apply_async(queue="mail")  # beat's next tick, on the broker that is up
+    assert wait_for(lambda: Message.objects.get(pk=message.pk).state == Message.State.SENT, 45), (
+        f"the waiting invitation was never sent:\n{worker.tail()}"
+    )
+    assert sink.reminder_counts() == {message.pk: 1}
+    assert sink.received()[0].recipients == ("broker.down@school.test",)

@@ -9,7 +9,7 @@ import pytest
 from certifications.models import ExamAttempt
 from notifications import planner
 from notifications.kinds import Window
-from notifications.models import Reminder, ReminderTiming
+from notifications.models import Message, ReminderTiming
 from tests.certification_factories import ExamAttemptFactory, track
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def test_an_exam_in_seven_days_is_planned_for_nine_in_the_morning_local_time(ali
     _book(alice, date(2026, 6, 20))
     result = planner.plan(now=_utc(2026, 6, 13, 12, 0))  # 7:00 in Chicago, the day of the 7-day reminder
     assert result.planned == 1
-    reminder = Reminder.objects.get()
+    reminder = Message.objects.get()
     assert (reminder.kind, reminder.occasion, reminder.recipient) == ("exam_upcoming", "2026-06-20/7", alice)
     assert reminder.due_at == _utc(2026, 6, 13, 14, 0)  # 9:00 CDT
     assert reminder.context["days"] == 7
@@ -44,7 +44,7 @@ def test_planning_twice_plans_nothing_new(alice):
     assert planner.plan(now=now).planned == 1
     second = planner.plan(now=now)
     assert (second.due, second.planned, second.cancelled) == (1, 0, 0)
-    assert Reminder.objects.count() == 1
+    assert Message.objects.count() == 1
 
 
 def test_nine_oclock_stays_nine_oclock_across_the_spring_change(alice, program):
@@ -54,7 +54,7 @@ def test_nine_oclock_stays_nine_oclock_across_the_spring_change(alice, program):
     _book(alice, date(2026, 3, 14))  # reminders on 12 February (30), 7 March (7) and 13 March (1)
     planner.plan(now=_utc(2026, 3, 7, 12, 0))
     planner.plan(now=_utc(2026, 3, 13, 12, 0))
-    due = {reminder.occasion: reminder.due_at for reminder in Reminder.objects.all()}
+    due = {reminder.occasion: reminder.due_at for reminder in Message.objects.all()}
     assert due == {
         "2026-03-14/7": _utc(2026, 3, 7, 15, 0),  # 9:00 CST, before the change
         "2026-03-14/1": _utc(2026, 3, 13, 14, 0),  # 9:00 CDT, after it
@@ -68,7 +68,7 @@ def test_nine_oclock_stays_nine_oclock_across_the_autumn_change(alice, program):
     _book(alice, date(2026, 11, 7))  # 7 days before: 31 October (CDT); 1 day before: 6 November (CST)
     planner.plan(now=_utc(2026, 10, 31, 12, 0))
     planner.plan(now=_utc(2026, 11, 6, 12, 0))
-    due = {reminder.occasion: reminder.due_at for reminder in Reminder.objects.all()}
+    due = {reminder.occasion: reminder.due_at for reminder in Message.objects.all()}
     assert due == {"2026-11-07/7": _utc(2026, 10, 31, 14, 0), "2026-11-07/1": _utc(2026, 11, 6, 15, 0)}
 
 
@@ -78,9 +78,9 @@ def test_a_program_can_change_the_timing(alice, program, dana):
     program.save()
     _book(alice, date(2026, 6, 20))
     planner.plan(now=_utc(2026, 6, 13, 12, 0))
-    assert not Reminder.objects.exists()  # no 7-day reminder any more
+    assert not Message.objects.exists()  # no 7-day reminder any more
     planner.plan(now=_utc(2026, 6, 17, 18, 0))
-    reminder = Reminder.objects.get()
+    reminder = Message.objects.get()
     assert (reminder.occasion, reminder.due_at) == ("2026-06-20/3", _utc(2026, 6, 17, 21, 30))
 
 
@@ -97,11 +97,11 @@ def test_a_moved_exam_cancels_the_pending_reminder_and_plans_the_new_one(alice):
     ExamAttempt.objects.filter(pk=attempt.pk).update(scheduled_on=date(2026, 6, 27))
     result = planner.plan(now=now)
     assert result.cancelled == 1
-    assert Reminder.objects.get().state == Reminder.State.CANCELLED
+    assert Message.objects.get().state == Message.State.CANCELLED
     # Moved back: the same reminder is planned again rather than refused as a duplicate.
     ExamAttempt.objects.filter(pk=attempt.pk).update(scheduled_on=date(2026, 6, 20))
     assert planner.plan(now=now).planned == 1
-    assert Reminder.objects.get().state == Reminder.State.PENDING
+    assert Message.objects.get().state == Message.State.PENDING
 
 
 def test_a_reminder_missed_by_more_than_a_day_is_never_sent(alice):
@@ -113,9 +113,9 @@ def test_a_sent_reminder_is_not_planned_again(alice):
     _book(alice, date(2026, 6, 20))
     now = _utc(2026, 6, 13, 12, 0)
     planner.plan(now=now)
-    Reminder.objects.update(state=Reminder.State.SENT, sent_at=now)
+    Message.objects.update(state=Message.State.SENT, sent_at=now)
     assert planner.plan(now=now).planned == 0
-    assert Reminder.objects.get().state == Reminder.State.SENT
+    assert Message.objects.get().state == Message.State.SENT
 
 
 def test_a_withdrawn_student_is_not_reminded(alice):

@@ -227,16 +227,15 @@ def test_the_deployed_stack_serves_people_over_https(stack):
     assert preceptor.get(f"/compliance/records/{record_id}/document/").status == 404
     lap("document served")
 
-    # --- Reminders: planned and dispatched by the administrator's commands, sent by the worker to
-    # the SMTP server; then the director sends one again from the program's outbox.
+    # --- Reminders: planned by the administrator's command, sent by the worker (beat starts its sender
+    # every few seconds) to the SMTP server; then the director sends one again from the program's outbox.
     stack.manage("plan", "plan_reminders")
-    stack.manage("dispatch", "send_reminders", "--queue")
 
     def delivered() -> list[int]:
         """Reminders the SMTP server received and the database marks sent."""
         received = sink.reminder_ids()
         with database.admin() as admin:
-            sent = admin.execute("SELECT id FROM notifications_reminder WHERE state = 'sent' ORDER BY id").fetchall()
+            sent = admin.execute("SELECT id FROM notifications_message WHERE state = 'sent' ORDER BY id").fetchall()
         return [reminder_id for (reminder_id,) in sent if reminder_id in received]
 
     assert wait_for(lambda: bool(delivered()), 30), processes.output("worker")[-3000:]
@@ -246,21 +245,21 @@ def test_the_deployed_stack_serves_people_over_https(stack):
     with database.admin() as admin:
         (code,) = admin.execute(
             "SELECT program.code FROM curriculum_program AS program "
-            "JOIN notifications_reminder AS reminder ON reminder.program_id = program.id WHERE reminder.id = %s",
+            "JOIN notifications_message AS message ON message.program_id = program.id WHERE message.id = %s",
             [first],
         ).fetchone()
     queued = director.post(f"/programs/{code}/reminders/{first}/resend/", {}, follow=False)
     assert queued.status == 302, queued.problems
     again = director.get(queued.headers["Location"])
-    assert "The reminder is on its way again" in again.text, again.problems
+    assert "The message is on its way again" in again.text, again.problems
     with database.admin() as admin:
-        (copy,) = admin.execute("SELECT id FROM notifications_reminder WHERE resent_from_id = %s", [first]).fetchone()
+        (copy,) = admin.execute("SELECT id FROM notifications_message WHERE resent_from_id = %s", [first]).fetchone()
     assert wait_for(lambda: copy in delivered(), 30), processes.output("worker")[-3000:]
     # The worker's lines for the task that request queued carry the request's id.
     assert wait_for(lambda: queued.headers["X-Request-ID"] in processes.output("worker"), 10)
     lap("reminder delivered")
-    # Beat runs its schedule: the dispatcher every 30 seconds, from the start.
-    assert wait_for(lambda: "dispatch-reminders" in processes.output("beat"), 35), processes.output("beat")
+    # Beat runs its schedule: the sender every few seconds, from the start.
+    assert wait_for(lambda: "send-outbox" in processes.output("beat"), 35), processes.output("beat")
 
     # --- Failed sign-ins are limited per client address, as nginx saw it.
     def failed_sign_in(browser: Browser, number: int, **headers: str) -> str:
