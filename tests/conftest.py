@@ -78,27 +78,6 @@ def _mailbox(settings, tmp_path) -> None:
     settings.DEMO_MAILBOX_DIR = tmp_path / "mail"
 
 
-@pytest.fixture(scope="module")
-def demo_for_module(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo program, seeded once for a whole module (a seed takes 10-15 s) in a transaction that is
-    rolled back after the module's last test. Each test runs in a savepoint inside it (ask for `db`
-    too), so no test sees another's writes. Not for transactional tests."""
-    from django.core.management import call_command
-    from django.db import transaction
-    from django.test.utils import override_settings
-
-    with django_db_blocker.unblock():
-        holding = transaction.atomic()
-        holding.__enter__()
-        try:
-            with override_settings(DEBUG=True, DEMO_MAILBOX_DIR=tmp_path_factory.mktemp("demo-mail")):
-                call_command("seed_demo")
-            yield
-        finally:
-            transaction.set_rollback(True)
-            holding.__exit__(None, None, None)
-
-
 @pytest.fixture
 def program(db):
     return factories.ProgramFactory()

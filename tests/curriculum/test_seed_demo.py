@@ -1,4 +1,4 @@
-"""The demo program `make run` shows is never made outside DEBUG (what it holds: tests/test_demo.py)."""
+"""The demo program `make run` shows is never made outside DEBUG (what it holds: tests/demo/test_demo.py)."""
 
 from __future__ import annotations
 

@@ -198,14 +198,12 @@ class Worker:
         self.kills += 1
 
     def stop(self) -> None:
+        """At the end of a test: killed, not shut down warmly (a second and a half a test); what it held
+        dies with the test's broker and database."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        self.process.kill()
+        self.process.wait(timeout=10)
         self.process = None
 
     def tail(self) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -86,9 +85,7 @@ def assert_protected(response, what: str) -> None:
 
 
 @pytest.fixture
-def demo(settings, db):
-    settings.DEBUG = True  # the demo's people exist only with DEBUG on
-    call_command("seed_demo")
+def demo(seeded_demo, settings, db):
     # Django's plain 404 and 500 pages carry no policy with DEBUG on (django-csp leaves its debug pages
     # alone); production runs with DEBUG off, and so do these requests.
     settings.DEBUG = False

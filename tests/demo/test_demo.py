@@ -32,7 +32,7 @@ STUDENT = "student@demo.checkoff.test"
 
 
 @pytest.fixture
-def program(demo_for_module, db, settings) -> Program:
+def program(seeded_demo, db, settings) -> Program:
     settings.DEBUG = True
     return Program.objects.get(code="MA-DIPLOMA")
 
