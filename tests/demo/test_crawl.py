@@ -18,10 +18,10 @@ from tests.demo.test_content_security_policy import inline_code
 
 LINK = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/", "/accounts/logout", "/i18n/", "/admin/", "/dev/")
-# Opened pages of one address pattern: a handful of each shows the records' states (a placement
+# Opened pages of one address pattern: five of each show the records' states (a placement
 # planned, active, ended), and the walk reaches every pattern a person can (the director, 78 of them).
 # Uncapped, the instructor alone opened 206 check-off pages of one view and left no room for the rest.
-PAGES_PER_ROUTE = 8
+PAGES_PER_ROUTE = 5
 PAGES_PER_PERSON = 400  # a bound, not a sample: every person's walk ends before it
 # The walk in Spanish looks for what a translation breaks (a placeholder, a plural, a format): the same on
 # every page a view renders, so it opens a few pages of each address pattern, not every student's.
