@@ -168,8 +168,8 @@ with MailSink() as sink:
         elif command == "count":
             answer = {"count": sink.count}
         else:
-            answer = {"count": sink.count, "ids": sorted(sink.reminder_ids()), "duplicates": sink.duplicates(),
-                      "rate": sink.reminders_per_second()}
+            answer = {"count": sink.count, "ids": sorted(sink.message_ids()), "duplicates": sink.duplicates(),
+                      "rate": sink.messages_per_second()}
         print(json.dumps(answer), flush=True)
 """
 
@@ -226,7 +226,7 @@ class Sink:
     def arrivals(self) -> Arrivals:
         if self._local is not None:
             sink = self._local
-            return Arrivals(sink.count, sink.reminder_ids(), sink.duplicates(), sink.reminders_per_second())
+            return Arrivals(sink.count, sink.message_ids(), sink.duplicates(), sink.messages_per_second())
         answer = self._ask("arrivals")
         return Arrivals(answer["count"], set(answer["ids"]), answer["duplicates"], answer["rate"])
 

@@ -65,6 +65,22 @@ PRECEPTOR_WELCOME = "preceptor_welcome"
 OPEN = (Placement.State.PLANNED, Placement.State.ACTIVE)
 STAFF = _("Directors and coordinators")
 
+
+def _welcome_letter(context: dict[str, Any]) -> dict[str, Any]:
+    """What the welcome's templates need when it is sent; nothing goes to someone deactivated since."""
+    from externships.services.sites import code_sign_in_url
+
+    preceptor = Preceptor.objects.select_related("site__program").filter(pk=context["preceptor_id"]).first()
+    if preceptor is None or not preceptor.is_active:
+        raise NotWanted("no longer a preceptor at the site")
+    return {
+        "preceptor": preceptor,
+        "site": preceptor.site,
+        "program": preceptor.site.program,
+        "url": code_sign_in_url(),
+    }
+
+
 KINDS = [
     ReminderKind(
         key=PLACEMENT_STARTING,
@@ -259,24 +275,9 @@ KINDS = [
         event=True,
         account=True,
         template="emails/preceptor_welcome",
-        letter_context=lambda context: _welcome_letter(context),  # defined below
+        letter_context=_welcome_letter,
     ),
 ]
-
-
-def _welcome_letter(context: dict[str, Any]) -> dict[str, Any]:
-    """What the welcome's templates need when it is sent; nothing goes to someone deactivated since."""
-    from externships.services.sites import code_sign_in_url
-
-    preceptor = Preceptor.objects.select_related("site__program").filter(pk=context["preceptor_id"]).first()
-    if preceptor is None or not preceptor.is_active:
-        raise NotWanted("no longer a preceptor at the site")
-    return {
-        "preceptor": preceptor,
-        "site": preceptor.site,
-        "program": preceptor.site.program,
-        "url": code_sign_in_url(),
-    }
 
 
 # --- Timing helpers -----------------------------------------------------------------------------

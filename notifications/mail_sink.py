@@ -6,7 +6,7 @@ mail goes over a real socket, as in production, and each message is recognised b
 
     with MailSink() as sink:          # 127.0.0.1, a free port
         ... EMAIL_HOST=sink.host, EMAIL_PORT=sink.port ...
-        sink.count, sink.reminder_counts(), sink.duplicates()
+        sink.count, sink.message_counts(), sink.duplicates()
 
 It can also play a mail server that turns some recipients away, as real ones do: each RCPT for an
 address refused this way gets the next reply of its list, and once the list is used up the address is
@@ -42,7 +42,7 @@ HEADER = "X-Checkoff-Message"  # as notifications.services.HEADER
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    reminder_id: int | None  # the outbox row named by its header; None: a message without one
+    message_id: int | None  # the outbox row named by its header; None: a message without one
     recipients: tuple[str, ...]
     at: float  # time.monotonic() when its DATA was accepted
 
@@ -77,10 +77,10 @@ class _Handler:
         # Only the header block is parsed: the bodies are not read, and cost nothing.
         value = _headers.parsebytes(content).get(HEADER)
         try:
-            reminder_id = int(value) if value is not None else None
+            message_id = int(value) if value is not None else None
         except ValueError:
-            reminder_id = None
-        self.sink.record(Received(reminder_id, tuple(envelope.rcpt_tos), time.monotonic()))
+            message_id = None
+        self.sink.record(Received(message_id, tuple(envelope.rcpt_tos), time.monotonic()))
         return "250 Message accepted for delivery"
 
 
@@ -108,7 +108,7 @@ class MailSink:
         self._requested_port = port
         self._lock = threading.Lock()
         self._received: list[Received] = []
-        self._per_reminder: Counter[int] = Counter()
+        self._per_message: Counter[int] = Counter()
         self._refusals: dict[str, deque[str]] = {}
         self._refused: list[tuple[str, str]] = []
         self._controller: _Controller | None = None
@@ -175,12 +175,12 @@ class MailSink:
     def record(self, message: Received) -> None:
         with self._lock:
             self._received.append(message)
-            if message.reminder_id is not None:
-                self._per_reminder[message.reminder_id] += 1
+            if message.message_id is not None:
+                self._per_message[message.message_id] += 1
 
     @property
     def count(self) -> int:
-        """Every message received, reminder or not."""
+        """Every message received, an outbox row or not."""
         with self._lock:
             return len(self._received)
 
@@ -188,24 +188,24 @@ class MailSink:
         with self._lock:
             return list(self._received)
 
-    def reminder_counts(self) -> dict[int, int]:
-        """How many times each reminder arrived, by its id."""
+    def message_counts(self) -> dict[int, int]:
+        """How many times each outbox row arrived, by its id."""
         with self._lock:
-            return dict(self._per_reminder)
+            return dict(self._per_message)
 
-    def reminder_ids(self) -> set[int]:
+    def message_ids(self) -> set[int]:
         with self._lock:
-            return set(self._per_reminder)
+            return set(self._per_message)
 
     def duplicates(self) -> int:
-        """Arrivals beyond the first of each reminder."""
+        """Arrivals beyond the first of each outbox row."""
         with self._lock:
-            return sum(times - 1 for times in self._per_reminder.values())
+            return sum(times - 1 for times in self._per_message.values())
 
-    def reminders_per_second(self) -> float | None:
-        """From the first reminder to the last: (arrivals - 1) over the seconds between them."""
+    def messages_per_second(self) -> float | None:
+        """From the first outbox row to arrive to the last: (arrivals - 1) over the seconds between them."""
         with self._lock:
-            moments = [message.at for message in self._received if message.reminder_id is not None]
+            moments = [message.at for message in self._received if message.message_id is not None]
         if len(moments) < 2 or moments[-1] == moments[0]:
             return None
         return (len(moments) - 1) / (moments[-1] - moments[0])
@@ -214,15 +214,15 @@ class MailSink:
         """Forget what was received and refused (the refusals still to give stay)."""
         with self._lock:
             self._received.clear()
-            self._per_reminder.clear()
+            self._per_message.clear()
             self._refused.clear()
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
             messages = len(self._received)
-            reminders = len(self._per_reminder)
-            duplicates = sum(times - 1 for times in self._per_reminder.values())
-        return {"messages": messages, "reminders": reminders, "duplicates": duplicates}
+            rows = len(self._per_message)
+            duplicates = sum(times - 1 for times in self._per_message.values())
+        return {"messages": messages, "outbox_rows": rows, "duplicates": duplicates}
 
 
 def _interrupt(number: int, frame: object) -> None:
@@ -231,7 +231,7 @@ def _interrupt(number: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m notifications.mail_sink", description="A local SMTP sink that counts reminders."
+        prog="python -m notifications.mail_sink", description="A local SMTP sink that counts the outbox's messages."
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=2525, help="0: any free port")
@@ -246,10 +246,10 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(arguments.every)
                 summary = sink.summary()
                 if summary != shown:
-                    rate = sink.reminders_per_second()
-                    per_second = f", {rate:,.0f} reminders/s first to last" if rate else ""
+                    rate = sink.messages_per_second()
+                    per_second = f", {rate:,.0f} outbox rows/s first to last" if rate else ""
                     print(
-                        f"{summary['messages']} messages, {summary['reminders']} reminders, "
+                        f"{summary['messages']} messages, {summary['outbox_rows']} outbox rows, "
                         f"{summary['duplicates']} duplicates{per_second}",
                         flush=True,
                     )

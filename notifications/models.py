@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import time
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -17,9 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MessageQuerySet(models.QuerySet["Message"]):
-    def due(self, now: datetime) -> MessageQuerySet:
-        return self.filter(state=Message.State.PENDING, next_attempt_at__lte=now)
-
     def for_program(self, program_id: int) -> MessageQuerySet:
         return self.filter(program_id=program_id)
 

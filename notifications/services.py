@@ -230,7 +230,7 @@ def send_claimed(ids: Sequence[int], *, mail: BaseEmailBackend, claimed_at: date
     try:
         for position, message in enumerate(rows):
             try:
-                channel = deliver(message, mail=mail, chosen=chosen)
+                in_app = deliver(message, mail=mail, chosen=chosen)
             except DatabaseError:
                 raise  # the database is the one to tell what happened: the row waits for `reclaim`
             except Exception as error:
@@ -244,17 +244,12 @@ def send_claimed(ids: Sequence[int], *, mail: BaseEmailBackend, claimed_at: date
                     )
                     return position + 1, False
                 continue
-            if channel in (Channel.EMAIL, Channel.IN_APP) and not kind_is_account(message.kind):
+            if in_app:
                 read_by.add(message.recipient_id)
     finally:
         if read_by:  # the badges count again on their next page
             cache.delete_many([unread_count_key(user_id) for user_id in read_by])
     return len(rows), True
-
-
-def kind_is_account(key: str) -> bool:
-    kind = kinds().get(key)
-    return bool(kind and kind.account)
 
 
 def channel_for(user_id: int, kind: Kind, chosen: dict[tuple[int, str], str]) -> str:
@@ -268,34 +263,35 @@ def channel_for(user_id: int, kind: Kind, chosen: dict[tuple[int, str], str]) ->
     return channel
 
 
-def deliver(message: Message, *, mail: BaseEmailBackend, chosen: dict[tuple[int, str], str]) -> str:
+def deliver(message: Message, *, mail: BaseEmailBackend, chosen: dict[tuple[int, str], str]) -> bool:
     """Send one claimed row and settle it: sent (with its in-app notification), or cancelled with the
-    reason. Raises what sending raised; the caller puts the row off. Returns the channel used."""
+    reason. Raises what sending raised; the caller puts the row off. Returns whether the recipient has
+    a new notification in the app."""
     kind = kinds().get(message.kind)
     recipient = message.recipient
     if kind is None:
         _settle(message, State.FAILED, reason="unknown kind")
-        return ""
+        return False
     channel = channel_for(recipient.pk, kind, chosen)
     if not recipient.is_active:
         _settle(message, State.CANCELLED, reason="the recipient's account is inactive")
-        return ""
+        return False
     if channel == Channel.OFF:
         _settle(message, State.CANCELLED, channel=channel, reason="turned off by the recipient")
-        return ""
+        return False
     if channel == Channel.EMAIL:
         if not recipient.email:
             _settle(message, State.CANCELLED, reason="the recipient has no email address")
-            return ""
+            return False
         try:
             email = letter(message, kind)
         except NotWanted as reason:
             _settle(message, State.CANCELLED, reason=str(reason))
-            return ""
+            return False
         mail.open()  # kept open for the next rows (send_messages closes a connection it opened itself)
         mail.send_messages([email])  # raises on refusal: fail_silently is off
     _mark_sent(message, channel=channel, in_app=not kind.account)
-    return channel
+    return not kind.account
 
 
 def letter(message: Message, kind: Kind) -> EmailMultiAlternatives:

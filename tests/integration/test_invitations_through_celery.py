@@ -41,7 +41,7 @@ def test_an_invitation_is_delivered_by_the_worker_after_commit(worker, sink):
     assert wait_for(lambda: Message.objects.get(pk=message.pk).state == Message.State.SENT, 45), (
         f"the worker sent nothing within 45 s:\n{worker.tail()}"
     )
-    assert sink.reminder_counts() == {message.pk: 1}
+    assert sink.message_counts() == {message.pk: 1}
     assert sink.received()[0].recipients == ("real.worker@school.test",)
     assert Message.objects.get(pk=message.pk).attempts == 1
     assert not Notification.objects.exists(), "an invitation is an email, not a notification in the app"
@@ -62,5 +62,5 @@ def test_with_the_broker_down_the_invitation_waits_in_the_outbox_until_a_sender_
     assert wait_for(lambda: Message.objects.get(pk=message.pk).state == Message.State.SENT, 45), (
         f"the waiting invitation was never sent:\n{worker.tail()}"
     )
-    assert sink.reminder_counts() == {message.pk: 1}
+    assert sink.message_counts() == {message.pk: 1}
     assert sink.received()[0].recipients == ("broker.down@school.test",)

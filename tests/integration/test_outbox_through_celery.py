@@ -182,12 +182,12 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_the_message
         stuck = _ids(state=State.SENDING)
     assert len(stuck) <= settings.OUTBOX_BATCH, "more rows held than one batch"
     # Of the batch in hand, only the message in hand may have reached the server before its row was marked.
-    assert len(stuck & sink.reminder_ids()) <= 1
+    assert len(stuck & sink.message_ids()) <= 1
     assert _ids(state=State.SENT) | _ids(state=State.PENDING) | stuck == everyone
 
     worker.start()
     assert beat_until(_all_sent, broker, 60), f"not all sent after the restart: {_states()}\n{worker.tail()}"
-    arrived = sink.reminder_counts()
+    arrived = sink.message_counts()
     assert set(arrived) == everyone, f"{len(everyone - set(arrived))} messages never reached the mail server"
     assert sink.duplicates() <= worker.kills, f"sent twice: {[pk for pk, times in arrived.items() if times > 1]}"
     # The stranded rows came back only through `reclaim`, which counted the attempt the killed worker lost.
@@ -226,7 +226,7 @@ def test_with_redis_down_no_page_fails_nothing_is_lost_and_all_go_once_it_is_bac
 
         broker.start()  # the same port: the worker finds it again
         assert beat_until(_all_sent, broker, 60), f"not all sent once Redis was back: {_states()}\n{worker.tail()}"
-        assert sink.reminder_counts() == dict.fromkeys(everyone, 1)
+        assert sink.message_counts() == dict.fromkeys(everyone, 1)
         assert client.get(reverse("notifications:list")).status_code == 200
 
 
@@ -299,7 +299,7 @@ def test_two_beats_at_once_plan_and_send_each_message_once(broker, sink, program
     assert sum(total["planned"] for total in totals) == Message.objects.count(), f"planned twice: {totals}"
     assert sum(total["settled"] for total in totals) == Message.objects.count(), f"settled twice: {totals}"
     assert _all_sent(), _states()
-    assert sink.reminder_counts() == dict.fromkeys(Message.objects.values_list("pk", flat=True), 1)
+    assert sink.message_counts() == dict.fromkeys(Message.objects.values_list("pk", flat=True), 1)
 
 
 def test_a_transaction_that_rolls_back_sends_nothing(worker, broker, sink, program, alice):
@@ -321,7 +321,7 @@ def test_a_transaction_that_rolls_back_sends_nothing(worker, broker, sink, progr
     assert wait_for(lambda: Message.objects.get(pk=sentinel.pk).state == State.SENT, 45), (
         f"the sentinel never left: {_states()}\n{worker.tail()}"
     )
-    assert sink.reminder_counts() == {sentinel.pk: 1}
+    assert sink.message_counts() == {sentinel.pk: 1}
     assert list(Message.objects.values_list("pk", flat=True)) == [sentinel.pk]
 
 
@@ -354,7 +354,7 @@ def test_a_message_that_cannot_be_rendered_fails_alone_after_its_attempts(worker
     assert failed.last_error.startswith("TypeError"), failed.last_error
     assert _ids(state=State.SENT) == others
     assert _ids(attempts=1) == others
-    assert sink.reminder_counts() == dict.fromkeys(others, 1)
+    assert sink.message_counts() == dict.fromkeys(others, 1)
 
 
 def test_recipients_the_mail_server_refuses_are_retried_or_failed_by_its_reply(worker, broker, sink, settings):
@@ -376,7 +376,7 @@ def test_recipients_the_mail_server_refuses_are_retried_or_failed_by_its_reply(w
     assert wait_for(lambda: _ids(state=State.PENDING) == {retried.pk} and not _ids(state=State.SENDING), 45), (
         f"the first run did not settle all but the one to try again: {_states()}\n{worker.tail()}"
     )
-    assert sink.reminder_ids() == everyone - {retried.pk, failed.pk}
+    assert sink.message_ids() == everyone - {retried.pk, failed.pk}
     retried.refresh_from_db()
     assert retried.attempts == 1
     assert "451" in retried.last_error and "4.3.0 Try again later" in retried.last_error, retried.last_error
@@ -390,5 +390,5 @@ def test_recipients_the_mail_server_refuses_are_retried_or_failed_by_its_reply(w
     assert _ids(state=State.FAILED) == {failed.pk}
     assert _ids(state=State.SENT) == everyone - {failed.pk}
     assert _ids(attempts=1) == everyone - {retried.pk}
-    assert sink.reminder_counts() == dict.fromkeys(everyone - {failed.pk}, 1)
+    assert sink.message_counts() == dict.fromkeys(everyone - {failed.pk}, 1)
     assert sink.refused() == [(later.email, "451 4.3.0 Try again later"), (gone.email, "550 5.1.1 No such user")]

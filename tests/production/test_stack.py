@@ -233,7 +233,7 @@ def test_the_deployed_stack_serves_people_over_https(stack):
 
     def delivered() -> list[int]:
         """Reminders the SMTP server received and the database marks sent."""
-        received = sink.reminder_ids()
+        received = sink.message_ids()
         with database.admin() as admin:
             sent = admin.execute("SELECT id FROM notifications_message WHERE state = 'sent' ORDER BY id").fetchall()
         return [reminder_id for (reminder_id,) in sent if reminder_id in received]
