@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -45,3 +46,42 @@ class BrokenChainMiddleware:
             return None
         logger.error("A chain failed its check on %s %s: run manage.py verify_records", request.method, request.path)
         return render(request, "accounts/broken_chain.html", status=503)
+
+
+class SingleSignOnMiddleware:
+    """Two things the school's sign-in needs on every page that offers it.
+
+    A page with a button that leaves for the provider (it set `request.sign_in_origins`) lets its forms
+    go there: browsers apply CSP `form-action` to the redirect that follows the form.
+
+    A provider the school configured wrongly or that does not answer (an unreachable metadata or
+    discovery address, a certificate python3-saml cannot read) fails the sign-in with a page that says
+    so, status 502, and a log line naming the cause for the administrator: not a 500."""
+
+    PREFIXES = ("/accounts/oidc/", "/accounts/saml/", "/me/confirm/", "/me/invitation/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        origins = getattr(request, "sign_in_origins", None)
+        if origins:
+            # django-csp reads it when it writes the header, after this middleware.
+            response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from onelogin.saml2.errors import OneLogin_Saml2_Error
+        from requests import RequestException
+
+        configuration_errors = (OneLogin_Saml2_Error, RequestException, ImproperlyConfigured, ValueError, KeyError)
+        if not request.path.startswith(self.PREFIXES) or not isinstance(exception, configuration_errors):
+            return None
+        logger.error(
+            "Single sign-on is misconfigured or its provider did not answer on %s: %s: %s",
+            request.path,
+            type(exception).__name__,
+            exception,
+        )
+        return render(request, "socialaccount/authentication_error.html", {"unavailable": True}, status=502)

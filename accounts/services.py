@@ -4,12 +4,15 @@ import logging
 from collections.abc import Iterable
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import tokens
 from accounts.emails import INVITATION
@@ -88,4 +91,79 @@ def accept_invitation(*, invitation: Invitation, password: str) -> User:
     user.save(update_fields=["password"])
     EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
     Invitation.objects.filter(user=user, accepted_at__isnull=True).update(accepted_at=timezone.now())
+    return user
+
+
+class SignInRefused(Exception):
+    """Single sign-on that must not go on: `message` is for the person, `reason` for the log."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(reason)
+        self.message, self.reason = message, reason
+
+
+@transaction.atomic
+def sign_in_through_provider(
+    *, request: HttpRequest, sociallogin: SocialLogin, invitation_id: int | None = None
+) -> User:
+    """Match a person back from the school's provider to their account and link the two.
+
+    Nobody is created: the account must already hold an address the provider vouches for (OpenID
+    Connect's email_verified, or a domain the school trusts; a SAML identity provider's signed
+    assertion). Once linked, the provider's stable id finds the person even if their address changes.
+    The provider proved the address, so it counts as verified and a pending invitation as accepted.
+    Coming from an invitation link, the person must come back as the one invited."""
+    from accounts.single_sign_on import display_name
+
+    provider = display_name(sociallogin.provider)
+    offered = [address.email for address in sociallogin.email_addresses]
+    trusted = [address.email for address in sociallogin.email_addresses if address.verified]
+    if sociallogin.is_existing:
+        user = sociallogin.user
+    else:
+        if not offered:
+            raise SignInRefused(
+                _(
+                    "%(provider)s did not tell Checkoff your email address, so your account cannot be found. "
+                    "Ask your program for help."
+                )
+                % {"provider": provider},
+                "no email address released",
+            )
+        if not trusted:
+            raise SignInRefused(
+                _("%(provider)s has not confirmed that %(email)s is yours. Ask your program for help.")
+                % {"provider": provider, "email": offered[0]},
+                f"unverified address {offered[0]}",
+            )
+        user = User.objects.filter(email__in=[email.lower() for email in trusted]).order_by("pk").first()
+        if user is None:
+            raise SignInRefused(
+                _(
+                    "No Checkoff account uses %(email)s. Checkoff accounts are made by your program: ask your "
+                    "program director or coordinator to add you, then sign in again."
+                )
+                % {"email": trusted[0]},
+                f"no account for {trusted[0]}",
+            )
+    if not user.is_active:
+        raise SignInRefused(
+            _("This Checkoff account is closed. Ask your program for help."), f"inactive user {user.pk}"
+        )
+    if invitation_id is not None:
+        invited = Invitation.objects.filter(pk=invitation_id).select_related("user").first()
+        if invited is not None and invited.user_id != user.pk:
+            raise SignInRefused(
+                _(
+                    "This invitation is for %(invited)s, but %(provider)s signed you in as %(email)s. Sign in there "
+                    "with the invited address, or ask your program for help."
+                )
+                % {"invited": invited.user.email, "provider": provider, "email": user.email},
+                f"invitation {invitation_id} is for user {invited.user_id}, not {user.pk}",
+            )
+    if not sociallogin.is_existing:
+        sociallogin.connect(request, user)
+    if user.email.lower() in {email.lower() for email in trusted}:
+        EmailAddress.objects.update_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+        Invitation.objects.filter(user=user, accepted_at__isnull=True).update(accepted_at=timezone.now())
     return user

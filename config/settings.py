@@ -17,6 +17,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config import single_sign_on
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -68,6 +70,7 @@ def missing_settings() -> list[str]:
             "For development only, `make run` and `make test` start private servers under .data/ "
             "for an unset address instead (they set EMBEDDED_SERVICES=1)."
         )
+    problems += single_sign_on.environment_problems(os.environ)
     if not DEBUG:
         if not SECRET_KEY:
             problems.append("SECRET_KEY must be set when DEBUG is off.")
@@ -94,6 +97,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "django_htmx",
     "template_partials",
     "csp",
@@ -116,6 +122,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
     "accounts.middleware.BrokenChainMiddleware",
+    "accounts.middleware.SingleSignOnMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "curriculum.middleware.RequireStaffTwoFactorMiddleware",
     "curriculum.middleware.ProgramTimeZoneMiddleware",
@@ -248,6 +255,20 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Checkoff"
 MFA_RECOVERY_CODE_COUNT = 10
+
+# Single sign-on through the school's own identity provider (config/ and accounts/single_sign_on.py):
+# an OpenID Connect provider and a SAML identity provider, from SSO_* variables or from the admin's social
+# applications. Nobody is created by signing in; a person is matched to their account by an address
+# the provider vouches for, and linked.
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = single_sign_on.providers_from_environment(os.environ)
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # the adapter matches by address under its own rules
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = int(os.environ.get("SSO_REQUESTS_TIMEOUT", "10"))
+# Staff (directors, coordinators, instructors) may be required to sign in through the school's
+# provider or with two-factor: "any" (the default) or "provider_or_two_factor".
+STAFF_SIGN_IN = os.environ.get("STAFF_SIGN_IN", "any")
 
 INVITATION_VALID_DAYS = int(os.environ.get("INVITATION_VALID_DAYS", "14"))
 

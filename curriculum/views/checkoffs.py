@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.decorators import presence_required
 from accounts.http import AuthenticatedRequest
 from curriculum import permissions, services
 from curriculum.forms import CheckoffForm, CheckoffPickForm, RevocationForm
@@ -161,7 +161,7 @@ def attempt_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@reauthentication_required
+@presence_required
 def attempt_sign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Sign after re-entering one's password within the last five minutes (allauth re-authentication).
 

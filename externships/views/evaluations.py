@@ -12,7 +12,6 @@ import hmac
 import time
 from typing import Any
 
-from allauth.account.decorators import reauthentication_required
 from allauth.account.internal.flows.login import get_authentication_records
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.decorators import presence_required
 from accounts.http import AuthenticatedRequest
 from curriculum.models import Program
 from curriculum.services import record_view
@@ -44,7 +44,7 @@ def signing_is_fresh(request: AuthenticatedRequest) -> bool:
 
 
 @require_http_methods(["GET", "POST"])
-@reauthentication_required
+@presence_required
 def evaluation_new(request: AuthenticatedRequest, pk: int, kind: str) -> HttpResponse:
     if kind not in Kind.values:
         raise Http404
