@@ -25,9 +25,11 @@ install: $(VENV)/.installed
 run: install
 	DEBUG=1 EMBEDDED_SERVICES=1 PORT=$(PORT) $(PY) scripts/run.py
 
-# The suite also drives Chromium, gettext, nginx and openssl: installed first when missing (as root).
+# The suite also drives Chromium, gettext, nginx, openssl and xmlsec1: installed first when missing (as
+# root). The single sign-on tests' OpenID Connect provider needs its npm packages (scripts/sso-providers).
 test: install
 	scripts/system-packages
+	scripts/sso-providers
 	EMBEDDED_SERVICES=1 $(PY) scripts/test.py $(ARGS)
 
 # Lint needs settings, not servers: with no DATABASE_URL / REDIS_URL it names unused addresses

@@ -1,0 +1,1 @@
+"""Single sign-on against real identity providers, run as processes on this machine."""
