@@ -7,9 +7,10 @@ The round trips through real identity providers are in tests/browser/test_single
 from __future__ import annotations
 
 import base64
+import tempfile
 import time
 import zlib
-from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -17,10 +18,6 @@ from allauth.account.models import EmailAddress
 from allauth.core import context
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount, SocialLogin
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -30,26 +27,16 @@ from config.single_sign_on import environment_problems, providers_from_environme
 from curriculum import services as curriculum_services
 from curriculum.models import ChecklistStep
 from tests import factories
+from tests.sso.saml_idp import make_key_and_certificate
 
 IDP_SSO_URL = "https://idp.school.test/sso"
 HOST = {"HTTP_HOST": "localhost"}  # a real request names its host; the SAML library reads it
 
 
 def self_signed_certificate() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.school.test")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+    with tempfile.TemporaryDirectory() as directory:
+        _, certificate = make_key_and_certificate(Path(directory))
+        return certificate.read_text()
 
 
 CERTIFICATE = self_signed_certificate()
