@@ -396,6 +396,6 @@ class TestAProviderConfiguredWrongly:
     def test_other_pages_errors_are_not_hidden(self, client, alice, settings):
         from accounts.middleware import SingleSignOnMiddleware
 
-        middleware = SingleSignOnMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+        middleware = SingleSignOnMiddleware(lambda request: None)  # type: ignore[return-value]
         request = RequestFactory().get("/courses/")
         assert middleware.process_exception(request, KeyError("x")) is None
