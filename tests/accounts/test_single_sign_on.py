@@ -399,3 +399,25 @@ class TestAProviderConfiguredWrongly:
         middleware = SingleSignOnMiddleware(lambda request: None)  # type: ignore[return-value]
         request = RequestFactory().get("/courses/")
         assert middleware.process_exception(request, KeyError("x")) is None
+
+
+@pytest.mark.usefixtures("saml_school")
+def test_someone_signed_in_only_through_the_school_confirms_there_before_setting_a_password(client, irene):
+    irene.set_unusable_password()
+    irene.save()
+    link(irene)
+    as_signed_in_through_provider(client, irene)
+    response = client.get(reverse("account_set_password"))
+    assert response.url.startswith(reverse("accounts:reauthenticate-with-provider"))
+    assert (
+        client.post(reverse("account_set_password"), {"password1": "x" * 12, "password2": "x" * 12}).status_code == 302
+    )
+    irene.refresh_from_db()
+    assert not irene.has_usable_password()
+
+
+def test_a_preceptor_without_a_password_may_still_set_one(client, paula):
+    paula.set_unusable_password()
+    paula.save()
+    client.force_login(paula)
+    assert client.get(reverse("account_set_password")).status_code == 200
