@@ -421,3 +421,37 @@ def test_a_preceptor_without_a_password_may_still_set_one(client, paula):
     paula.save()
     client.force_login(paula)
     assert client.get(reverse("account_set_password")).status_code == 200
+
+
+class TestConfiguredInTheAdmin:
+    """Without code or environment: a superuser with two-factor adds the school's provider as one of
+    allauth's social applications, and the sign-in page offers it."""
+
+    @pytest.fixture
+    def root(self, db):
+        root = User.objects.create_superuser("root@school.test", "a long admin passphrase")
+        Authenticator.objects.create(user=root, type=Authenticator.Type.TOTP, data={"secret": "x"})
+        return root
+
+    def test_an_openid_connect_provider_added_in_the_admin_appears_on_the_sign_in_page(self, client, root, settings):
+        settings.SOCIALACCOUNT_PROVIDERS = {}
+        client.force_login(root)
+        form = client.get("/admin/socialaccount/socialapp/add/")
+        assert form.status_code == 200
+        response = client.post(
+            "/admin/socialaccount/socialapp/add/",
+            {
+                "provider": "openid_connect",
+                "provider_id": "school",
+                "name": "Westside University",
+                "client_id": "checkoff",
+                "secret": "s3cret",
+                "key": "",
+                "settings": '{"server_url": "https://login.westside.test"}',
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        client.logout()
+        page = client.get(reverse("account_login"))
+        assert "Sign in with Westside University" in page.content.decode()
+        assert "https://login.westside.test" in page.headers["Content-Security-Policy"]
