@@ -7,11 +7,12 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -78,6 +79,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if request.session.get(single_sign_on.SESSION_REAUTHENTICATION) and request.user.is_authenticated:
             raise ImmediateHttpResponse(single_sign_on.finish_reauthentication(request, sociallogin))
         invitation_id = request.session.pop(single_sign_on.SESSION_INVITATION, None)
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            # Linking happens by address at sign-in only; nobody attaches another identity to an account.
+            raise ImmediateHttpResponse(redirect("home"))
         try:
             services.sign_in_through_provider(request=request, sociallogin=sociallogin, invitation_id=invitation_id)
         except services.SignInRefused as refusal:

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
 
@@ -70,6 +71,15 @@ class SingleSignOnMiddleware:
             # django-csp reads it when it writes the header, after this middleware.
             response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
         return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: Any, kwargs: dict[str, Any]
+    ) -> HttpResponse | None:
+        """allauth looks a provider up by the id in the address; one with a NUL cannot exist (and
+        PostgreSQL refuses to compare with it), so it is not found."""
+        if request.path.startswith(self.PREFIXES) and any("\x00" in str(value) for value in kwargs.values()):
+            raise Http404
+        return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from onelogin.saml2.errors import OneLogin_Saml2_Error

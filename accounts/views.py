@@ -52,6 +52,14 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@login_not_required
+def not_offered(request: HttpRequest) -> HttpResponse:
+    """allauth pages Checkoff does not offer, for anyone: signing up through a provider (nobody is
+    created by signing in) and managing linked accounts (a person is linked to the school's provider
+    by their address, once, when they first sign in through it)."""
+    raise Http404
+
+
 @require_http_methods(["GET", "POST"])
 def reauthenticate_with_provider(request: AuthenticatedRequest) -> HttpResponse:
     """Confirm presence at the school's provider before a signature, for someone linked to it; the

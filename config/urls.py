@@ -6,6 +6,7 @@ from django.views.i18n import set_language
 
 import config.admin  # locks the admin down before its URLs are built
 import config.converters  # noqa: F401  (registers the converters the apps' URLs use)
+from accounts import views as account_views
 from accounts.decorators import presence_required
 from config import health
 from curriculum.views import coursework as curriculum_views
@@ -18,6 +19,8 @@ urlpatterns = [
     # Someone without a password (signed in through the school, or by emailed code) may set one: a new
     # way in, so they confirm they are at the device first, at the school's provider when linked to it.
     path("accounts/password/set/", presence_required(allauth_views.password_set), name="account_set_password"),
+    path("accounts/3rdparty/", account_views.not_offered, name="socialaccount_connections"),
+    path("accounts/3rdparty/signup/", account_views.not_offered, name="socialaccount_signup"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
     path("", include("curriculum.urls")),

@@ -455,3 +455,15 @@ class TestConfiguredInTheAdmin:
         page = client.get(reverse("account_login"))
         assert "Sign in with Westside University" in page.content.decode()
         assert "https://login.westside.test" in page.headers["Content-Security-Policy"]
+
+
+class TestPagesNotOffered:
+    @pytest.mark.parametrize("name", ["socialaccount_connections", "socialaccount_signup"])
+    def test_linking_and_signing_up_through_a_provider_are_not_pages(self, client, alice, name):
+        assert client.get(reverse(name)).status_code == 404
+        client.force_login(alice)
+        assert client.get(reverse(name)).status_code == 404
+
+    @pytest.mark.parametrize("path", ["/accounts/oidc/%00/login/", "/accounts/saml/%00/acs/finish/"])
+    def test_a_provider_id_with_a_nul_is_not_found(self, client, db, path):
+        assert client.get(path).status_code == 404

@@ -18,6 +18,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -36,6 +37,7 @@ from curriculum.models import Attempt, ChecklistStep, Signature
 from tests import factories
 from tests.browser.conftest import DESKTOP, PHONE, TABLET, screenshot
 from tests.sso.providers import DEFAULT_PASSWORD, OidcProvider, SamlIdentityProvider
+from tests.sso.saml_idp import make_key_and_certificate
 
 pytestmark = pytest.mark.browser
 
@@ -307,6 +309,36 @@ def test_an_expired_answer_is_refused(
 
     expect(page.get_by_role("heading", level=1)).to_have_text(DID_NOT_WORK)
     assert "expired" in caplog.text
+    expect_signed_out(page)
+    assert not SocialAccount.objects.exists()
+
+
+def test_a_certificate_that_is_not_the_providers_is_refused(
+    live_server: Any,
+    visit: Callable[..., Page],
+    caplog: pytest.LogCaptureFixture,
+    settings: Any,
+    saml_idp: SamlIdentityProvider,
+    alice: User,
+    tmp_path: Path,
+) -> None:
+    """The administrator pasted another certificate than the one the identity provider signs with."""
+    _, another_certificate = make_key_and_certificate(tmp_path)
+    settings.SOCIALACCOUNT_PROVIDERS = providers_from_environment(
+        {
+            "SSO_SAML_NAME": SCHOOL,
+            "SSO_SAML_ENTITY_ID": saml_idp.entity_id,
+            "SSO_SAML_SSO_URL": saml_idp.sso_url,
+            "SSO_SAML_CERTIFICATE": another_certificate.read_text(),
+        }
+    )
+    saml_idp.add_account(alice.email, given_name="Alice")
+
+    page = open_sign_in_page(visit, DESKTOP)
+    sign_in_through_school(page, saml_idp.base_url, alice.email)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(DID_NOT_WORK)
+    assert "Signature validation failed" in caplog.text
     expect_signed_out(page)
     assert not SocialAccount.objects.exists()
 
