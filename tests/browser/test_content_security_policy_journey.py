@@ -169,8 +169,11 @@ def test_a_visitor_switches_language_and_the_menus_open_without_a_policy_violati
 ) -> None:
     visitor = watched(**PHONE)
     visitor.visit(reverse("account_login"))
-    # The language switch sends its form from a script file, no longer from an onchange attribute.
+    # Choosing a language changes nothing until the button is pressed (WCAG 3.2.2: no change of context
+    # on input); then the page comes back in Spanish.
     visitor.page.get_by_label("Language").select_option("es")
+    expect(visitor.page.locator("html")).to_have_attribute("lang", "en")
+    visitor.page.get_by_role("button", name="Change").click()
     expect(visitor.page.locator("html")).to_have_attribute("lang", "es")
     assert visitor.problems == []
 
