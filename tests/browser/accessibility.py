@@ -33,6 +33,7 @@ def violations(page: Page) -> list[str]:
     return [
         f"{page.url}: {violation['id']} ({violation['impact']}): {violation['help']}: "
         + "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+        + f" ({' '.join(violation['nodes'][0].get('failureSummary', '').split())[:300]})"
         for violation in found
     ]
 

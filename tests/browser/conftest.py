@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect
 
+from tests.browser.accessibility import scrolls_sideways, violations
 from tests.factories import PASSWORD
 
 CHROMIUM_ARGS = [
@@ -83,7 +84,9 @@ def visit(new_context: Callable[..., BrowserContext]) -> Callable[..., Page]:
     """A page in a fresh browser of its own (its own cookies), on the device given."""
 
     def open_page(**device: Any) -> Page:
-        context = new_context(locale="en-US", **device)
+        # Reduced motion: Bootstrap's colour transitions then end at once, so axe-core measures the colours
+        # a person settles on, not a frame halfway through a button's hover.
+        context = new_context(**{"locale": "en-US", "reduced_motion": "reduce", **device})
         context.set_default_timeout(10_000)
         return context.new_page()
 
@@ -107,6 +110,12 @@ def sign_in(visit: Callable[..., Page]) -> Callable[..., Page]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Keep a picture of a step for people to look at; nothing compares pictures."""
+    """Keep a picture of a step for people to look at (nothing compares pictures), and hold the step to
+    WCAG 2.1 AA with axe-core: the steps worth a picture are the ones people see, forms refused with
+    their errors included. On a phone-sized page, nothing may make it scroll sideways."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    problems = violations(page)
+    if page.viewport_size and page.viewport_size["width"] < 800 and scrolls_sideways(page):
+        problems.append(f"{page.url} scrolls sideways at {page.viewport_size['width']} px")
+    assert problems == [], f"{name}: {problems}"
