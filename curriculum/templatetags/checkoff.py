@@ -25,11 +25,14 @@ def bootstrap(field: BoundField) -> SafeString:
     if field.errors:
         css += " is-invalid"
     attrs: dict[str, Any] = {"class": css}
+    # The error first, then the help, which stays: it often says how to put the error right.
+    described_by = [f"{field.auto_id}-errors"] if field.errors else []
+    if field.help_text:
+        described_by.append(f"{field.auto_id}-help")
     if field.errors:
         attrs["aria-invalid"] = "true"
-        attrs["aria-describedby"] = f"{field.auto_id}-errors"
-    elif field.help_text:
-        attrs["aria-describedby"] = f"{field.auto_id}-help"
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
     return field.as_widget(attrs=attrs)
 
 

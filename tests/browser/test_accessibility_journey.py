@@ -4,6 +4,7 @@ and the keyboard: focus is visible, and choosing a language does not reload the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -87,3 +88,24 @@ def test_the_check_finds_what_breaks_the_standard(visit: Callable[..., Page]) ->
     page.set_content('<title>t</title><main><img src="x.png"><p style="color:#aaa;background:#bbb">faint</p></main>')
     rules = {line.split(": ")[1].split(" ")[0] for line in violations(page)}
     assert {"html-has-lang", "image-alt", "color-contrast"} <= rules
+
+
+def test_a_refused_form_says_so_first_and_leads_to_each_field(
+    live_server: Any, visit: Callable[..., Page], sign_in: Callable[..., Page], dana: Any
+) -> None:
+    """The problems are summarised at the top, the summary has the focus, the title says there is an
+    error, each problem links to its field, and the help under a field stays beside its error."""
+    page = sign_in(dana.email, PHONE)
+    page.goto(reverse("curriculum:program-create"))
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+    first = summary.get_by_role("link").first
+    target = first.get_attribute("href")
+    assert target and target.startswith("#")
+    first.click()
+    expect(page.locator(target)).to_be_focused()
+    assert page.locator(target).get_attribute("aria-invalid") == "true"
+    assert violations(page) == []
