@@ -123,6 +123,7 @@ MIDDLEWARE = [
     "accounts.middleware.PreferredLanguageMiddleware",
     "accounts.middleware.BrokenChainMiddleware",
     "accounts.middleware.SingleSignOnMiddleware",
+    "config.not_found.NotFoundPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "curriculum.middleware.RequireStaffTwoFactorMiddleware",
     "curriculum.middleware.ProgramTimeZoneMiddleware",

@@ -169,6 +169,19 @@ class TestReportPage:
         )
         assert html.count("Threshold to confirm") >= 1
 
+    def test_in_spanish_the_english_formulas_say_they_are_english(self, client, dana, outcomes_program):
+        """The accreditors' formulas and bases are quoted as they publish them, in English: a screen reader
+        reading a Spanish page switches voice for them (WCAG 3.1.2)."""
+        dana.preferred_language = "es"
+        dana.save()
+        client.force_login(dana)
+        response = client.get(report_url(outcomes_program))
+        html = response.content.decode()
+        for measure in response.context["report"].measures:
+            assert f'<code lang="en">{escape(measure.formula)}</code>' in html
+            if measure.cohort_basis:
+                assert f'<span lang="en">{escape(measure.cohort_basis)}</span>' in html
+
     def test_it_draws_a_chart_per_measure_and_the_pass_rates(self, client, dana, outcomes_program):
         client.force_login(dana)
         html = client.get(report_url(outcomes_program)).content.decode()
