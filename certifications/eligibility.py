@@ -72,11 +72,13 @@ class Eligibility:
         """One line for the home page and the headings."""
         if self.eligible:
             return _("Eligible for %(track)s on %(day)s.") % {"track": self.track.code, "day": day(self.on)}
+        # Naming what is missing, not counting it: "2 items are missing" leaves the student to find them.
+        # Both forms read alike in English; Spanish says "Falta" for one and "Faltan" for several.
         return ngettext(
-            "Not eligible for %(track)s yet: %(count)s item is missing.",
-            "Not eligible for %(track)s yet: %(count)s items are missing.",
+            "Not eligible for %(track)s yet. Missing: %(items)s.",
+            "Not eligible for %(track)s yet. Missing: %(items)s.",
             len(self.missing),
-        ) % {"track": self.track.code, "count": len(self.missing)}
+        ) % {"track": self.track.code, "items": ", ".join(item.label for item in self.missing)}
 
 
 def day(value: date) -> str:

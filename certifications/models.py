@@ -9,6 +9,7 @@ Every figure a report shows is computed from the rows here and from enrollment d
 from __future__ import annotations
 
 import calendar
+import re
 import secrets
 from datetime import date
 from decimal import Decimal
@@ -121,6 +122,13 @@ class CertificationTrack(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def display_name(self) -> str:
+        """The name a person reads, with the code once: the reference names already carry it
+        ("Certified Medical Assistant (CMA (AAMA))"), a school's own track may not."""
+        named = re.search(rf"\b{re.escape(self.code)}\b", self.name) is not None
+        return self.name if named else f"{self.name} ({self.code})"
 
     def confidence_of(self, field: str) -> str:
         return str((self.provenance.get(field) or {}).get("confidence", ""))

@@ -225,10 +225,12 @@ def test_everything_met_is_eligible_with_one_line(enrollment, irene, vitals, emp
     assert result.summary == "Eligible for CMA on July 1, 2026."
 
 
-def test_the_summary_counts_what_is_missing(enrollment):
+def test_the_summary_names_what_is_missing(enrollment):
     result = checklist(enrollment, track(enrollment.cohort.program, "CMA"), date(2026, 1, 5))
     assert not result.eligible
-    assert result.summary == "Not eligible for CMA yet: 3 items are missing."
+    missing = ", ".join(item.label for item in result.missing)
+    assert len(result.missing) == 3
+    assert result.summary == f"Not eligible for CMA yet. Missing: {missing}."
 
 
 def test_the_checklist_costs_the_same_queries_at_1x_and_5x(enrollment, irene, framework):
@@ -251,3 +253,12 @@ def test_the_checklist_costs_the_same_queries_at_1x_and_5x(enrollment, irene, fr
     once = grow(1)
     assert once == 3
     assert grow(4) == once
+
+
+def test_a_tracks_display_name_carries_its_code_once(db):
+    from certifications.models import CertificationTrack
+
+    assert CertificationTrack(code="CMA", name="Certified Medical Assistant (CMA (AAMA))").display_name == (
+        "Certified Medical Assistant (CMA (AAMA))"
+    )
+    assert CertificationTrack(code="PHL", name="Phlebotomy Technician").display_name == "Phlebotomy Technician (PHL)"

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import AccessLog
 from certifications import services
@@ -497,10 +498,11 @@ class TestJobPlacement:
 
 
 class TestHomeSection:
-    def test_the_student_sees_target_next_exam_and_eligibility(self, client, alice, target, booking):
+    def test_the_student_sees_target_next_exam_and_eligibility(self, client, alice, target, booking, ccma):
         client.force_login(alice)
         page = client.get(reverse("home")).content.decode()
-        assert "Target: CCMA" in page
+        assert f"Target: {escape(ccma.display_name)}" in page
+        assert page.count("CCMA (") <= 1  # the code once, not "CCMA (… (CCMA))"
         assert f"Next exam: CCMA on {day(BOOKED_ON)}" in page
         assert "Not eligible for CCMA yet" in page
         assert reverse("certifications:my-certification") in page
