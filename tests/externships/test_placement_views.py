@@ -178,6 +178,12 @@ class TestHoursPages:
         assert response.status_code == 302
         assert HoursEntry.objects.get().hours == 4.5
 
+    def test_the_form_warns_about_patients_once_under_the_field(self, client, alice, active):
+        client.force_login(alice)
+        page = client.get(reverse("externships:shift-log", args=[active.pk])).content.decode()
+        assert page.count("Never enter patient") == 1
+        assert 'id="id_activity-help"' in page
+
     def test_a_bad_shift_says_why_and_saves_nothing(self, client, alice, active):
         client.force_login(alice)
         yesterday = active.enrollment.cohort.program.today() - timedelta(days=1)
