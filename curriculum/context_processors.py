@@ -2,17 +2,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 
-from curriculum.permissions import is_staff_member
+from accounts.models import User
+from curriculum.models import Enrollment, StaffRole
 from notifications.permissions import can_read_demo_mailbox
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """What the navigation bar offers: one query, for signed-in people only."""
+    """What the navigation bar offers: one query, for signed-in people only. Staff get their programs;
+    a student gets their own pages (check-offs, externship, documents, certification), which they
+    otherwise reached only from their home page."""
     user = getattr(request, "user", None)
     # In development the footer links the demo mailbox, where an invited student finds their link.
     shown: dict[str, Any] = {"nav_demo_mailbox": can_read_demo_mailbox()}
     if user is None or not user.is_authenticated:
         return shown
-    return {**shown, "nav_is_staff": is_staff_member(user)}
+    roles = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            staff=Exists(StaffRole.objects.filter(user=OuterRef("pk"))),
+            student=Exists(Enrollment.objects.filter(student=OuterRef("pk"))),
+        )
+        .values_list("staff", "student")
+        .first()
+    ) or (False, False)
+    return {**shown, "nav_is_staff": roles[0], "nav_is_student": roles[1] and not roles[0]}
