@@ -244,3 +244,62 @@ def test_a_missed_critical_step_fails_live_and_a_fail_needs_a_comment(
     screenshot(instructor, "checkoff-9-instructor-comment-required-tablet")
     assert not Attempt.objects.filter(enrollment=school.maya_enrollment).exists()
     assert Attempt.objects.count() == Signature.objects.count() == 1  # noah's pulse, made before
+
+
+def focus_ring(page: Page) -> tuple[str, float]:
+    """The ring around what has the focus: on a hidden checkbox or radio it is drawn on its label."""
+    return tuple(
+        page.evaluate(
+            """() => {
+                let shown = document.activeElement;
+                if (shown.classList.contains('btn-check')) shown = document.querySelector(`label[for="${shown.id}"]`);
+                const style = getComputedStyle(shown);
+                return [style.outlineStyle, parseFloat(style.outlineWidth)];
+            }"""
+        )
+    )
+
+
+def test_an_instructor_checks_a_student_off_with_the_keyboard_alone(
+    live_server: Any, sign_in: Callable[..., Page]
+) -> None:
+    """No pointer: from the grid to the signature with Tab, Space and Enter, the focus seen all along."""
+    school = make_cohort()
+    irene, blood_pressure = school.irene, school.blood_pressure
+    instructor = sign_in(irene.email, STILL_TABLET)
+    instructor.goto(f"/cohorts/{school.cohort.pk}/competencies/")
+    maya_row = instructor.get_by_role("row").filter(has_text="Lopez, Maya")
+    cell = maya_row.locator(f'a.grid-cell[href$="/competencies/{blood_pressure.pk}/checkoff/"]')
+    cell.focus()
+    assert focus_ring(instructor) == ("solid", 3.0)
+    instructor.keyboard.press("Enter")
+    expect(instructor.get_by_role("heading", level=1)).to_contain_text("blood pressure")
+
+    # Each step is a checkbox: Tab reaches it, Space ticks it, and the ring shows which one.
+    first = instructor.locator("input[name=steps]").first
+    first.focus()
+    for index in range(len(BLOOD_PRESSURE_STEPS)):
+        assert focus_ring(instructor) == ("solid", 3.0), f"step {index + 1}"
+        instructor.keyboard.press("Space")
+        instructor.keyboard.press("Tab")
+    expect(instructor.locator("input[name=steps]:checked")).to_have_count(len(BLOOD_PRESSURE_STEPS))
+    expect(instructor.locator("#running-score [data-verdict]")).to_have_text("Passing")
+
+    # The setting is a group of radios: the arrow keys choose within it.
+    instructor.get_by_label("Lab").focus()
+    instructor.keyboard.press("ArrowRight")
+    expect(instructor.get_by_label("Simulation")).to_be_checked()
+    instructor.get_by_role("button", name="Review and sign").focus()
+    assert focus_ring(instructor) == ("solid", 3.0)
+    instructor.keyboard.press("Enter")
+    expect(instructor).to_have_url(re.compile(r"/attempts/\d+/$"))
+
+    instructor.get_by_role("button", name="Sign", exact=True).focus()
+    instructor.keyboard.press("Enter")
+    expect(instructor.get_by_role("heading", level=1)).to_have_text("Confirm Access")
+    instructor.get_by_label("Password").focus()
+    instructor.keyboard.type(factories.PASSWORD)
+    instructor.keyboard.press("Enter")
+    expect(instructor.locator("#signature")).to_contain_text("Signed: performed and evaluated by Irene Okafor")
+    attempt = Attempt.objects.get(enrollment=school.maya_enrollment, competency=blood_pressure)
+    assert (attempt.setting, Signature.objects.filter(attempt=attempt, signer=irene).exists()) == ("simulation", True)

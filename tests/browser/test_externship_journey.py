@@ -282,3 +282,33 @@ def test_a_preceptor_returns_a_shift_with_a_reason_and_the_student_reads_it(
     expect(student.get_by_text(f"Your preceptor returned this shift: {reason}")).to_be_visible()
     expect(student.get_by_label("End")).to_have_value("17:00")
     assert_fits_the_phone(student)
+
+
+def test_a_preceptor_approves_a_week_with_the_keyboard_alone(
+    live_server: Any, visit: Callable[..., Page], mailoutbox: list[EmailMessage]
+) -> None:
+    """No pointer: Tab to the student, Enter, Tab to the week's approval, Enter; the ring shows each stop."""
+    externship = make_externship()
+    shift(externship.placement, externship.yesterday, time(8), time(14), state=HoursEntry.State.SUBMITTED)
+    preceptor = sign_in_with_emailed_code(visit, mailoutbox, externship.paula.email)
+
+    def tab_to(name: str) -> None:
+        for _ in range(40):
+            preceptor.keyboard.press("Tab")
+            if preceptor.evaluate("() => document.activeElement.textContent.trim()") == name:
+                style = preceptor.evaluate(
+                    "() => [getComputedStyle(document.activeElement).outlineStyle,"
+                    " parseFloat(getComputedStyle(document.activeElement).outlineWidth)]"
+                )
+                assert style == ["solid", 3.0], (name, style)
+                return
+        raise AssertionError(f"Tab never reached {name!r}")
+
+    tab_to("Maya Lopez")
+    preceptor.keyboard.press("Enter")
+    expect(preceptor.get_by_role("heading", level=1)).to_have_text("Maya Lopez")
+    tab_to("Approve the week")
+    preceptor.keyboard.press("Enter")
+    expect(preceptor.get_by_role("status")).to_contain_text(re.compile(r"of the week of .+ approved\."))
+    entry = HoursEntry.objects.get(placement=externship.placement, work_date=externship.yesterday)
+    assert (entry.state, entry.reviewed_by) == (HoursEntry.State.APPROVED, externship.paula)
