@@ -171,22 +171,17 @@ class OidcProvider(_ProviderProcess):
         self.discovery_url = f"{self.issuer}/.well-known/openid-configuration"
 
     def _command(self) -> list[str]:
-        command = [
-            "node",
-            "server.mjs",
-            "--port",
-            str(self.port),
-            "--client-id",
-            self.client_id,
-            "--client-secret",
-            self.client_secret,
-            "--accounts",
-            str(self.accounts_file),
-            "--token-auth-method",
-            self.token_auth_method,
-        ]
-        for uri in self.redirect_uris:
-            command += ["--redirect-uri", uri]
+        # Each value joined to its option with "=": a random secret may begin with "-", which node's
+        # argument parser would otherwise take for an option of its own.
+        options = {
+            "port": str(self.port),
+            "client-id": self.client_id,
+            "client-secret": self.client_secret,
+            "accounts": str(self.accounts_file),
+            "token-auth-method": self.token_auth_method,
+        }
+        command = ["node", "server.mjs", *(f"--{name}={value}" for name, value in options.items())]
+        command += [f"--redirect-uri={uri}" for uri in self.redirect_uris]
         return command
 
     def _cwd(self) -> Path:

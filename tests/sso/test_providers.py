@@ -165,6 +165,26 @@ def test_a_code_is_not_exchanged_for_a_wrong_client_secret(oidc, discovery):
     assert tokens.json()["error"] == "invalid_client"
 
 
+def test_a_client_secret_beginning_with_a_dash_reaches_the_provider_whole():
+    """Random secrets (token_urlsafe) may begin with "-": node must not read it as an option."""
+    with OidcProvider(redirect_uris=[REDIRECT_URI], client_secret="-starts-like-an-option") as provider:
+        provider.add_account("heidi@example.test")
+        configuration = requests.get(provider.discovery_url, timeout=TIMEOUT).json()
+        code = sign_in_for_code(provider, configuration, "heidi@example.test")
+        tokens = requests.post(
+            configuration["token_endpoint"],
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": provider.client_id,
+                "client_secret": "-starts-like-an-option",
+            },
+            timeout=TIMEOUT,
+        )
+    assert tokens.status_code == 200, tokens.text
+
+
 def test_a_wrong_password_is_refused_on_the_providers_login_page(oidc, discovery):
     oidc.add_account("edsger@example.test")
     session = requests.Session()
