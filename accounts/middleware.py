@@ -93,5 +93,6 @@ class SingleSignOnMiddleware:
             request.path,
             type(exception).__name__,
             exception,
+            exc_info=exception,
         )
         return render(request, "socialaccount/authentication_error.html", {"unavailable": True}, status=502)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import tokens
+from accounts import single_sign_on, tokens
 from accounts.emails import INVITATION
 from accounts.models import Invitation, User
 from config import bulk
@@ -113,9 +113,7 @@ def sign_in_through_provider(
     assertion). Once linked, the provider's stable id finds the person even if their address changes.
     The provider proved the address, so it counts as verified and a pending invitation as accepted.
     Coming from an invitation link, the person must come back as the one invited."""
-    from accounts.single_sign_on import display_name
-
-    provider = display_name(sociallogin.provider)
+    provider = single_sign_on.display_name(sociallogin.provider)
     offered = [address.email for address in sociallogin.email_addresses]
     trusted = [address.email for address in sociallogin.email_addresses if address.verified]
     if sociallogin.is_existing:

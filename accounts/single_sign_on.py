@@ -154,9 +154,14 @@ def _resume(request: HttpRequest, next_url: str) -> HttpResponse:
     return redirect(next_url)
 
 
-def named(providers: list[Provider]) -> list[dict[str, str]]:
-    """What a page needs to show a button for each provider: its id and the name people know."""
-    return [{"id": provider.sub_id, "name": display_name(provider)} for provider in providers]
+def buttons(request: HttpRequest, providers: list[Provider]) -> list[dict[str, str]]:
+    """What a page needs to show a button for each provider (its id, the name people know, where its
+    sign-in starts), and the page's leave to send forms there (`allow_leaving_for`)."""
+    allow_leaving_for(request, providers)
+    return [
+        {"id": provider.sub_id, "name": display_name(provider), "login_url": provider.get_login_url(request)}
+        for provider in providers
+    ]
 
 
 def _origin(url: str) -> str | None:

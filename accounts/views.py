@@ -32,7 +32,6 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     if invitation is None or invitation.accepted_at or not invitation.user.is_active:
         return render(request, "accounts/invitation_invalid.html", status=410 if invitation else 404)
     providers = single_sign_on.school_providers(request)
-    single_sign_on.allow_leaving_for(request, providers)
     if request.method == "POST" and "provider" in request.POST:
         chosen = next((provider for provider in providers if provider.sub_id == request.POST["provider"]), None)
         if chosen is None:
@@ -48,7 +47,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "accounts/accept_invitation.html",
-        {"form": form, "invitation": invitation, "providers": single_sign_on.named(providers)},
+        {"form": form, "invitation": invitation, "providers": single_sign_on.buttons(request, providers)},
     )
 
 

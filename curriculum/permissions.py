@@ -124,10 +124,6 @@ def can_view_gradebook(user: User, offering: CourseOffering) -> bool:
     )
 
 
-def is_staff_member(user: User) -> bool:
-    return StaffRole.objects.filter(user=user).exists()
-
-
 # --- Competencies and check-offs ----------------------------------------------------------
 
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import tempfile
 from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.core.management import CommandError, call_command
 
 from config.single_sign_on import providers_from_environment
 from tests.sso.providers import OidcProvider, SamlIdentityProvider
+from tests.sso.saml_idp import make_key_and_certificate
 
 SITE = "http://localhost:8000"
 
@@ -59,20 +58,12 @@ def oidc_environment(oidc: OidcProvider, secret: str) -> dict[str, str]:
 
 
 def expired_certificate() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "old idp")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=400))
-        .not_valid_after(now - datetime.timedelta(days=35))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+    """A certificate that ran out 35 days ago."""
+    with tempfile.TemporaryDirectory() as directory:
+        _, certificate = make_key_and_certificate(
+            Path(directory), valid_from=datetime.timedelta(days=-400), valid_until=datetime.timedelta(days=-35)
+        )
+        return certificate.read_text()
 
 
 def test_nothing_configured_says_so(settings, db):

@@ -123,8 +123,14 @@ def idp_config(base_url: str, *, sp_entity_id: str, acs_url: str, key_file: Path
     return config
 
 
-def make_key_and_certificate(directory: Path) -> tuple[Path, Path]:
-    """An RSA key and a self-signed certificate for one run; valid for a day, from an hour ago."""
+def make_key_and_certificate(
+    directory: Path,
+    *,
+    valid_from: datetime.timedelta = datetime.timedelta(hours=-1),
+    valid_until: datetime.timedelta = datetime.timedelta(days=1),
+) -> tuple[Path, Path]:
+    """An RSA key and a self-signed certificate for one run; by default valid for a day, from an hour
+    ago (`valid_from` and `valid_until` count from now: negative is in the past)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -139,8 +145,8 @@ def make_key_and_certificate(directory: Path) -> tuple[Path, Path]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_before(now + valid_from)
+        .not_valid_after(now + valid_until)
         .sign(key, hashes.SHA256())
     )
     key_file, cert_file = directory / "idp.key", directory / "idp.crt"
