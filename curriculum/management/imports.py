@@ -10,6 +10,7 @@ real import would write nothing. With any bad row nothing is written.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from curriculum import spreadsheets
 from curriculum.models import Program
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(BaseCommand, ABC):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--program", required=True, help="The program's code.")
@@ -45,14 +46,14 @@ class ImportCommand(BaseCommand):
         if dry_run and plan.errors:
             raise CommandError(f"{self.errors(len(plan.errors))}; a real import would write nothing.")
 
+    @abstractmethod
     def plan(self, *, program: Program, content: bytes, file_name: str, dry_run: bool) -> Any:
         """The file's plan, written unless `dry_run`; a refusal of the services is a CommandError, or the
         plan with its errors when `report` tells of it."""
-        raise NotImplementedError
 
+    @abstractmethod
     def report(self, plan: Any, *, dry_run: bool) -> None:
         """What was done or would be: the summary on standard output, diagnostics on standard error."""
-        raise NotImplementedError
 
     def errors(self, count: int) -> str:
         return f"{count} errors"
