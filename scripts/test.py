@@ -1,5 +1,10 @@
 """`make test`: the whole suite, against the given PostgreSQL and Redis or private ones under .data/.
 
+The suite runs on as many processes as the machine has cores, up to four (pytest-xdist; TEST_PROCESSES
+overrides, 0 runs it in this one): each process has a test database of its own (pytest-django adds the
+worker's name to it) and its own cache prefix, and browsers and servers on ports of their own. Tests that
+share a fixture wider than one test (a module's, a package's) carry `xdist_group` and run in one process.
+
 Private servers start only when asked (EMBEDDED_SERVICES=1, which `make test` sets) for a URL that is
 unset. Those started here are stopped again at the end; ones that were already running are left.
 """
@@ -33,8 +38,10 @@ def main() -> int:
         environment["REDIS_URL"] = embedded.redis_url()
         if not before["redis"]:
             started.append("redis")
+    processes = environment.get("TEST_PROCESSES") or str(min(len(os.sched_getaffinity(0)), 4))
+    parallel = ["-n", processes, "--dist", "loadgroup"] if processes != "0" else []
     try:
-        return subprocess.call([sys.executable, "-m", "pytest", *sys.argv[1:]], cwd=ROOT, env=environment)
+        return subprocess.call([sys.executable, "-m", "pytest", *parallel, *sys.argv[1:]], cwd=ROOT, env=environment)
     finally:
         if "redis" in started:
             embedded.stop_redis()

@@ -21,3 +21,11 @@ if "PRIVATE_MEDIA_ROOT" not in os.environ:
     import tempfile
 
     os.environ["PRIVATE_MEDIA_ROOT"] = tempfile.mkdtemp(prefix="checkoff-private-")
+
+# Under `pytest -n` (scripts/test.py) each process inherits the values above from the one that started it,
+# and the processes run at once: each takes a cache prefix and a folder of its own, or one would empty the
+# other's rate-limit counters and write its documents over the other's (row ids repeat across databases).
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["CACHE_KEY_PREFIX"] += f"-{worker}"
+    os.environ["PRIVATE_MEDIA_ROOT"] = os.path.join(os.environ["PRIVATE_MEDIA_ROOT"], worker)
+    os.makedirs(os.environ["PRIVATE_MEDIA_ROOT"], exist_ok=True)

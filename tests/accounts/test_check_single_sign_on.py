@@ -15,6 +15,8 @@ from config.single_sign_on import providers_from_environment
 from tests.sso.providers import OidcProvider, SamlIdentityProvider
 from tests.sso.saml_idp import make_key_and_certificate
 
+pytestmark = pytest.mark.xdist_group("check-single-sign-on")
+
 SITE = "http://localhost:8000"
 
 

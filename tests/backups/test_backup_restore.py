@@ -30,7 +30,7 @@ import pytest
 from django.conf import settings
 from psycopg import sql
 
-pytestmark = pytest.mark.backups
+pytestmark = [pytest.mark.backups, pytest.mark.xdist_group("backups")]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SERVER = settings.DATABASES["default"]

@@ -39,7 +39,7 @@ from tests.browser.conftest import DESKTOP, PHONE, TABLET, screenshot
 from tests.sso.providers import DEFAULT_PASSWORD, OidcProvider, SamlIdentityProvider
 from tests.sso.saml_idp import make_key_and_certificate
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("single-sign-on-journey")]
 
 SCHOOL = "Northside College"
 SCHOOL_BUTTON = f"Sign in with {SCHOOL}"

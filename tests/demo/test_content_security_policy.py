@@ -19,6 +19,8 @@ from certifications.models import CertificationTrack
 from curriculum.models import Cohort, CourseOffering, Enrollment, Program
 from externships.models import Placement
 
+pytestmark = pytest.mark.xdist_group("demo")
+
 POLICY = {
     "default-src": "'self'",
     "script-src": "'self'",

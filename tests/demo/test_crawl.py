@@ -16,6 +16,8 @@ from django.urls import Resolver404, resolve
 from accounts.models import User
 from tests.demo.test_content_security_policy import inline_code
 
+pytestmark = pytest.mark.xdist_group("demo")
+
 LINK = re.compile(r'href="(/[^"#]*)"')
 SKIP = ("/static/", "/accounts/logout", "/i18n/", "/admin/", "/dev/")
 # Opened pages of one address pattern: five of each show the records' states (a placement

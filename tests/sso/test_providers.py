@@ -26,6 +26,8 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from tests.sso.providers import DEFAULT_PASSWORD, OidcProvider, SamlIdentityProvider
 
+pytestmark = pytest.mark.xdist_group("sso-providers")
+
 # Nothing listens at the relying party's addresses: the flows stop where the browser would reach it.
 REDIRECT_URI = "http://127.0.0.1:9/accounts/oidc/test-idp/login/callback/"
 SP_ENTITY_ID = "http://127.0.0.1:9/accounts/saml/test-idp/metadata/"
