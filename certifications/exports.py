@@ -321,7 +321,7 @@ def _pass_rate_section(rates: list[PassRate], styles: dict[str, ParagraphStyle])
 
 def _generated_on(program: Program) -> str:
     # Translators: a date in Django's date-format syntax, short enough for a table column: "Oct 12, 2026".
-    return date_format(timezone.localtime(timezone.now(), program.zone), _("M j, Y"))
+    return date_format(timezone.localtime(timezone.now(), program.zone), "DATE_FORMAT")
 
 
 def annual_report_pdf(program: Program, accreditor: str | None = None) -> bytes:

@@ -167,7 +167,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 def _date(value: datetime, zone: Any) -> str:
     """A short, unambiguous date in the program's time zone: “Oct 12, 2026”, “12 oct 2026”."""
     # Translators: a date in Django's date-format syntax, short enough for a table column: "Oct 12, 2026".
-    return date_format(timezone.localtime(value, zone), _("M j, Y"))
+    return date_format(timezone.localtime(value, zone), "DATE_FORMAT")
 
 
 def _person(user: Any) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.core.mail import EmailMessage
-from django.utils import dateformat
+from django.utils.formats import date_format
 from playwright.sync_api import Locator, Page, expect
 
 from accounts.models import User
@@ -112,7 +112,7 @@ def week(page: Page, day: date) -> Locator:
 
 
 def day_label(day: date) -> str:
-    return dateformat.format(day, "D j M")
+    return date_format(day)
 
 
 def shift_on(page: Page, day: date) -> Locator:
