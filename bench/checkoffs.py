@@ -511,7 +511,9 @@ def _write_history(school: School, planned: list[_Planned]) -> None:
 
 
 def _grid_page(client: Client, cohort: Cohort, page: int = 1) -> str:
-    response = client.get(reverse("curriculum:competency-grid", args=[cohort.pk]), {"page": page}, secure=True)
+    response = client.get(
+        reverse("curriculum:competency-grid", args=[cohort.pk]), {"view": "all", "page": page}, secure=True
+    )
     assert response.status_code == 200, response.status_code
     return response.content.decode()
 

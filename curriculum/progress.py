@@ -8,12 +8,25 @@ attempted, so the cell still shows that something happened. An unsigned draft co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -175,6 +188,45 @@ def ready_students(competency_ids: list[int]) -> Coalesce:
         .values("count")
     )
     return Coalesce(Subquery(ready, output_field=IntegerField()), Value(0))
+
+
+# --- When each student's practicum starts ---------------------------------------------------
+# Practicums are planned in externships, which leans on curriculum and never the other way round
+# (README.md, "Layout"). It registers, in its AppConfig.ready(), an expression for an Enrollment
+# queryset: the day the student's open practicum starts (a subquery on OuterRef("pk")). The grid
+# then lists the soonest practicum first, in the same query, without curriculum importing it.
+PracticumStart = Callable[[], Expression | Subquery]
+_practicum_start: list[PracticumStart] = []
+
+
+def register_practicum_start(expression: PracticumStart) -> None:
+    """One app plans practicums: a second registration replaces the first."""
+    _practicum_start[:] = [expression]
+
+
+def practicum_start() -> Expression | Subquery:
+    """An annotation for an Enrollment queryset: when the practicum starts, NULL when none is planned."""
+    if _practicum_start:
+        return _practicum_start[0]()
+    return Value(None, output_field=DateField())
+
+
+def needing_attention(enrollments: QuerySet[Enrollment], competency_ids: list[int]) -> QuerySet[Enrollment]:
+    """The students yet to achieve one of these competencies, the most urgent first: the soonest
+    practicum (none planned last), then the most missing, then by name. Annotated with `achieved`,
+    `attempted` and `practicum_starts_on`."""
+    return (
+        with_progress(enrollments, competency_ids)
+        .annotate(practicum_starts_on=practicum_start())
+        .filter(Q(achieved__lt=len(competency_ids)))
+        .order_by(
+            F("practicum_starts_on").asc(nulls_last=True),
+            F("achieved").asc(),
+            "student__last_name",
+            "student__first_name",
+            "pk",
+        )
+    )
 
 
 def summary(enrollment: Enrollment) -> tuple[int, int]:

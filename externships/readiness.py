@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,16 @@ from externships.models import ComplianceRecord, ComplianceRequirement, Placemen
 
 def _day(value: date) -> str:
     return date_format(value, "DATE_FORMAT")
+
+
+def practicum_start() -> Subquery:
+    """For an Enrollment queryset: the day the student's open (planned or active) placement starts, for the
+    competency grid's "needs attention" order (curriculum asks through progress.register_practicum_start)."""
+    return Subquery(
+        Placement.objects.filter(enrollment=OuterRef("pk"), state__in=(Placement.State.PLANNED, Placement.State.ACTIVE))
+        .order_by("start_on")
+        .values("start_on")[:1]
+    )
 
 
 def required_requirements(program: Program, site: Site | None = None) -> list[ComplianceRequirement]:

@@ -1,25 +1,26 @@
 """Competency progress: a cohort's grid, the program across cohorts, and one student's progress.
 
-Every page reads a fixed number of queries whatever the cohort's size: students are paginated
-first, then the page's attempts are aggregated in one query (curriculum/progress.py).
+A cohort's grid has four views, one address (`?view=`): who needs attention before the practicum
+(the default), one student (their record), one competency across the cohort, and the full matrix.
+Every view reads a fixed number of queries whatever the cohort's size: students are counted and
+paginated in SQL, then the page's attempts are aggregated in one query (curriculum/progress.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
@@ -28,8 +29,18 @@ from accounts.http import AuthenticatedRequest
 from curriculum import permissions, progress, services
 from curriculum.models import Attempt, Cohort, Competency, ContentArea, Enrollment, Program, Signature, StepResult
 
-GRID_PAGE_SIZE = 25
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# A page of the matrix holds up to GRID_PAGE_SIZE + GRID_ORPHANS students: a cohort of 26, or of 40,
+# is one page, never a full page and a second one holding a student or two.
+GRID_PAGE_SIZE = 30
+GRID_ORPHANS = 10
 COHORT_PAGE_SIZE = 25
+# Missing competencies listed openly under a student who needs attention; the rest fold away, so a
+# student missing a hundred does not put a hundred links in the way of the next student.
+ATTENTION_SHOWN = 5
+STUDENT_ORDER = ("student__last_name", "student__first_name", "pk")
 
 STATUS_FILTER_CHOICES = [
     ("", _("Every status")),
@@ -60,9 +71,61 @@ def _percent(part: int, whole: int) -> int | None:
     return round(part * 100 / whole) if whole else None
 
 
+def _chosen(options: list[Any], value: str | None) -> Any:
+    """The option whose pk the query string names, compared as text: a malformed or foreign value
+    (a NUL, forty digits) finds nothing rather than reaching the database."""
+    return next((option for option in options if str(option.pk) == value), None) if value else None
+
+
 # --- The cohort grid ----------------------------------------------------------------------
 
 ENROLLMENT_MARK, COMPETENCY_MARK = 900000001, 900000002
+
+
+@dataclass(frozen=True)
+class GridView:
+    slug: str
+    label: StrOrPromise
+
+
+GRID_VIEWS = [
+    GridView("attention", _("Needs attention")),
+    GridView("student", _("By student")),
+    GridView("competency", _("By competency")),
+    GridView("all", _("All competencies")),
+]
+DEFAULT_VIEW = "attention"
+
+
+class CellLinks:
+    """Where a student × competency leads, for a page of thousands: one reverse() per target, the ids
+    swapped into a pattern. Instructors of the cohort go straight to the checklist; directors and
+    coordinators who do not teach it see the attempts instead."""
+
+    def __init__(self, *, can_check_off: bool) -> None:
+        self.can_check_off = can_check_off
+        self.checkoff = reverse("curriculum:checkoff-new", args=[ENROLLMENT_MARK, COMPETENCY_MARK])
+        self.attempts = reverse("curriculum:competency-attempts", args=[ENROLLMENT_MARK, COMPETENCY_MARK])
+
+    def for_row(self, enrollment_id: int, *, achieved: bool = False) -> str:
+        """The pattern for one student; an achieved competency leads to its attempts in the lists."""
+        pattern = self.checkoff if self.can_check_off and not achieved else self.attempts
+        return pattern.replace(str(ENROLLMENT_MARK), str(enrollment_id))
+
+    @staticmethod
+    def for_cell(row_pattern: str, competency_id: int) -> str:
+        return row_pattern.replace(str(COMPETENCY_MARK), str(competency_id))
+
+    def url(self, enrollment_id: int, competency_id: int, *, achieved: bool = False) -> str:
+        return self.for_cell(self.for_row(enrollment_id, achieved=achieved), competency_id)
+
+
+def _cell_words(cell: progress.Cell) -> str:
+    """A status in words, with the number of attempts when there were some and no pass."""
+    if cell.status == progress.Status.ATTEMPTED:
+        attempts = ngettext("%(count)s attempt", "%(count)s attempts", cell.attempts) % {"count": cell.attempts}
+        return f"{cell.label}, {attempts}"
+    return cell.label
 
 
 @dataclass
@@ -73,33 +136,30 @@ class GridCell:
     url: str
     symbol: str
     label: str
-    title: str
     shown: bool
 
     @classmethod
     def of(cls, cell: progress.Cell, *, url: str, shown: bool) -> GridCell:
         if cell.status == progress.Status.ACHIEVED:
-            symbol, label = "✓", cell.label
+            symbol = "✓"
         elif cell.status == progress.Status.ATTEMPTED:
-            attempts = ngettext("%(count)s attempt", "%(count)s attempts", cell.attempts) % {"count": cell.attempts}
-            symbol, label = f"✗\u00a0{cell.attempts}", f"{cell.label}, {attempts}"
+            symbol = f"✗\u00a0{cell.attempts}"
         else:
-            symbol, label = "○", cell.label
-        title = date_format(localtime(cell.last_performed_at), "SHORT_DATE_FORMAT") if cell.last_performed_at else ""
-        return cls(status=cell.status, url=url, symbol=symbol, label=label, title=title, shown=shown)
+            symbol = "○"
+        return cls(status=cell.status, url=url, symbol=symbol, label=_cell_words(cell), shown=shown)
 
     @property
     def html(self) -> SafeString:
         """The cell's markup, escaped by format_html. Built here rather than in the template because
-        a page holds thousands of cells and template rendering was most of the page's time."""
+        a page holds thousands of cells and template rendering was most of the page's time. The status
+        is in words for a screen reader, and in the key for everyone: no meaning rests on a hover."""
         if not self.shown:
             return mark_safe('<td class="grid-td grid-filtered"></td>')
         return format_html(
-            '<td class="grid-td"><a class="grid-cell grid-{}" href="{}"{}><span aria-hidden="true">{}</span>'
+            '<td class="grid-td"><a class="grid-cell grid-{}" href="{}"><span aria-hidden="true">{}</span>'
             '<span class="visually-hidden">{}</span></a></td>',
             self.status,
             self.url,
-            format_html(' title="{}"', self.title) if self.title else "",
             self.symbol,
             self.label,
         )
@@ -118,10 +178,10 @@ class GridRow:
 
 @require_GET
 def competency_grid(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Students × signed-off competencies, 25 students a page, in a fixed number of queries.
+    """A cohort's competencies, in the view the query string names (who needs attention by default).
 
     Looking at the grid is not looking at one student's record: nothing is logged here. Opening a
-    student's progress, or the attempts behind a cell, is logged."""
+    student's record, or the attempts behind a cell, is logged."""
     cohort = get_object_or_404(
         permissions.visible_cohorts(request.user)
         .select_related("program")
@@ -129,8 +189,164 @@ def competency_grid(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     program = cohort.program
-    areas = _areas_of(_ordered_competencies(program))
-    area = next((candidate for candidate, _group in areas if str(candidate.pk) == request.GET.get("area")), None)
+    view = request.GET.get("view", DEFAULT_VIEW)
+    if view not in {grid_view.slug for grid_view in GRID_VIEWS}:
+        view = DEFAULT_VIEW
+    competencies = _ordered_competencies(program)
+    can_check_off = permissions.teaches_cohort(request.user, cohort)
+    grid_url = reverse("curriculum:competency-grid", args=[cohort.pk])
+    context: dict[str, Any] = {
+        "cohort": cohort,
+        "program": program,
+        "view": view,
+        "views": [
+            (grid_view, grid_url if grid_view.slug == DEFAULT_VIEW else f"{grid_url}?view={grid_view.slug}")
+            for grid_view in GRID_VIEWS
+        ],
+        "grid_url": grid_url,
+        "areas": _areas_of(competencies),
+        "statuses": progress.Status,
+        "is_program_admin": permissions.is_program_admin(request.user, program),
+        "can_check_off": can_check_off,
+    }
+    if not competencies:
+        return render(request, "curriculum/competency_grid.html", context)
+    links = CellLinks(can_check_off=can_check_off)
+    if view == "student":
+        # The student's own record is the per-student view: it is grouped by content area already, and
+        # opening it is logged for the student to see. Here: choose whom, or follow a name.
+        enrollments = list(
+            progress.with_progress(
+                cohort.enrollments.current().select_related("student"), [competency.pk for competency in competencies]
+            ).order_by(*STUDENT_ORDER)
+        )
+        if enrollment := _chosen(enrollments, request.GET.get("enrollment")):
+            return redirect("curriculum:student-competencies", pk=enrollment.pk)
+        context.update(enrollments=enrollments, total=len(competencies), not_found="enrollment" in request.GET)
+        return render(request, "curriculum/competency_grid_student.html", context)
+    if view == "competency":
+        context.update(_by_competency(cohort, competencies, request.GET.get("competency"), links))
+        return render(request, "curriculum/competency_grid_competency.html", context)
+    if view == "all":
+        context.update(_matrix(request, cohort, context["areas"], links))
+        return render(request, "curriculum/competency_grid_all.html", context)
+    context.update(_needing_attention(request, cohort, competencies, links))
+    return render(request, "curriculum/competency_grid_attention.html", context)
+
+
+# --- Needs attention: who is missing what before their practicum
+
+
+@dataclass
+class MissingCompetency:
+    competency: Competency
+    cell: progress.Cell
+    url: str
+
+    @property
+    def words(self) -> str:
+        return _cell_words(self.cell)
+
+
+@dataclass
+class StudentAttention:
+    """A student yet to achieve every competency, with what is missing, in framework order."""
+
+    enrollment: Enrollment
+    total: int
+    missing: list[MissingCompetency]
+
+    @property
+    def practicum_starts_on(self) -> date | None:
+        return getattr(self.enrollment, "practicum_starts_on", None)
+
+    @property
+    def achieved(self) -> int:
+        return self.total - len(self.missing)
+
+    @property
+    def shown(self) -> list[MissingCompetency]:
+        """The first few listed openly; with one more left, it is listed too rather than folded away."""
+        return self.missing if len(self.missing) <= ATTENTION_SHOWN + 1 else self.missing[:ATTENTION_SHOWN]
+
+    @property
+    def folded(self) -> list[MissingCompetency]:
+        return self.missing[len(self.shown) :]
+
+
+def _needing_attention(
+    request: AuthenticatedRequest, cohort: Cohort, competencies: list[Competency], links: CellLinks
+) -> dict[str, Any]:
+    """The students missing a competency required before the practicum (every P and A one), the most
+    urgent first; each with what is missing. Sorted and paginated in SQL; the page's cells in one query."""
+    competency_ids = [competency.pk for competency in competencies]
+    enrollments = progress.needing_attention(cohort.enrollments.current().select_related("student"), competency_ids)
+    page = Paginator(enrollments, GRID_PAGE_SIZE, orphans=GRID_ORPHANS).get_page(request.GET.get("page"))
+    by_pair = progress.cells([enrollment.pk for enrollment in page], competency_ids)
+    students = []
+    for enrollment in page:
+        row_url = links.for_row(enrollment.pk)
+        missing = []
+        for competency in competencies:
+            cell = by_pair.get((enrollment.pk, competency.pk), progress.NOT_STARTED)
+            if cell.status != progress.Status.ACHIEVED:
+                missing.append(MissingCompetency(competency, cell, links.for_cell(row_url, competency.pk)))
+        students.append(StudentAttention(enrollment=enrollment, total=len(competencies), missing=missing))
+    return {"page": page, "students": students, "today": cohort.program.today()}
+
+
+# --- One competency across the cohort
+
+
+@dataclass
+class StudentStatus:
+    enrollment: Enrollment
+    cell: progress.Cell
+    url: str
+
+    @property
+    def achieved(self) -> bool:
+        return self.cell.status == progress.Status.ACHIEVED
+
+
+def _by_competency(
+    cohort: Cohort, competencies: list[Competency], chosen: str | None, links: CellLinks
+) -> dict[str, Any]:
+    """Every current student's status on the competency chosen, grouped by status: who needs a retry,
+    who has not started, who is done. No pagination: one line a student, a cohort fits."""
+    competency = _chosen(competencies, chosen)
+    if competency is None:
+        return {"competency": None, "not_found": chosen is not None, "groups": []}
+    enrollments = list(cohort.enrollments.current().select_related("student").order_by(*STUDENT_ORDER))
+    by_pair = progress.cells([enrollment.pk for enrollment in enrollments], [competency.pk])
+    rows: dict[progress.Status, list[StudentStatus]] = {status: [] for status in progress.Status}
+    for enrollment in enrollments:
+        cell = by_pair.get((enrollment.pk, competency.pk), progress.NOT_STARTED)
+        achieved = cell.status == progress.Status.ACHIEVED
+        rows[cell.status].append(
+            StudentStatus(enrollment, cell, links.url(enrollment.pk, competency.pk, achieved=achieved))
+        )
+    order = (progress.Status.ATTEMPTED, progress.Status.NOT_STARTED, progress.Status.ACHIEVED)
+    return {
+        "competency": competency,
+        "not_found": False,
+        "groups": [(status, rows[status]) for status in order],
+        "achieved_count": len(rows[progress.Status.ACHIEVED]),
+        "student_count": len(enrollments),
+    }
+
+
+# --- The full matrix
+
+
+def _matrix(
+    request: AuthenticatedRequest,
+    cohort: Cohort,
+    areas: list[tuple[ContentArea, list[Competency]]],
+    links: CellLinks,
+) -> dict[str, Any]:
+    """Students × competencies, a page of students at a time, with the area and status filters."""
+    area = _chosen([each_area for each_area, _group in areas], request.GET.get("area"))
     columns = [
         competency
         for each_area, competencies in areas
@@ -145,56 +361,37 @@ def competency_grid(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     current = cohort.enrollments.current()
     enrollments = progress.filter_by_status(
         progress.with_progress(current.select_related("student"), column_ids), status_filter, len(column_ids)
-    ).order_by("student__last_name", "student__first_name", "pk")
-    page = Paginator(enrollments, GRID_PAGE_SIZE).get_page(request.GET.get("page"))
-    by_pair = progress.cells([enrollment.pk for enrollment in page], column_ids) if column_ids else {}
-    achievers = progress.achievers_per_competency(current, column_ids) if column_ids else {}
+    ).order_by(*STUDENT_ORDER)
+    page = Paginator(enrollments, GRID_PAGE_SIZE, orphans=GRID_ORPHANS).get_page(request.GET.get("page"))
+    by_pair = progress.cells([enrollment.pk for enrollment in page], column_ids)
+    achievers = progress.achievers_per_competency(current, column_ids)
 
-    # Instructors of the cohort go straight to the checklist; directors and coordinators who do
-    # not teach it see the attempts instead.
-    cell_view = (
-        "curriculum:checkoff-new"
-        if permissions.teaches_cohort(request.user, cohort)
-        else "curriculum:competency-attempts"
-    )
     shown = progress.STATUS_FILTERS.get(status_filter)
-    # One reverse() for the page, not one per cell: the ids are swapped into a pattern.
-    url_pattern = reverse(cell_view, args=[ENROLLMENT_MARK, COMPETENCY_MARK])
     rows = []
     for enrollment in page:
-        row_url = url_pattern.replace(str(ENROLLMENT_MARK), str(enrollment.pk))
+        row_url = links.for_row(enrollment.pk)
         cells = []
         for competency in columns:
             cell = by_pair.get((enrollment.pk, competency.pk), progress.NOT_STARTED)
             cells.append(
                 GridCell.of(
                     cell,
-                    url=row_url.replace(str(COMPETENCY_MARK), str(competency.pk)),
+                    url=links.for_cell(row_url, competency.pk),
                     shown=shown is None or cell.status in shown,
                 )
             )
         rows.append(GridRow(enrollment=enrollment, cells=cells, achieved=getattr(enrollment, "achieved", 0)))
-    return render(
-        request,
-        "curriculum/competency_grid.html",
-        {
-            "cohort": cohort,
-            "program": program,
-            "areas": areas,
-            "area": area,
-            "area_columns": [
-                (each_area, len(competencies)) for each_area, competencies in areas if area in (None, each_area)
-            ],
-            "columns": [(competency, achievers.get(competency.pk, 0)) for competency in columns],
-            "rows": rows,
-            "page": page,
-            "status": status_filter,
-            "status_choices": STATUS_FILTER_CHOICES,
-            "statuses": progress.Status,
-            "is_program_admin": permissions.is_program_admin(request.user, program),
-            "can_check_off": cell_view == "curriculum:checkoff-new",
-        },
-    )
+    competency_url = f"{reverse('curriculum:competency-grid', args=[cohort.pk])}?view=competency&competency="
+    return {
+        "area": area,
+        "area_columns": [(each_area, competencies) for each_area, competencies in areas if area in (None, each_area)],
+        "columns": [(competency, achievers.get(competency.pk, 0)) for competency in columns],
+        "competency_url": competency_url,
+        "rows": rows,
+        "page": page,
+        "status": status_filter,
+        "status_choices": STATUS_FILTER_CHOICES,
+    }
 
 
 # --- The program across cohorts -----------------------------------------------------------
