@@ -5,6 +5,12 @@ as it is. Meaning never rests on colour alone: a figure below its threshold is h
 each track's line has its own dash and marker, every value is written beside its mark, and each
 chart carries a title and a description a screen reader announces. Every text is escaped through
 `format_html`; these functions take plain values and return markup, and read nothing else.
+
+Each chart comes in two shapes. The wide one (640 units across) is for a screen of a tablet's width or
+more. On a phone it would shrink to a third of its size, and its 12-unit text to 5 px: the compact one
+instead lays each year out as a row of its own, its bar across, in a drawing 288 units wide whose
+smallest text is 13 units, so on the narrowest phone (320 px, where a card leaves 262 px for it) no text
+is drawn smaller than 11.8 px. The page shows one or the other by the screen's width.
 """
 
 from __future__ import annotations
@@ -36,6 +42,18 @@ COLOURS = ("#0d6efd", "#d63384", "#198754", "#b35900", "#6f42c1")
 DASHES = ("", "8 4", "2 4", "10 4 2 4", "4 4")
 MARKERS = ("circle", "square", "triangle", "diamond", "cross")
 BAR_COLOUR = "#0d6efd"
+
+# The compact shape: a row a year, bars across, text no smaller than COMPACT_SMALLEST units.
+COMPACT_WIDTH = 288
+COMPACT_FONT = 14
+COMPACT_SMALLEST = 13
+COMPACT_LABEL_WIDTH = 68  # the year, "2023–24" at its widest
+COMPACT_VALUE_WIDTH = 58  # the rate, "100.0%", right-aligned at the edge
+COMPACT_BAR_LEFT = COMPACT_LABEL_WIDTH
+COMPACT_BAR_RIGHT = COMPACT_WIDTH - COMPACT_VALUE_WIDTH
+COMPACT_ROW_HEIGHT = 30
+COMPACT_BELOW_HEIGHT = 16  # the line under a row that falls below its threshold
+COMPACT_HEADING_HEIGHT = 26  # a track's name above its rows
 BELOW_COLOUR = "#b02a37"
 INK = "#212529"
 GRID = "#dee2e6"
@@ -235,6 +253,181 @@ def pass_rate_chart(*, chart_id: str, title: str, labels: Sequence[str], series:
     )
 
 
+# --- The compact shape, for phones -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    label: str
+    value: Decimal | None
+    below: bool = False
+    in_progress: bool = False
+
+
+def compact_measure_chart(*, chart_id: str, title: str, bars: Sequence[Bar], threshold: Decimal | None) -> SafeString:
+    """`measure_chart` for a phone: a row a year with its bar across, the threshold a dashed line down
+    through the rows, and a year below it hatched and labelled "Below" under its rate."""
+    ident = _ident(chart_id) + "-compact"
+    rows = [_Row(bar.label, bar.value, bar.below, bar.in_progress) for bar in bars]
+    parts: list[SafeString] = [
+        format_html(
+            '<defs><pattern id="{}-below" patternUnits="userSpaceOnUse" width="8" height="8" '
+            'patternTransform="rotate(45)"><rect width="8" height="8" fill="{}"/>'
+            '<line x1="0" y1="0" x2="0" y2="8" stroke="#ffffff" stroke-width="4"/></pattern></defs>',
+            ident,
+            BELOW_COLOUR,
+        )
+    ]
+    top = 0
+    if threshold is not None:
+        parts.append(
+            format_html(
+                '<g class="legend-item"><line x1="0" y1="12" x2="24" y2="12" stroke="{}" stroke-width="2" '
+                'stroke-dasharray="6 4"/><text class="threshold-label" x="30" y="17" fill="{}">{}</text></g>',
+                INK,
+                INK,
+                _("Threshold %(threshold)s") % {"threshold": threshold_text(threshold)},
+            )
+        )
+        top = 30
+    drawn, bottom = _compact_rows(rows, top, fill=BAR_COLOUR, below_fill=f"url(#{ident}-below)")
+    parts += [_compact_grid(top, bottom, labelled=True), *drawn]
+    if threshold is not None:
+        x = compact_x_for(threshold)
+        parts.append(
+            format_html(
+                '<line class="threshold" data-value="{}" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
+                'stroke-width="2" stroke-dasharray="6 4"/>',
+                threshold,
+                _number(x),
+                top,
+                _number(x),
+                bottom,
+                INK,
+            )
+        )
+    return _svg(ident, title, _measure_description(title, bars, threshold), bottom + 22, parts, compact=True)
+
+
+def compact_pass_rate_chart(
+    *, chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series]
+) -> SafeString:
+    """`pass_rate_chart` for a phone: under each track's name, a row for every year someone sat its exam."""
+    ident = _ident(chart_id) + "-compact"
+    parts: list[SafeString] = []
+    top = 0
+    for index, line in enumerate(series):
+        parts.append(
+            format_html(
+                '<text class="series-name" x="0" y="{}" font-weight="bold" fill="{}">{}</text>',
+                top + 18,
+                INK,
+                line.name,
+            )
+        )
+        rows = [_Row(label, value) for label, value in zip(labels, line.values, strict=True) if value is not None]
+        drawn, bottom = _compact_rows(rows, top + COMPACT_HEADING_HEIGHT, fill=COLOURS[index % 5], series=line.name)
+        last = index == len(series) - 1
+        parts += [_compact_grid(top + COMPACT_HEADING_HEIGHT, bottom, labelled=last), *drawn]
+        top = bottom + (22 if last else 8)
+    return _svg(ident, title, _pass_rate_description(title, labels, series), top, parts, compact=True)
+
+
+def compact_x_for(percent: Decimal | float | int) -> float:
+    """Where a percentage sits across a compact chart's bars."""
+    clamped = min(max(float(percent), 0.0), 100.0)
+    return COMPACT_BAR_LEFT + (COMPACT_BAR_RIGHT - 6 - COMPACT_BAR_LEFT) * clamped / 100.0
+
+
+def _compact_rows(
+    rows: Sequence[_Row], top: int, *, fill: str, below_fill: str = "", series: str = ""
+) -> tuple[list[SafeString], int]:
+    """A row a year: its label on the left, its bar across, its rate at the right edge; (markup, bottom)."""
+    parts: list[SafeString] = []
+    y = top
+    data = format_html(' data-series="{}"', series) if series else ""
+    for row in rows:
+        baseline = y + 20
+        parts.append(format_html('<text class="x-label" x="0" y="{}" fill="{}">{}</text>', baseline, INK, row.label))
+        if row.value is None:
+            parts.append(
+                format_html(
+                    '<text class="{}" x="{}" y="{}" fill="{}">{}</text>',
+                    "in-progress" if row.in_progress else "no-data",
+                    COMPACT_BAR_LEFT,
+                    baseline,
+                    INK,
+                    _("in progress") if row.in_progress else _("no data"),
+                )
+            )
+            y += COMPACT_ROW_HEIGHT
+            continue
+        width = compact_x_for(row.value) - COMPACT_BAR_LEFT
+        parts.append(
+            format_html(
+                '<rect class="bar{}"{} data-label="{}" data-value="{}" x="{}" y="{}" width="{}" height="18" '
+                'fill="{}" stroke="{}"/>',
+                " below" if row.below else "",
+                data,
+                row.label,
+                row.value,
+                COMPACT_BAR_LEFT,
+                y + 6,
+                _number(width),
+                below_fill if row.below else fill,
+                BELOW_COLOUR if row.below else fill,
+            )
+        )
+        parts.append(
+            format_html(
+                '<text class="value" x="{}" y="{}" text-anchor="end" fill="{}">{}</text>',
+                COMPACT_WIDTH,
+                baseline,
+                INK,
+                percent_text(row.value),
+            )
+        )
+        y += COMPACT_ROW_HEIGHT
+        if row.below:
+            parts.append(
+                format_html(
+                    '<text class="below-label" x="{}" y="{}" text-anchor="end" font-weight="bold" '
+                    'font-size="{}" fill="{}">{}</text>',
+                    COMPACT_WIDTH,
+                    y + 8,
+                    COMPACT_SMALLEST,
+                    BELOW_COLOUR,
+                    _("Below"),
+                )
+            )
+            y += COMPACT_BELOW_HEIGHT
+    return parts, y
+
+
+def _compact_grid(top: int, bottom: int, *, labelled: bool) -> SafeString:
+    """Light rules down through the rows at every quarter; under the last rows, labelled at 0, 50 and 100%."""
+    lines = []
+    for percent in GRID_PERCENTS:
+        x = _number(compact_x_for(percent))
+        lines.append(
+            format_html(
+                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}"/>', x, top, x, bottom, INK if percent == 0 else GRID
+            )
+        )
+        if labelled and percent in (0, 50, 100):
+            lines.append(
+                format_html(
+                    '<text class="axis" x="{}" y="{}" text-anchor="middle" font-size="{}" fill="{}">{}%</text>',
+                    x,
+                    bottom + 16,
+                    COMPACT_SMALLEST,
+                    INK,
+                    percent,
+                )
+            )
+    return format_html('<g class="grid">{}</g>', _join(lines))
+
+
 # --- Pieces ----------------------------------------------------------------------------------------
 
 
@@ -261,20 +454,25 @@ def _join(parts: Iterable[SafeString | str]) -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 (every part was built by format_html)
 
 
-def _svg(ident: str, title: str, description: str, content_bottom: int, parts: list[SafeString]) -> SafeString:
-    height = content_bottom + 16
+def _svg(
+    ident: str, title: str, description: str, content_bottom: int, parts: list[SafeString], *, compact: bool = False
+) -> SafeString:
+    height = content_bottom + 16 if not compact else content_bottom
+    width = COMPACT_WIDTH if compact else WIDTH
     return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="outcome-chart" id="{}" viewBox="0 0 {} {}" width="{}" '
+        '<svg xmlns="http://www.w3.org/2000/svg" class="{}" id="{}" viewBox="0 0 {} {}" width="{}" '
         'height="{}" role="img" aria-label="{}" aria-describedby="{}-desc" '
-        'font-family="system-ui, sans-serif" font-size="12">'
+        'font-family="system-ui, sans-serif" font-size="{}">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
+        "outcome-chart outcome-chart-compact" if compact else "outcome-chart",
         ident,
-        WIDTH,
+        width,
         height,
-        WIDTH,
+        width,
         height,
         title,
         ident,
+        COMPACT_FONT if compact else 12,
         ident,
         title,
         ident,

@@ -177,6 +177,46 @@ class OutcomeReport:
     def final_years(self, measure: str) -> list[int]:
         return [figure.year for figure in self.figures if figure.measure == measure and figure.year and figure.final]
 
+    def standings(self) -> list[Standing]:
+        """How each measure stands against its threshold, read off the very figures of `rows()`: the
+        summary at the top of the report can then never say other than the tables under it."""
+        return [
+            Standing(
+                measure=measure,
+                below=[figure for figure in figures if figure.meets_threshold is False],
+                compared=sum(figure.meets_threshold is not None for figure in figures),
+                in_progress=[figure for figure in figures if not figure.final],
+            )
+            for measure, figures in self.rows()
+        ]
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One measure against its threshold, over every figure the report shows for it (each final year and,
+    for MAERB, the 5-year average).
+
+    It meets the threshold only when at least one figure has a rate to compare and none falls below: a
+    measure with nobody in its base yet, or only a year in progress, has no result, not a pass."""
+
+    measure: OutcomeMeasure
+    below: list[Figure]  # final figures whose rate falls below the threshold, years ascending, average last
+    compared: int  # figures with a rate held against a threshold
+    in_progress: list[Figure]
+
+    MEETS = "meets"
+    BELOW = "below"
+    NO_RESULT = "no_result"
+    NO_THRESHOLD = "no_threshold"
+
+    @property
+    def verdict(self) -> str:
+        if self.measure.threshold_percent is None:
+            return self.NO_THRESHOLD
+        if self.below:
+            return self.BELOW
+        return self.MEETS if self.compared else self.NO_RESULT
+
 
 def average_window(latest: int | None, is_final: Callable[[int], bool]) -> list[int]:
     """The five most recent final years up to `latest`, ascending; a year in progress is passed over.

@@ -167,7 +167,8 @@ def _accreditor_asked(request: AuthenticatedRequest) -> str | None:
 
 @dataclass(frozen=True)
 class Cell:
-    """One figure as the table shows it: its numbers, each with the address of its students."""
+    """One figure as the table shows it, a row a year: its numbers, each with the address of its students,
+    and the further counts of `MeasureTable.count_rows` for that year as (label, count, address)."""
 
     figure: Figure
     year_label: str
@@ -176,6 +177,7 @@ class Cell:
     numerator_url: str
     denominator_url: str
     enrolled_url: str  # a year in progress: its students still enrolled
+    extra_counts: list[tuple[str, int, str]]
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ class MeasureTable:
     cells: list[Cell]
     count_rows: list[CountRow]
     chart: SafeString
+    compact_chart: SafeString  # the same chart laid out for a phone
+    terms_in_english: bool  # ABHES's terms are explained in the accreditor's words
     counted_formula: str  # an exam measure's formula naming the tracks counted
     placement_legend: str  # a placement measure's statuses counted as placed and left out
     final_when: str
@@ -314,6 +318,7 @@ def _measure_tables(report: OutcomeReport, counted: list[str]) -> list[MeasureTa
     tables = []
     for measure, figures in report.rows():
         name = outcomes.measure_name(accreditor, measure.key)
+        count_rows = _count_rows(program, measure, figures)
         cells = [
             Cell(
                 figure=figure,
@@ -323,8 +328,9 @@ def _measure_tables(report: OutcomeReport, counted: list[str]) -> list[MeasureTa
                 numerator_url=figure_url(program, figure, "numerator"),
                 denominator_url=figure_url(program, figure, "denominator"),
                 enrolled_url="" if figure.final else figure_url(program, figure, "enrolled"),
+                extra_counts=[(row.label, *row.counts[index]) for row in count_rows],
             )
-            for figure in figures
+            for index, figure in enumerate(figures)
         ]
         bars = [
             charts.Bar(cell.year_label, cell.figure.rate, cell.below, in_progress=not cell.figure.final)
@@ -333,6 +339,7 @@ def _measure_tables(report: OutcomeReport, counted: list[str]) -> list[MeasureTa
         ]
         final_years = report.final_years(measure.key)
         threshold = measure.threshold_percent
+        chart_title = _("%(measure)s by year against its threshold") % {"measure": name}
         tables.append(
             MeasureTable(
                 measure=measure,
@@ -340,13 +347,14 @@ def _measure_tables(report: OutcomeReport, counted: list[str]) -> list[MeasureTa
                 threshold=charts.threshold_text(threshold) if threshold is not None else "",
                 year_basis=_year_basis(accreditor, measure.key),
                 cells=cells,
-                count_rows=_count_rows(program, measure, [cell.figure for cell in cells]),
+                count_rows=count_rows,
                 chart=charts.measure_chart(
-                    chart_id=f"{accreditor}-{measure.key}",
-                    title=_("%(measure)s by year against its threshold") % {"measure": name},
-                    bars=bars,
-                    threshold=threshold,
+                    chart_id=f"{accreditor}-{measure.key}", title=chart_title, bars=bars, threshold=threshold
                 ),
+                compact_chart=charts.compact_measure_chart(
+                    chart_id=f"{accreditor}-{measure.key}", title=chart_title, bars=bars, threshold=threshold
+                ),
+                terms_in_english=bool(figures and figures[0].terms),
                 counted_formula=outcomes.counted_formula(accreditor, measure.key, counted),
                 placement_legend=outcomes.placement_legend(measure),
                 final_when=final_when(accreditor, measure.key),
@@ -375,8 +383,8 @@ def _pass_rate_rows(program: Program, rates: list[PassRate], group: str) -> list
     ]
 
 
-def _pass_rate_charts(rates: list[PassRate]) -> list[tuple[str, SafeString]]:
-    """First-attempt and eventual pass rates by graduation year, a line a track."""
+def _pass_rate_charts(rates: list[PassRate]) -> list[tuple[str, SafeString, SafeString]]:
+    """First-attempt and eventual pass rates by graduation year, a line a track: (title, wide chart, phone chart)."""
     by_year = [rate for rate in rates if rate.group == "year" and rate.key]
     years = sorted({rate.key for rate in by_year})
     tracks = list(dict.fromkeys(rate.track_code for rate in by_year if rate.taken))
@@ -395,8 +403,115 @@ def _pass_rate_charts(rates: list[PassRate]) -> list[tuple[str, SafeString]]:
             )
             for track in tracks
         ]
-        drawn.append((title, charts.pass_rate_chart(chart_id=chart_id, title=title, labels=years, series=series)))
+        drawn.append(
+            (
+                title,
+                charts.pass_rate_chart(chart_id=chart_id, title=title, labels=years, series=series),
+                charts.compact_pass_rate_chart(chart_id=chart_id, title=title, labels=years, series=series),
+            )
+        )
     return drawn
+
+
+# --- The summary at the top --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BelowFigure:
+    """A figure under its threshold, as the summary names it: whose it is, its rate and the threshold."""
+
+    measure_key: str
+    measure_name: str
+    cohort: str
+    rate: str
+    threshold: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The report in a few plain sentences, from the standings of the figures the tables show."""
+
+    headline: str
+    below: list[BelowFigure]
+    no_result: list[tuple[str, str, str]]  # (measure key, name, why there is no result yet)
+    no_threshold: list[tuple[str, str]]  # (measure key, name)
+    has_average: bool
+
+
+def _cohort_words(report: OutcomeReport, figure: Figure) -> str:
+    """Whose figure it is, in words: "graduates of 2025", "students admitted in 2023", "report year 2024–25"."""
+    if figure.year is None:
+        return _("the 5-year weighted average of %(years)s") % {
+            "years": years_text(report.average_years(figure.measure))
+        }
+    if report.accreditor == Accreditor.ABHES:
+        return _("report year %(year)s") % {"year": _year_label(report.accreditor, figure.year)}
+    if figure.measure == "retention":
+        return _("students admitted in %(year)s") % {"year": figure.year}
+    return _("graduates of %(year)s") % {"year": figure.year}
+
+
+def _headline(meeting: int, total: int, compared: bool) -> str:
+    if not compared:
+        return ngettext(
+            "The measure has no result to hold against its threshold yet.",
+            "None of the %(total)s measures has a result to hold against its threshold yet.",
+            total,
+        ) % {"total": total}
+    if meeting == total:
+        return ngettext("The measure meets its threshold.", "All %(total)s measures meet their threshold.", total) % {
+            "total": total
+        }
+    return ngettext(
+        "%(meeting)s of %(total)s measures meets its threshold.",
+        "%(meeting)s of %(total)s measures meet their threshold.",
+        meeting,
+    ) % {"meeting": meeting, "total": total}
+
+
+def report_summary(report: OutcomeReport) -> Summary:
+    """How many measures meet their threshold and which figures fall below, named with their cohort.
+
+    Read off `OutcomeReport.standings()`, which reads the figures the tables show: never a second count."""
+    standings = report.standings()
+    below, no_result, no_threshold = [], [], []
+    for standing in standings:
+        key = standing.measure.key
+        name = outcomes.measure_name(report.accreditor, key)
+        threshold = standing.measure.threshold_percent
+        if standing.verdict == outcomes.Standing.BELOW and threshold is not None:
+            below += [
+                BelowFigure(
+                    measure_key=key,
+                    measure_name=name,
+                    cohort=_cohort_words(report, figure),
+                    rate=_percent(figure.rate),
+                    threshold=charts.threshold_text(threshold),
+                    url=figure_url(report.program, figure, "denominator"),
+                )
+                for figure in standing.below
+            ]
+        elif standing.verdict == outcomes.Standing.NO_RESULT:
+            in_progress = [figure.year for figure in standing.in_progress if figure.year is not None]
+            why = (
+                _("%(years)s still in progress")
+                % {"years": ", ".join(_year_label(report.accreditor, year) for year in in_progress)}
+                if in_progress
+                else _("nobody counted yet")
+            )
+            no_result.append((key, name, why))
+        elif standing.verdict == outcomes.Standing.NO_THRESHOLD:
+            no_threshold.append((key, name))
+    meeting = sum(standing.verdict == outcomes.Standing.MEETS for standing in standings)
+    compared = any(standing.compared for standing in standings)
+    return Summary(
+        headline=_headline(meeting, len(standings), compared),
+        below=below,
+        no_result=no_result,
+        no_threshold=no_threshold,
+        has_average=report.accreditor == Accreditor.MAERB,
+    )
 
 
 @require_GET
@@ -416,6 +531,7 @@ def report(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "can_see_tracks": permissions.can_view_tracks(request.user, program),
             "other_accreditor": other,
             "other_accreditor_name": Accreditor(other).label,
+            "summary": report_summary(outcome_report),
             "tables": _measure_tables(outcome_report, outcomes.counted_tracks(program, outcome_report.accreditor)),
             "pass_rate_tables": [
                 (_pass_rate_rows(program, rates, "year"), _("By graduation year"), "by-year"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from decimal import Decimal
 
+import pytest
+
 from certifications import charts
 from certifications.charts import Bar, Series
 
@@ -166,3 +168,85 @@ class TestPassRateChart:
         assert [group.findtext(f"{SVG}text") for group in find_all(root, "g", "legend-item")] == [
             "<img src=x onerror=alert(1)>"
         ]
+
+
+def smallest_text(root: ElementTree.Element) -> float:
+    """The smallest font size any text of the drawing is given, in its own units."""
+    default = float(root.get("font-size") or 0)
+    return min(float(text.get("font-size") or default) for text in root.iter(SVG + "text"))
+
+
+class TestCompactCharts:
+    """The phone's shape: a row a year, bars across, drawn so a 320 px screen shows no text under 11.8 px."""
+
+    def test_a_320_px_phone_draws_its_smallest_text_at_a_readable_size(self) -> None:
+        for markup in (
+            charts.compact_measure_chart(chart_id="r", title="Retention", bars=RETENTION, threshold=Decimal("60")),
+            charts.compact_pass_rate_chart(
+                chart_id="p", title="Pass", labels=["2024"], series=[Series("CMA", [Decimal("80")])]
+            ),
+        ):
+            root = parse(markup)
+            assert root.get("width") == root.get("viewBox", "").split()[2] == str(charts.COMPACT_WIDTH)
+            # A card on a 320 px screen leaves 262 px for the drawing.
+            assert smallest_text(root) * 262 / charts.COMPACT_WIDTH >= 11.8
+        wide = parse(charts.measure_chart(chart_id="r", title="Retention", bars=RETENTION, threshold=Decimal("60")))
+        assert smallest_text(wide) * 262 / charts.WIDTH < 5  # what the wide one would shrink to
+
+    def test_each_year_is_a_row_with_a_bar_as_long_as_its_rate(self) -> None:
+        root = parse(charts.compact_measure_chart(chart_id="r", title="Retention", bars=RETENTION, threshold=None))
+        bars = find_all(root, "rect", "bar")
+        assert [bar.get("data-label") for bar in bars] == ["2022", "2023", "2024"]
+        assert texts(root, "x-label") == ["2022", "2023", "2024"]
+        assert texts(root, "value") == ["75.0%", "50.0%", "100.0%"]
+        full = charts.compact_x_for(100) - charts.COMPACT_BAR_LEFT
+        assert [float(bar.get("width") or 0) for bar in bars] == pytest.approx([full * 0.75, full * 0.5, full], abs=0.1)
+        tops = [float(bar.get("y") or 0) for bar in bars]
+        assert tops == sorted(tops) and len(set(tops)) == 3  # one under another
+
+    def test_below_the_threshold_is_hatched_and_labelled_and_the_threshold_named(self) -> None:
+        root = parse(
+            charts.compact_measure_chart(chart_id="r", title="Retention", bars=RETENTION, threshold=Decimal("60"))
+        )
+        below = find_all(root, "rect", "below")
+        assert [bar.get("data-label") for bar in below] == ["2023"]
+        assert below[0].get("fill") == "url(#chart-r-compact-below)"
+        assert root.find(f"{SVG}defs/{SVG}pattern[@id='chart-r-compact-below']") is not None
+        assert texts(root, "below-label") == ["Below"]
+        (line,) = find_all(root, "line", "threshold")
+        assert float(line.get("x1") or 0) == pytest.approx(charts.compact_x_for(60))
+        assert texts(root, "threshold-label") == ["Threshold 60%"]
+        assert root.get("id") == "chart-r-compact"
+        assert "2023: 50.0%, below threshold" in (root.findtext(f"{SVG}desc") or "")
+
+    def test_a_year_in_progress_says_so(self) -> None:
+        bars = [Bar("2025", Decimal("70")), Bar("2026", None, in_progress=True)]
+        root = parse(charts.compact_measure_chart(chart_id="r", title="Retention", bars=bars, threshold=None))
+        assert texts(root, "in-progress") == ["in progress"]
+
+    def test_pass_rates_list_each_tracks_years_under_its_name(self) -> None:
+        root = parse(
+            charts.compact_pass_rate_chart(
+                chart_id="pass",
+                title="Pass rates",
+                labels=["2023", "2024"],
+                series=[Series("CMA", [Decimal("80"), Decimal("90")]), Series("RMA", [None, Decimal("50")])],
+            )
+        )
+        assert texts(root, "series-name") == ["CMA", "RMA"]
+        assert [(bar.get("data-series"), bar.get("data-label")) for bar in find_all(root, "rect", "bar")] == [
+            ("CMA", "2023"),
+            ("CMA", "2024"),
+            ("RMA", "2024"),
+        ]
+        assert texts(root, "value") == ["80.0%", "90.0%", "50.0%"]
+        assert root.findtext(f"{SVG}desc") == "Pass rates. CMA (2023: 80.0%, 2024: 90.0%); RMA (2024: 50.0%)"
+
+    def test_every_text_is_escaped(self) -> None:
+        hostile = '<script>alert("x")</script>'
+        markup = charts.compact_pass_rate_chart(
+            chart_id="p", title=hostile, labels=[hostile], series=[Series(hostile, [Decimal(1)])]
+        )
+        assert "<script>" not in markup
+        root = parse(markup)
+        assert texts(root, "series-name") == texts(root, "x-label") == [hostile]

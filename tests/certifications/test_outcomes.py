@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from certifications.models import CertificationTrack, ExamAttempt, OutcomeMeasure, PlacementStatus
 from certifications.outcomes import (
     Figure,
+    Standing,
     outcome_report,
     pass_rate_students,
     pass_rates,
@@ -576,6 +577,67 @@ class TestThresholds:
         assert Figure("P", "maerb", "retention", 2023, 1, 16, None).rate == Decimal("6.3")  # 6.25
         assert Figure("P", "maerb", "retention", 2023, 1, 8, None).rate == Decimal("12.5")
         assert Figure("P", "maerb", "retention", 2023, 0, 0, None).rate is None
+
+
+class TestStandings:
+    """How each measure stands against its threshold: read off the figures the report shows."""
+
+    def verdicts(self, program: Program, accreditor: str | None = None) -> dict[str, str]:
+        report = outcome_report(program, accreditor, today=TODAY)
+        return {standing.measure.key: standing.verdict for standing in report.standings()}
+
+    def test_a_measure_meets_when_every_figure_with_a_rate_meets(self, program):
+        # Admitted 2023, both through the trigger course, both graduated 2024, placed and passed the CMA:
+        # every measure 2 / 2 in its year and its average. Retention 2024 (nobody admitted) is 0 / 0 and
+        # holds nothing against the threshold.
+        for _ in range(2):
+            enrollment = enroll(program, "2023-01-09", trigger="2023-03-01", graduated="2024-05-20")
+            JobPlacementFactory(enrollment=enrollment, status=PlacementStatus.IN_FIELD)
+            sit(enrollment, "CMA", "2024-06-10", PASS)
+        report = outcome_report(program, today=TODAY)
+        assert {standing.verdict for standing in report.standings()} == {Standing.MEETS}
+        retention = next(standing for standing in report.standings() if standing.measure.key == "retention")
+        assert (retention.compared, retention.below) == (2, [])  # 2023 and the average; 2024 has no rate
+
+    def test_a_measure_with_one_figure_below_is_below_and_names_it(self, program):
+        # Placement: 2023 1 / 1 (meets), 2024 0 / 2 (below); the average 1 / 3 = 33.3 (below).
+        graduate(program, "2023-05-20", PlacementStatus.IN_FIELD)
+        graduate(program, "2024-05-20", PlacementStatus.NOT_EMPLOYED)
+        graduate(program, "2024-05-20")
+        report = outcome_report(program, today=TODAY)
+        placement = next(standing for standing in report.standings() if standing.measure.key == "job_placement")
+        assert placement.verdict == Standing.BELOW
+        assert [(figure.year, figure.rate) for figure in placement.below] == [
+            (2024, Decimal("0.0")),
+            (None, Decimal("33.3")),
+        ]
+
+    def test_a_measure_with_nobody_in_its_base_has_no_result_never_meets(self, program):
+        # Two graduates of 2024, neither sat an exam: participation 0 / 2 is below, passage 0 / 0 has no rate.
+        graduate(program, "2024-05-20", PlacementStatus.IN_FIELD)
+        graduate(program, "2024-05-20", PlacementStatus.IN_FIELD)
+        verdicts = self.verdicts(program)
+        assert verdicts["credentialing_exam_participation"] == Standing.BELOW
+        assert verdicts["credentialing_exam_passage"] == Standing.NO_RESULT
+
+    def test_a_year_still_in_progress_is_no_result(self, program):
+        # Admitted in 2025, through the trigger course, still enrolled: retention 2025 is in progress.
+        enroll(program, "2025-01-09", trigger="2025-03-01", expected="2026-05-15")
+        report = outcome_report(program, today=TODAY)
+        retention = next(standing for standing in report.standings() if standing.measure.key == "retention")
+        assert retention.verdict == Standing.NO_RESULT
+        assert [figure.year for figure in retention.in_progress] == [2025]
+        assert set(self.verdicts(program).values()) == {Standing.NO_RESULT}
+
+    def test_a_measure_without_a_threshold_is_not_held_against_one(self, program):
+        graduate(program, "2024-05-20", PlacementStatus.NOT_EMPLOYED)
+        OutcomeMeasure.objects.filter(accreditor="maerb", key="job_placement").update(threshold_percent=None)
+        assert self.verdicts(program)["job_placement"] == Standing.NO_THRESHOLD
+
+    def test_abhes_measures_stand_on_their_report_years(self, abhes_program):
+        # A graduate of June 2024 (report year 2024) placed in the field: placement 1 / 1 meets.
+        graduate(abhes_program, "2024-06-20", PlacementStatus.IN_FIELD)
+        assert self.verdicts(abhes_program)["placement"] == Standing.MEETS
 
 
 class TestPassRates:

@@ -188,6 +188,44 @@ class TestReportPage:
         assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="outcome-chart"') == 4 + 2
         assert 'id="chart-maerb-retention"' in html
         assert 'class="threshold"' in html
+        # Each also laid out for a phone, shown instead of the wide one on a narrow screen.
+        assert html.count('class="outcome-chart outcome-chart-compact"') == 4 + 2
+        assert 'id="chart-maerb-retention-compact"' in html
+        assert html.count('<div class="d-md-none"><svg') == html.count('<div class="d-none d-md-block"><svg') == 6
+
+    def test_the_formulas_and_bases_wait_behind_a_disclosure(self, client, dana, outcomes_program):
+        client.force_login(dana)
+        response = client.get(report_url(outcomes_program))
+        html = response.content.decode()
+        disclosures = re.findall(r"<details class=\"measure-details mb-2\">(.*?)</details>", html, re.DOTALL)
+        assert len(disclosures) == len(response.context["report"].measures) == 4
+        for measure, disclosure in zip(response.context["report"].measures, disclosures, strict=True):
+            assert "<summary>Formula and how it is counted</summary>" in disclosure
+            assert f'<code lang="en">{escape(measure.formula)}</code>' in disclosure
+            assert f'<span lang="en">{escape(measure.cohort_basis)}</span>' in disclosure
+
+    def test_on_a_phone_each_year_is_a_card_whose_figures_carry_their_names(self, client, dana, outcomes_program):
+        """A row a year (not a column), so a narrow screen stacks the rows; each cell repeats its column's name
+        for sight (the screen reader reads the real header and skips the repeat)."""
+        client.force_login(dana)
+        html = client.get(report_url(outcomes_program)).content.decode()
+        retention = html.split('id="measure-retention"', 1)[1].split("</section>", 1)[0]
+        years = re.findall(r'<th scope="row" role="rowheader">([^<]+)</th>', retention)
+        assert years == ["2023", "2024", "2025", "5-year weighted average"]
+        assert retention.count('<span class="stacked-label" aria-hidden="true">Counted</span>') == 4
+        assert 'class="table table-sm align-middle table-stacked outcome-table" role="table"' in retention
+
+    def test_the_abhes_terms_are_columns_explained_in_english_behind_the_disclosure(
+        self, client, dana, outcomes_program
+    ):
+        dana.preferred_language = "es"
+        dana.save()
+        client.force_login(dana)
+        html = client.get(report_url(outcomes_program, accreditor="abhes")).content.decode()
+        retention = html.split('id="measure-retention"', 1)[1].split("</section>", 1)[0]
+        for term in ("BE", "NS", "RE", "EE", "G"):
+            assert f'<th scope="col" role="columnheader" class="text-end small">{term}</th>' in retention
+            assert re.search(rf'<dt class="col-sm-3">{term}</dt><dd class="col-sm-9" lang="en">[a-z]', retention)
 
     def test_the_switch_shows_the_other_accreditors_measures(self, client, dana, outcomes_program):
         client.force_login(dana)
@@ -277,7 +315,114 @@ class TestReportPage:
         once = queries_for(client, dana, report_url(program))
         for copy in range(1, 5):
             populate(program, copy=copy)
-        assert queries_for(client, dana, report_url(program)) == once
+        assert queries_for(client, dana, report_url(program)) == once == REPORT_QUERIES
+
+
+# Session, user and their programs' two-factor rule; the program and whether she may see its reports; the
+# measures and the grouped enrollments; the pass rates' tracks and first sittings; whether she may see the
+# tracks; the counted tracks; the navigation bar's roles. The summary at the top adds none: it reads the
+# figures the tables show.
+REPORT_QUERIES = 12
+
+
+def summary_text(html: str) -> str:
+    """The summary at the top, as a person reads it: its words without markup, spaces collapsed."""
+    section = html.split('id="summary-heading"', 1)[1].split("</section>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", section.split(">", 1)[1]).split()).replace(" ,", ",")
+
+
+class TestSummary:
+    """The first thing on the page: how many measures meet their threshold, and each figure below, in words."""
+
+    def test_some_below_names_each_figure_below_with_its_cohort(self, client, dana, outcomes_program):
+        # The hand-computed figures of `populate`: retention and participation meet in every year and
+        # average; job placement 2025 (0 of 1) and its average 2021–2025 (2 of 4), and passage 2025 (0 of 1),
+        # are below.
+        client.force_login(dana)
+        html = client.get(report_url(outcomes_program)).content.decode()
+        assert summary_text(html) == (
+            "In short 2 of 4 measures meet their threshold. Below the threshold: "
+            "Job placement, graduates of 2025: 0.0%, under its threshold of 60% "
+            "Job placement, the 5-year weighted average of 2021–2025: 50.0%, under its threshold of 60% "
+            "Credentialing exam passage, graduates of 2025: 0.0%, under its threshold of 60% "
+            "A measure meets its threshold when the rate of each final year, and its 5-year weighted average, is "
+            "at or above it. A year still in progress is not a result yet."
+        )
+        # Each names its measure's table and links to the students behind its rate, as the table does.
+        summary = html.split('id="summary-heading"', 1)[1].split("</section>", 1)[0]
+        assert '<a href="#measure-job_placement">Job placement</a>' in summary
+        assert linked(summary, students_url(outcomes_program, "maerb", "job_placement", "2025", "denominator"), "0.0%")
+        assert linked(summary, students_url(outcomes_program, "maerb", "job_placement", "5yr", "denominator"), "50.0%")
+
+    def test_all_meet(self, client, dana, program):
+        # Admitted 2023 through the trigger course, graduated 2024, placed and passed: 2 of 2 everywhere.
+        cohort = factories.CohortFactory(program=program, start_on=date(2023, 1, 9))
+        for name in ("Ana", "Ben"):
+            enrollment = factories.EnrollmentFactory(
+                cohort=cohort,
+                student__first_name=name,
+                admitted_on=date(2023, 1, 9),
+                trigger_course_completed_on=date(2023, 3, 1),
+                graduated_on=date(2024, 5, 15),
+            )
+            JobPlacementFactory(enrollment=enrollment, status=PlacementStatus.IN_FIELD)
+            ExamAttemptFactory(enrollment=enrollment, track=track(program, "CMA"), taken_on=date(2024, 6, 1))
+        client.force_login(dana)
+        text = summary_text(client.get(report_url(program)).content.decode())
+        assert text.startswith("In short All 4 measures meet their threshold. A measure meets its threshold when")
+        assert "Below" not in text and "No result yet" not in text
+
+    def test_a_measure_with_nobody_in_its_base_has_no_result_and_is_not_said_to_meet(self, client, dana, program):
+        # Two graduates of 2024 placed, neither sat an exam: passage has nobody to count (0 of 0).
+        cohort = factories.CohortFactory(program=program, start_on=date(2023, 1, 9))
+        for name in ("Ana", "Ben"):
+            enrollment = factories.EnrollmentFactory(
+                cohort=cohort,
+                student__first_name=name,
+                admitted_on=date(2023, 1, 9),
+                trigger_course_completed_on=date(2023, 3, 1),
+                graduated_on=date(2024, 5, 15),
+            )
+            JobPlacementFactory(enrollment=enrollment, status=PlacementStatus.IN_FIELD)
+        client.force_login(dana)
+        text = summary_text(client.get(report_url(program)).content.decode())
+        assert text.startswith("In short 2 of 4 measures meet their threshold. Below the threshold: ")
+        assert "Credentialing exam participation, graduates of 2024: 0.0%, under its threshold of 30%" in text
+        assert "No result yet: Credentialing exam passage (nobody counted yet)" in text
+
+    def test_no_data_yet_meets_nothing(self, client, dana, program):
+        # Admitted this year and still enrolled: retention is in progress, and no one has graduated.
+        admitted = program.today().replace(month=1, day=9)
+        factories.EnrollmentFactory(
+            cohort=factories.CohortFactory(program=program, start_on=admitted),
+            admitted_on=admitted,
+            trigger_course_completed_on=admitted,
+        )
+        client.force_login(dana)
+        text = summary_text(client.get(report_url(program)).content.decode())
+        assert text.startswith(
+            "In short None of the 4 measures has a result to hold against its threshold yet. No result yet: "
+            f"Retention ({admitted.year} still in progress) Job placement ({admitted.year} still in progress) "
+        )
+        assert "meet their threshold." not in text and "Below the threshold" not in text
+
+    def test_a_program_without_students_meets_nothing_either(self, client, dana, program):
+        client.force_login(dana)
+        text = summary_text(client.get(report_url(program)).content.decode())
+        assert text.startswith("In short None of the 4 measures has a result to hold against its threshold yet.")
+
+    def test_abhes_names_its_report_years_and_one_measure_meets_in_the_singular(self, client, dana, outcomes_program):
+        # ABHES: placement of report year 2024 (July 2023 to June 2024) is 2 of 3, under 70%; credentialing of
+        # 2025 is Fay's failed RMA, 0 of 1; retention meets.
+        client.force_login(dana)
+        text = summary_text(client.get(report_url(outcomes_program, accreditor="abhes")).content.decode())
+        assert text == (
+            "In short 1 of 3 measures meets its threshold. Below the threshold: "
+            "Placement, report year 2023–24: 66.7%, under its threshold of 70% "
+            "Credentialing, report year 2024–25: 0.0%, under its threshold of 70% "
+            "A measure meets its threshold when the rate of each final report year is at or above it. A year "
+            "still in progress is not a result yet."
+        )
 
 
 def page_figures(program: Program, accreditor: str) -> list[dict[str, str]]:
