@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Min, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -49,9 +52,32 @@ def checkoff_pick(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "curriculum/checkoff_pick.html", {"cohort": cohort, "form": form})
 
 
+# The query string of the link that starts a new attempt at a competency the student has achieved.
+START_NEW_ATTEMPT = "attempt=new"
+
+
+def attempt_history(enrollment_id: int, competency_id: int) -> tuple[int, datetime | None]:
+    """(signed attempts, when the first standing pass was performed) of one student at one competency.
+
+    One query. "Achieved" is the rule of `curriculum.progress`: a signed, unrevoked pass; drafts count for
+    nothing, and a revoked attempt still counts as an attempt made."""
+    history = Attempt.objects.filter(enrollment_id=enrollment_id, competency_id=competency_id).aggregate(
+        signed=Count("pk", filter=Q(signature__isnull=False)),
+        achieved_at=Min(
+            "performed_at", filter=Q(passed=True, signature__isnull=False, signature__revocation__isnull=True)
+        ),
+    )
+    return history["signed"], history["achieved_at"]
+
+
 @require_http_methods(["GET", "POST"])
 def checkoff_new(request: AuthenticatedRequest, pk: int, competency_pk: int) -> HttpResponse:
-    """The checklist on a tablet: one step a row, the running score, critical misses in sight."""
+    """The checklist on a tablet or a phone: one step a row, each marked performed or missed, the running
+    score in sight as the list scrolls.
+
+    It opens calm: nothing is scored and nothing is red until a step is marked. A competency the student
+    has already achieved opens on a notice first, since the checklist records a new attempt beside the
+    achieved one; the first "Start a new attempt" (a plain link, `?attempt=new`) opens the checklist."""
     enrollment = get_object_or_404(
         permissions.visible_enrollments(request.user).select_related("student", "cohort__program"), pk=pk
     )
@@ -97,6 +123,7 @@ def checkoff_new(request: AuthenticatedRequest, pk: int, competency_pk: int) -> 
     for attempt in previous:
         attempt.enrollment, attempt.competency = enrollment, competency
     Signature.check_all([attempt.signature for attempt in previous if getattr(attempt, "signature", None)])
+    signed_attempts, achieved_at = attempt_history(enrollment.pk, competency.pk)
     return render(
         request,
         "curriculum/checkoff_form.html",
@@ -106,9 +133,17 @@ def checkoff_new(request: AuthenticatedRequest, pk: int, competency_pk: int) -> 
             "form": form,
             "steps": steps,
             "checked": request.POST.getlist("steps"),
+            # Steps marked missed: only the page's own state (the service scores every step not performed
+            # as missed), sent back so a refused form reopens as the evaluator left it.
+            "missed": request.POST.getlist("missed"),
+            "submitted": request.method == "POST",
             "passing_score": passing_score,
             "total_points": sum(step.points for step in steps),
             "previous": previous,
+            "attempt_number": signed_attempts + 1,
+            "achieved_at": achieved_at,
+            "starting_confirmed": request.method == "POST" or request.GET.get("attempt") == "new",
+            "start_query": START_NEW_ATTEMPT,
         },
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from decimal import Decimal
@@ -14,7 +15,9 @@ from django.urls import reverse
 from accounts.models import AccessLog
 from curriculum import services
 from curriculum.models import Attempt, ChecklistStep, Revocation, Signature, StepResult, score_steps
+from curriculum.views import checkoffs
 from tests import factories
+from tests.queries import queries_for
 
 
 @pytest.fixture
@@ -402,3 +405,105 @@ class TestViews:
         client.force_login(irene)
         client.post(reverse("curriculum:attempt-discard", args=[attempt.pk]))
         assert not Attempt.objects.exists()
+
+
+class TestChecklistPage:
+    """What the checklist says before anything is marked, and before a new attempt at a competency."""
+
+    def checkoff_url(self, alice, competency, query: str = "") -> str:
+        url = reverse("curriculum:checkoff-new", args=[alice.enrollments.get().pk, competency.pk])
+        return f"{url}?{query}" if query else url
+
+    def score_card(self, page: str) -> str:
+        return page.split('id="running-score"', 1)[1].split("</div>\n  </div>", 1)[0]
+
+    def test_it_opens_calm_with_nothing_scored_and_nothing_missed(self, client, alice, irene, competency):
+        client.force_login(irene)
+        page = client.get(self.checkoff_url(alice, competency)).content.decode()
+        card = self.score_card(page)
+        assert "<span data-verdict>Not scored yet</span> — <span data-progress>0 of 4 steps marked</span>" in card
+        assert '<span class="fs-4 fw-semibold" data-score>—</span>' in card
+        assert "text-danger" not in card and "Not passing" not in card
+        assert '<div class="alert alert-danger d-none" tabindex="-1" data-critical-missed>' in page
+        assert 'name="missed"' in page and "checked" not in page.split("<ol", 1)[1].split("</ol>", 1)[0]
+        assert 'id="attempt-notice"' not in page  # a first attempt needs no notice
+
+    def test_an_achieved_competency_says_so_before_a_new_attempt_starts(self, client, alice, irene, competency):
+        factories.check_off(alice.enrollments.get(), competency, irene)
+        client.force_login(irene)
+        page = client.get(self.checkoff_url(alice, competency)).content.decode()
+        assert re.search(
+            r"Alice achieved this on [A-Z][^<]*\d{4}\. Starting records a new attempt, attempt 2; the achieved one "
+            r"stays\.",
+            page,
+        )
+        assert 'id="checkoff-form"' not in page
+        assert f'href="?{checkoffs.START_NEW_ATTEMPT}"' in page
+        started = client.get(self.checkoff_url(alice, competency, checkoffs.START_NEW_ATTEMPT)).content.decode()
+        assert 'id="checkoff-form"' in started
+        assert "This checklist records a new attempt, attempt 2; the achieved one stays on the record" in started
+        assert Attempt.objects.count() == 1  # opening it, or starting, records nothing
+
+    def test_earlier_attempts_make_this_attempt_n(self, client, alice, irene, competency):
+        enrollment = alice.enrollments.get()
+        factories.check_off(enrollment, competency, irene, passed=False)
+        factories.check_off(enrollment, competency, irene, passed=False)
+        factories.check_off(enrollment, competency, irene, signed=False)  # a draft is no attempt made
+        client.force_login(irene)
+        page = client.get(self.checkoff_url(alice, competency)).content.decode()
+        assert "This is attempt 3: Alice has 2 earlier signed attempts at this competency, listed below." in page
+        assert 'id="checkoff-form"' in page
+
+    def test_a_revoked_pass_is_not_achieved_but_still_an_attempt(self, client, alice, irene, dana, competency):
+        attempt = factories.check_off(alice.enrollments.get(), competency, irene)
+        services.revoke_signature(signature=attempt.signature, revoked_by=dana, reason="Wrong student.")
+        client.force_login(irene)
+        page = client.get(self.checkoff_url(alice, competency)).content.decode()
+        assert "achieved this on" not in page
+        assert "This is attempt 2: Alice has 1 earlier signed attempt at this competency, listed below." in page
+
+    def test_steps_marked_missed_change_nothing_the_service_records(self, client, alice, irene, competency, program):
+        """Missed is the page's own state: the attempt is scored and saved from the performed steps, as ever."""
+        steps = {step.text: step.pk for step in ChecklistStep.objects.filter(competency=competency)}
+        performed = [steps["Identify the patient"], steps["Choose cuff size"], steps["Record"]]
+        client.force_login(irene)
+        response = client.post(
+            self.checkoff_url(alice, competency),
+            {"steps": performed, "missed": [steps["Hand hygiene"], steps["Record"]], "setting": "lab",
+             "comment": "Practise hand hygiene."},
+        )  # fmt: skip
+        attempt = Attempt.objects.get()
+        assert response.url == reverse("curriculum:attempt-detail", args=[attempt.pk])
+        assert dict(attempt.step_results.values_list("text", "performed")) == {
+            "Hand hygiene": False, "Identify the patient": True, "Choose cuff size": True, "Record": True,
+        }  # fmt: skip
+        assert (attempt.critical_missed, attempt.passed) == (1, False)
+        assert not Signature.objects.exists()
+
+    def test_a_refused_form_comes_back_as_it_was_marked(self, client, alice, irene, competency):
+        steps = {step.text: step.pk for step in ChecklistStep.objects.filter(competency=competency)}
+        client.force_login(irene)
+        page = client.post(
+            self.checkoff_url(alice, competency),
+            {"steps": [steps["Identify the patient"]], "missed": [steps["Hand hygiene"]], "setting": "lab"},
+        ).content.decode()
+        assert 'data-submitted="1"' in page
+        assert re.search(rf'name="missed" value="{steps["Hand hygiene"]}" id="missed-\d+"\s+checked', page)
+        assert re.search(rf'name="steps" value="{steps["Identify the patient"]}"[^>]*\s+checked', page)
+        assert not re.search(rf'name="missed" value="{steps["Record"]}" id="missed-\d+"\s+checked', page)
+
+    def test_its_query_count_stays_the_same_as_attempts_grow(self, client, alice, irene, competency):
+        enrollment = alice.enrollments.get()
+        factories.check_off(enrollment, competency, irene, passed=False)
+        url = self.checkoff_url(alice, competency)
+        once = queries_for(client, irene, url)
+        for _ in range(4):
+            factories.check_off(enrollment, competency, irene, passed=False)
+        assert queries_for(client, irene, url) == once == CHECKLIST_QUERIES
+
+
+# Session, user and their programs' two-factor rule; the enrollment, the competency and whether she
+# teaches the cohort; the access log's entry (a savepoint, the chain's head read and moved, the row, the
+# release); the steps; the earlier attempts, their step results and the signatures' chain; the attempt
+# history (one aggregate); the navigation bar's roles.
+CHECKLIST_QUERIES = 17
