@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Playwright, Response, expect
 
 from tests.browser.accessibility import scrolls_sideways, violations
 from tests.factories import PASSWORD
@@ -119,3 +119,60 @@ def screenshot(page: Page, name: str) -> None:
     if page.viewport_size and page.viewport_size["width"] < 800 and scrolls_sideways(page):
         problems.append(f"{page.url} scrolls sideways at {page.viewport_size['width']} px")
     assert problems == [], f"{name}: {problems}"
+
+
+# --- A page watched for what the browser refuses -------------------------------------------------
+
+# Reports the policy's refusals to the test, from every page the context opens.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.reportViolation(`${event.violatedDirective} refused ${event.blockedURI || "inline"} `
+    + `at ${event.sourceFile || location.pathname}:${event.lineNumber} (${event.sample})`);
+});
+"""
+
+
+class Watched:
+    """A page whose policy violations, console errors and failed responses are written down, with the page
+    they came from. A walk that sends forms empty on purpose expects them refused (4xx), not failed (5xx)."""
+
+    def __init__(self, context: BrowserContext, *, refusals_expected: bool = False) -> None:
+        self.problems: list[str] = []
+        self.refusals_expected = refusals_expected
+        context.expose_binding(
+            "reportViolation", lambda source, text: self.problems.append(f"{source['page'].url}: {text}")
+        )
+        context.add_init_script(REPORT_VIOLATIONS)
+        self.page = context.new_page()
+        self.page.on("console", self.note_console_message)
+        self.page.on("response", self.note_response)
+        self.page.on("pageerror", lambda error: self.problems.append(f"{self.page.url}: {error}"))
+
+    def note_console_message(self, message: ConsoleMessage) -> None:
+        # A resource that failed is written down by note_response, with its address.
+        if message.type in {"error", "warning"} and not message.text.startswith("Failed to load resource"):
+            self.problems.append(f"{self.page.url}: console {message.type}: {message.text}")
+
+    def note_response(self, response: Response) -> None:
+        # Browsers ask every site for /favicon.ico on their own; Checkoff has none, and no page asks for it.
+        if response.status >= (500 if self.refusals_expected else 400) and not response.url.endswith("/favicon.ico"):
+            self.problems.append(f"{self.page.url}: {response.url} answered {response.status}")
+
+    def visit(self, url: str) -> None:
+        response = self.page.goto(url)
+        assert response is not None and response.ok, f"{url} answered {response and response.status}"
+        # Violations are reported as the page loads; deferred scripts and late ones come by now.
+        self.page.wait_for_load_state("load")
+
+
+@pytest.fixture
+def watched(new_context: Callable[..., BrowserContext]) -> Iterator[Callable[..., Watched]]:
+    opened: list[Watched] = []
+
+    def open_watched(*, refusals_expected: bool = False, **device: Any) -> Watched:
+        context = new_context(locale="en-US", reduced_motion="reduce", **device)
+        context.set_default_timeout(10_000)
+        opened.append(Watched(context, refusals_expected=refusals_expected))
+        return opened[-1]
+
+    yield open_watched

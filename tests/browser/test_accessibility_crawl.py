@@ -1,0 +1,168 @@
+"""Every page a demo person can reach, in Chromium, held to WCAG 2.1 AA by axe-core at a desktop's width
+and at 320 px, where nothing may scroll sideways; and every form on them that asks for something, sent
+empty, so the page that comes back with its errors is held to the same. Along the way the browser
+reports no Content-Security-Policy refusal, no script error and no server error.
+
+The walk follows the links each page shows, as the person would, from home. It opens two pages of each
+kind (one view, with the same query words: a grid's "all" view is not its "needs attention" view): the
+markup of a kind is the same template whatever record it shows, and two catch a record in another state.
+
+The demo program is seeded inside the test: the live server answers from another thread, which sees only
+what was committed. The people are split in two tests so that `make test`'s processes share them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urldefrag, urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.urls import Resolver404, resolve, reverse
+from playwright.sync_api import Page
+
+from tests.browser.accessibility import scrolls_sideways, violations
+from tests.browser.conftest import DESKTOP, Watched
+
+pytestmark = pytest.mark.browser
+
+DEMO_PASSWORD = "checkoff-demo"  # seed_demo's published password
+SMALLEST_WIDTH = {"width": 320, "height": 720}
+PAGES_PER_KIND = 2
+PAGES_PER_PERSON = 300  # a bound, not a sample: the walk must end before it
+# Not pages: files, the way out, the language switch, the admin (Django's own, tested on its own), and
+# the demo mailbox of development.
+SKIP = ("/static/", "/accounts/logout", "/i18n/", "/admin/", "/dev/")
+FILES = (".csv", ".xlsx", ".pdf", ".ics", ".zip", ".json")
+
+# The forms on a page that ask for something (a required field), numbered in the page's order.
+FORMS_ASKING = """() => [...document.querySelectorAll("form")]
+  .map((form, index) => ({form, index}))
+  .filter(({form}) => form.method.toLowerCase() === "post"
+    && new URL(form.action, location.href).origin === location.origin
+    && !new URL(form.action, location.href).pathname.startsWith("/accounts/logout")
+    && form.querySelector("input[required]:not([type=hidden]), textarea[required], select[required]"))
+  .map(({index}) => index)"""
+# Send one of them with its required fields empty and the browser's own checks off, as a person would whose
+# browser lets an empty field through: the server must name what is missing.
+SEND_EMPTY = """(index) => {
+  const form = document.querySelectorAll("form")[index];
+  form.noValidate = true;
+  for (const field of form.querySelectorAll("input[required], textarea[required]")) {
+    if (field.type === "checkbox" || field.type === "radio") field.checked = false;
+    else if (field.type !== "file") field.value = "";
+  }
+  // After this script has returned: the page it runs in may go away with the submission.
+  setTimeout(() => form.requestSubmit(), 0);
+}"""
+IN_PLACE = """(index) => Boolean(document.querySelectorAll("form")[index].closest("[hx-post], [hx-put], [hx-patch]"))"""
+
+
+def kind_of(url: str) -> str:
+    """The view a URL opens and the words of its query (?view=all, ?status=achieved), not its numbers."""
+    parts = urlsplit(url)
+    try:
+        route = resolve(parts.path).route
+    except Resolver404:
+        route = parts.path
+    words = sorted(f"{key}={value}" if not value.isdigit() else key for key, value in parse_qsl(parts.query))
+    return route + "?" + "&".join(words)
+
+
+class Walk:
+    """One person's walk: what they opened, and every problem met, each naming its page."""
+
+    def __init__(self, watched: Watched) -> None:
+        self.watched = watched
+        self.page: Page = watched.page
+        self.opened: Counter[str] = Counter()
+        self.forms_sent = 0
+        self.problems: list[str] = []
+
+    def check(self, what: str) -> None:
+        """The page as it stands, at a desktop's width and at 320 px."""
+        self.problems += [f"{what}: {problem}" for problem in violations(self.page)]
+        self.page.set_viewport_size(SMALLEST_WIDTH)
+        if scrolls_sideways(self.page):
+            self.problems.append(f"{what}: {self.page.url} scrolls sideways at 320 px")
+        self.problems += [f"{what} at 320 px: {problem}" for problem in violations(self.page)]
+        self.page.set_viewport_size(DESKTOP["viewport"])
+
+    def links(self) -> list[str]:
+        """The pages this one links to: not its files (a CSV, a PDF, a calendar, a student's document)."""
+        hrefs: list[str] = self.page.eval_on_selector_all(
+            "a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))"
+        )
+        return [
+            urldefrag(href).url
+            for href in hrefs
+            if href.startswith("/") and not urlsplit(href).path.endswith(FILES) and "/document/" not in href
+        ]
+
+    def send_forms_empty(self, url: str) -> None:
+        for index in self.page.evaluate(FORMS_ASKING):
+            self.page.goto(url)
+            if self.page.evaluate(IN_PLACE, index):
+                # htmx sends it and puts the answer in place; it settles just after the response.
+                with self.page.expect_response(lambda response: response.request.method == "POST"):
+                    self.page.evaluate(SEND_EMPTY, index)
+                self.page.wait_for_timeout(100)
+            else:
+                with self.page.expect_navigation():
+                    self.page.evaluate(SEND_EMPTY, index)
+            self.forms_sent += 1
+            self.check(f"form {index} of {url} sent empty")
+
+    def walk(self, start: str) -> None:
+        queue, seen = deque([start]), {start}
+        while queue and self.opened.total() < PAGES_PER_PERSON:
+            url = queue.popleft()
+            kind = kind_of(url)
+            if self.opened[kind] >= PAGES_PER_KIND:
+                continue
+            self.opened[kind] += 1
+            response = self.page.goto(url)
+            if response is None or not response.headers.get("content-type", "").startswith("text/html"):
+                continue
+            self.check(url)
+            for link in self.links():
+                if link not in seen and not urlsplit(link).path.startswith(SKIP):
+                    seen.add(link)
+                    queue.append(link)
+            if self.opened[kind] == 1:
+                self.send_forms_empty(url)
+        assert not queue, f"the walk stopped at {PAGES_PER_PERSON} pages with addresses left"
+
+
+@pytest.fixture
+def demo(live_server: Any, settings: Any) -> None:
+    settings.DEBUG = True  # the demo's people exist only with DEBUG on
+    call_command("seed_demo")
+    settings.DEBUG = False
+
+
+@pytest.mark.parametrize(
+    "people",
+    [("coordinator",), ("director", "student"), ("coordinator", "instructor", "preceptor")],
+    ids=["c", "director-student", "others"],
+)
+def test_every_page_a_demo_person_reaches_meets_wcag_21_aa_with_its_forms_refused(
+    demo: None, watched: Callable[..., Watched], people: tuple[str, ...]
+) -> None:
+    problems: list[str] = []
+    for who in people:
+        person = watched(refusals_expected=True, **DESKTOP)
+        person.visit(reverse("account_login"))
+        person.page.get_by_label("Email").fill(f"{who}@demo.checkoff.test")
+        person.page.get_by_label("Password").fill(DEMO_PASSWORD)
+        person.page.get_by_role("button", name="Sign in").click()
+        person.page.wait_for_url(lambda url: urlsplit(url).path == "/")
+        walk = Walk(person)
+        walk.walk("/")
+        problems += [f"as {who}, {problem}" for problem in walk.problems + person.problems]
+        # A walk that opened next to nothing proves nothing: each person has pages of their own to reach.
+        assert walk.opened.total() > (5 if who == "preceptor" else 15), f"{who} opened {walk.opened.total()}"
+        print(f"{who}: {walk.opened.total()} pages, {walk.forms_sent} forms sent empty")
+    assert problems == []
