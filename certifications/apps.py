@@ -8,10 +8,11 @@ class CertificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from certifications import signals  # noqa: F401  (a new program gets its certification tracks)
-        from certifications.home import student_section
+        from certifications.home import staff_section, student_section
         from curriculum import home
 
         home.register(student_section)
+        home.register(staff_section)
 
         from certifications.views.imports import IMPORT_KINDS
         from curriculum import imports

@@ -197,15 +197,20 @@ class StudentReadiness:
 
 
 def cohort_readiness(cohort: Cohort, enrollments: QuerySet[Enrollment] | None = None) -> list[StudentReadiness]:
-    """Who in the cohort may start a placement, and what each one lacks, in a fixed number of queries.
+    """Who in the cohort may start a placement, and what each one lacks, in a fixed number of queries."""
+    if enrollments is None:
+        enrollments = Enrollment.objects.current().filter(cohort=cohort)
+    return students_readiness(cohort.program, enrollments)
+
+
+def students_readiness(program: Program, enrollments: QuerySet[Enrollment]) -> list[StudentReadiness]:
+    """Who among these students of the program may start a placement, and what each one lacks, in a fixed
+    number of queries.
 
     Compliance is judged through the end of the student's open (planned or active) placement, and
     the site's extra requirements and agreement count too; with no placement, through today."""
-    program = cohort.program
     today = program.today()
     competency_ids = list(progress.tracked_competencies(program).values_list("pk", flat=True))
-    if enrollments is None:
-        enrollments = Enrollment.objects.current().filter(cohort=cohort)
     rows = list(
         progress.with_progress(enrollments.select_related("student"), competency_ids).order_by(
             "student__last_name", "student__first_name", "pk"

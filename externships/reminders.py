@@ -599,9 +599,12 @@ def site_evaluations_due(window: Window) -> Iterator[Due]:
     )
     for row in rows:
         zone = ZoneInfo(row["zone"])
-        due_on: date = row["end_on"]
-        if row["completed_at"] is not None:
-            due_on = min(due_on, row["completed_at"].astimezone(zone).date())
+        completed_at = row["completed_at"]
+        due_on = Kind.SITE.due_on(
+            start_on=row["end_on"],
+            end_on=row["end_on"],
+            completed_on=completed_at.astimezone(zone).date() if completed_at is not None else None,
+        )
         for offset, moment in window.offset_days(
             event_on=due_on, zone=zone, program_id=row["program_id"], kind=SITE_EVALUATION_DUE, before=False
         ):
@@ -706,8 +709,8 @@ def preceptor_evaluations_due(window: Window) -> Iterator[Due]:
     for row in rows:
         start_on, end_on = row["start_on"], row["end_on"]
         due = {
-            Kind.MIDPOINT: (row["has_midpoint"], start_on + timedelta(days=(end_on - start_on).days // 2)),
-            Kind.FINAL: (row["has_final"], end_on),
+            Kind.MIDPOINT: (row["has_midpoint"], Kind.MIDPOINT.due_on(start_on=start_on, end_on=end_on)),
+            Kind.FINAL: (row["has_final"], Kind.FINAL.due_on(start_on=start_on, end_on=end_on)),
         }
         for kind, (done, due_on) in due.items():
             if done:

@@ -9,20 +9,20 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, Sum
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import services as account_services
 from accounts.http import AuthenticatedRequest
-from accounts.models import User
 from curriculum import home as home_sections
-from curriculum import permissions, progress, services
+from curriculum import permissions, services
 from curriculum.forms import (
     AssignmentForm,
     CohortForm,
@@ -34,8 +34,6 @@ from curriculum.forms import (
     StaffMemberForm,
 )
 from curriculum.models import (
-    Assignment,
-    Cohort,
     Course,
     CourseOffering,
     Enrollment,
@@ -67,93 +65,26 @@ def form_errors_to(form: Any, error: ValidationError) -> None:
 
 @require_GET
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """Each person's own page: the sections for the roles they hold, from their own records."""
-    user = request.user
-    now = timezone.now()
-    administered = list(
-        permissions.administered_programs(user).annotate(
-            cohort_count=Count("cohorts", distinct=True),
-            current_students=Count(
-                "cohorts__enrollments",
-                filter=Q(
-                    cohorts__enrollments__withdrawn_on__isnull=True, cohorts__enrollments__graduated_on__isnull=True
-                ),
-                distinct=True,
-            ),
-        )
-    )
-    teaching = list(
-        CourseOffering.objects.filter(Q(instructor=user) | Q(cohort__instructors=user))
-        .distinct()
-        .select_related("course", "cohort")
-        .annotate(
-            student_count=Count(
-                "cohort__enrollments",
-                filter=Q(
-                    cohort__enrollments__withdrawn_on__isnull=True, cohort__enrollments__graduated_on__isnull=True
-                ),
-                distinct=True,
-            ),
-            assignment_count=Count("assignments", distinct=True),
-            grades_entered=Count("assignments__grades", distinct=True),
-        )
-        .order_by("-starts_on")[:20]
-    )
-    # Where check-offs start: the cohorts the person teaches, each with its competency grid.
-    cohorts_taught = list(
-        Cohort.objects.filter(pk__in=permissions.taught_cohort_ids(user))
-        .select_related("program")
-        .annotate(current_students=progress.current_students())
-        .order_by("-start_on")[:20]
-    )
-    enrollments = list(
-        Enrollment.objects.filter(student=user).select_related("cohort__program").order_by("-admitted_on")
-    )
-    student_offerings = []
-    upcoming: list[Assignment] = []
-    checkoffs = None
-    if enrollments:
-        cohort_ids = [enrollment.cohort_id for enrollment in enrollments]
-        student_offerings = _student_course_progress(user, cohort_ids)
-        upcoming = list(
-            Assignment.objects.filter(offering__cohort__in=cohort_ids)
-            .exclude(grades__enrollment__student=user)
-            .select_related("offering__course")
-            .order_by("due_at")[:10]
-        )
-        main = progress.main_enrollment(enrollments)
-        checkoffs = dict(zip(("achieved", "total"), progress.summary(main), strict=True)) if main else None
+    """Each person's own page: what to do now, most urgent first, then the panels of the roles they
+    hold, from their own records (curriculum/home.py gathers them from every app)."""
+    page = home_sections.Home(request)
+    found = home_sections.sections(page)
+    by_audience: dict[str, list[home_sections.Section]] = {}
+    for section in found:
+        by_audience.setdefault(section.audience, []).append(section)
+    checked = list(dict.fromkeys(words for section in found for words in section.checked))
     return render(
         request,
         "curriculum/home.html",
         {
-            "administered": administered,
-            "teaching": teaching,
-            "cohorts_taught": cohorts_taught,
-            "enrollments": enrollments,
-            "student_offerings": student_offerings,
-            "upcoming": upcoming,
-            "checkoffs": checkoffs,
-            "now": now,
-            "can_create_program": permissions.can_create_program(user),
-            "sections": home_sections.sections(request),
+            "tasks": home_sections.tasks(found),
+            "checked": checked,
+            "checked_list": get_text_list(checked, _("and")),
+            "sections": by_audience,
+            "programs": page.programs,
+            "program": page.program,
+            "can_create_program": permissions.can_create_program(request.user),
         },
-    )
-
-
-def _student_course_progress(student: User, cohort_ids: list[int]) -> list[CourseOffering]:
-    """The student's offerings with their points so far, in one query."""
-    mine = Q(assignments__grades__enrollment__student=student)
-    return list(
-        CourseOffering.objects.filter(cohort__in=cohort_ids)
-        .select_related("course", "instructor", "cohort")
-        .annotate(
-            assignment_count=Count("assignments", distinct=True),
-            graded_count=Count("assignments__grades", filter=mine, distinct=True),
-            points_earned=Sum("assignments__grades__points_earned", filter=mine),
-            points_graded=Sum("assignments__points", filter=mine),
-        )
-        .order_by("starts_on", "course__code")
     )
 
 

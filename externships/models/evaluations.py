@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,6 +18,16 @@ class Kind(models.TextChoices):
     MIDPOINT = "midpoint", _("Midpoint evaluation of the student")
     FINAL = "final", _("Final evaluation of the student")
     SITE = "site", _("Student's evaluation of the site")
+
+    def due_on(self, *, start_on: date, end_on: date, completed_on: date | None = None) -> date:
+        """When this evaluation of a placement is due: the midpoint halfway through it, the final on its
+        end date, the student's evaluation of the site on the end date or the day the placement was
+        completed, if that came first. The reminders and the homes both ask here."""
+        if self == Kind.MIDPOINT:
+            return start_on + timedelta(days=(end_on - start_on).days // 2)
+        if self == Kind.SITE and completed_on is not None:
+            return min(end_on, completed_on)
+        return end_on
 
 
 PRECEPTOR_KINDS = (Kind.MIDPOINT, Kind.FINAL)
