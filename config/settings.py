@@ -280,8 +280,11 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-# One style for a date and one for a date and time, per language (config/formats/).
+# One style for a date and one for a date and time, per language (config/formats/); these are the
+# English ones, for text built with no language active.
 FORMAT_MODULE_PATH = ["config.formats"]
+DATE_FORMAT = SHORT_DATE_FORMAT = "M j, Y"
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "M j, Y, P"
 USE_TZ = True
 TIME_ZONE = "UTC"
 

@@ -20,7 +20,7 @@ MACHINE = {"c", "Y-m-d"}
 
 @pytest.mark.parametrize(
     ("language", "day", "moment"),
-    [("en", "Oct 26, 2026", "Oct 26, 2026, 2:30 PM"), ("es", "26 oct 2026", "26 oct 2026, 14:30")],
+    [("en", "Oct 26, 2026", "Oct 26, 2026, 2:30 p.m."), ("es", "26 oct 2026", "26 oct 2026, 14:30")],
 )
 def test_a_date_and_a_date_and_time_read_one_way_in_each_language(language: str, day: str, moment: str) -> None:
     with translation.override(language):
@@ -44,3 +44,9 @@ def test_templates_show_dates_only_in_the_two_styles() -> None:
             line = text.count("\n", 0, match.start()) + 1
             found.append(f"{template.relative_to(ROOT)}:{line}: {match[0]}")
     assert found == []
+
+
+def test_text_built_with_no_language_active_reads_as_english_does() -> None:
+    with translation.override(None):
+        assert date_format(date(2026, 10, 26)) == "Oct 26, 2026"
+        assert date_format(datetime(2026, 10, 26, 14, 30), "DATETIME_FORMAT") == "Oct 26, 2026, 2:30 p.m."

@@ -323,9 +323,9 @@ def test_each_kind_reads_whole_with_the_context_it_is_given(alice, irene, offeri
     found = {item.kind: item for item in reminders.due(_window(MONDAY))}
     assignment = kind_of(reminders.ASSIGNMENT).words(found[reminders.ASSIGNMENT].context)
     assert assignment["title"] == "“Vital signs quiz” is due tomorrow"
-    assert "is due on June 16, 2026 at 17:00" in assignment["body"]
+    assert "is due on Jun 16, 2026 at 17:00" in assignment["body"]
     digest = kind_of(reminders.DIGEST).words(found[reminders.DIGEST].context)
-    assert digest["title"] == "Your students' check-offs, week of June 15, 2026"
+    assert digest["title"] == "Your students' check-offs, week of Jun 15, 2026"
     assert digest["body"].startswith("Your 1 current student in Cohort")
     assert "not attempted yet: 3." in digest["body"]
     assert "%(" not in assignment["body"] + digest["body"]
