@@ -426,8 +426,9 @@ class _Demo:
     # --- Current students ---------------------------------------------------------------------
 
     def current_students(self) -> None:
-        """Targets for the current cohorts, bookings for the class about to finish, and the demo student
-        (Maya) aiming at the CMA with her exam booked for the first day her program allows."""
+        """Targets for the current cohorts, bookings for the class about to finish (after its expected
+        graduation), and the demo student (Maya), months from finishing, aiming at the CMA: nothing to
+        book yet, her eligibility checklist says what stands between her and the exam."""
         codes, weights = list(TRACK_WEIGHTS), list(TRACK_WEIGHTS.values())
         enrollments = (
             Enrollment.objects.current()
@@ -438,10 +439,7 @@ class _Demo:
         for enrollment in enrollments:
             cohort = enrollment.cohort
             if enrollment.student_id == self.student.pk:
-                cma = self.tracks["CMA"]
-                services.choose_target_track(enrollment=enrollment, track=cma)
-                window = timedelta(days=cma.completion_window_days or 0)
-                self.book(enrollment, cma, _weekday(cohort.expected_graduation_on - window, 1))
+                services.choose_target_track(enrollment=enrollment, track=self.tracks["CMA"])
                 continue
             if self.random.random() < 0.2:
                 continue  # not chosen yet

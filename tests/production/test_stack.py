@@ -147,13 +147,16 @@ def test_the_deployed_stack_serves_people_over_https(stack):
             """,
             [enrollment_id],
         ).fetchone()[0]
+        # A shift waiting for the demo preceptor (the demo student is months from her externship).
         shift_id = admin.execute(
             """
             SELECT entry.id FROM externships_hoursentry AS entry
-            JOIN accounts_user AS person ON person.id = entry.student_id
+            JOIN externships_placement AS placement ON placement.id = entry.placement_id
+            JOIN externships_preceptor AS preceptor ON preceptor.id = placement.preceptor_id
+            JOIN accounts_user AS person ON person.id = preceptor.user_id
             WHERE person.email = %s AND entry.state = 'submitted' ORDER BY entry.id LIMIT 1
             """,
-            [STUDENT],
+            [PRECEPTOR],
         ).fetchone()[0]
 
     # --- The instructor records a check-off and signs it.

@@ -1,13 +1,27 @@
-"""A believable demo program for `make run`: two cohorts, courses, coursework and grades.
+"""A believable demo program for `make run`: cohorts at different stages, courses, coursework, grades
+and signed check-offs, on a timeline relative to today so the demo never goes stale.
 
-Only with DEBUG on: the demo accounts share a published password. Dates are relative to today so
-the demo always has work that is overdue, due soon and graded.
+Only with DEBUG on: the demo accounts share a published password.
+
+The timeline, as a school would live it (each cohort starts on a Monday and graduates on a Friday;
+its courses and skills labs come first and the last `EXTERNSHIP_WEEKS` are its externship term):
+- the day cohort is in its final term: it started about 41 weeks ago, its labs ended six weeks ago
+  with every psychomotor and affective competency achieved (but for three students still in
+  remediation), and its students are on externship (externships/demo.py) until they graduate in
+  about six weeks;
+- the evening cohort, the demo student's, started 17 weeks ago (month four of fourteen): its first
+  course is over, the next ones are under way, and it is a third of the way through its skills, with
+  retests still to come;
+- five graduated classes (certifications/demo.py) give the outcome reports their years.
+Every check-off falls on one of its cohort's lab days, from the third week of the cohort to the end
+of its labs and never after now, so whoever goes on externship achieved their skills before it.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,11 +30,13 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from accounts.models import User
-from curriculum import frameworks, services, signals
+from accounts import chains
+from accounts.models import AccessLog, User
+from curriculum import frameworks, progress, services, signals
 from curriculum.models import (
     Accreditor,
     Assignment,
@@ -31,15 +47,38 @@ from curriculum.models import (
     CompetencyFramework,
     Course,
     CourseOffering,
+    Domain,
     Enrollment,
     Grade,
     Program,
+    Setting,
+    Signature,
     StaffRole,
+    StepResult,
+    score_steps,
 )
 
 DEMO_PASSWORD = "checkoff-demo"
 DEMO_DOMAIN = "demo.checkoff.test"
+DEMO_STUDENT = f"student@{DEMO_DOMAIN}"
 PROGRAM_CODE = "MA-DIPLOMA"
+
+DAY_PROGRAM_WEEKS = 47  # about eleven months, Monday to Friday
+EVENING_PROGRAM_WEEKS = 60  # about fourteen months of evenings
+EXTERNSHIP_WEEKS = 12  # the end of each program, after its courses and labs
+DAY_COHORT_WEEKS_AGO = 41  # in its final term: on externship for six weeks, graduating in six
+EVENING_COHORT_WEEKS_AGO = 17  # month four: early in its program
+FIRST_LAB_DAYS = 14  # skills labs start in the third week
+# Lab days and hours: day students on Tuesday and Thursday mornings, evening students on Monday and
+# Wednesday evenings (weekday, first hour, last hour).
+LabSchedule = tuple[tuple[int, ...], int, int]
+DAY_LABS: LabSchedule = ((1, 3), 9, 12)
+EVENING_LABS: LabSchedule = ((0, 2), 18, 20)
+# Day-cohort students still in remediation after the labs ended, and how many skills each lacks: the
+# externship gate stops them (externships/demo.py plans one of them a placement the gate refuses).
+REMEDIATION = (2, 1, 1)
+FAILED_COMMENT = "Missed a critical step; practise it and try again next lab."
+REMEDIATION_COMMENT = "Missed the same critical step again; remediation plan agreed, retest with the program director."
 
 FIRST_NAMES = [
     "Aaliyah", "Ana", "Brandon", "Camila", "Daniel", "Destiny", "Diego", "Emily", "Fatima", "Gabriel",
@@ -67,6 +106,123 @@ ASSIGNMENTS = [
     ("Chapter quiz 2", Assignment.Kind.QUIZ, Decimal(20)),
     ("Final exam", Assignment.Kind.EXAM, Decimal(100)),
 ]
+
+
+def externship_term_starts_on(cohort: Cohort) -> date:
+    """The Monday the cohort's courses and skills labs are over and its externships may begin."""
+    return cohort.expected_graduation_on + timedelta(days=3) - timedelta(weeks=EXTERNSHIP_WEEKS)
+
+
+def course_dates(cohort: Cohort) -> list[tuple[date, date]]:
+    """Each course's first and last day (COURSES order): overlapping terms, all before the externship term."""
+    span = (externship_term_starts_on(cohort) - cohort.start_on).days
+    dates = []
+    for index in range(len(COURSES)):
+        starts = cohort.start_on + timedelta(weeks=(index * span // 8) // 7)  # a Monday
+        dates.append((starts, starts + timedelta(days=span // 4 - 3)))
+    return dates
+
+
+@dataclass
+class PlannedAttempt:
+    """A check-off to write: `missed` holds the steps the student did not perform (none for a pass)."""
+
+    enrollment: Enrollment
+    competency: Competency
+    evaluator: User
+    performed_at: datetime
+    setting: str
+    missed: set[int] = field(default_factory=set)
+    comment: str = ""
+
+
+def write_checkoffs(program: Program, planned: list[PlannedAttempt]) -> list[Attempt]:
+    """Record and sign past check-offs in bulk, as `services.record_attempt` and `sign_attempt` would
+    have at the time: each scored from its checklist, signed by its evaluator minutes after it was
+    performed, linked into the student's chains of signatures and access log.
+
+    The services stamp a signature with the moment they run, so a history written through them would
+    read as signed on the day the demo was seeded, and thousands of them one by one take minutes;
+    bench/checkoffs.py writes its history the same way. Refuses what the services refuse: an
+    attempt in the future, a student evaluating themselves, a step from another checklist; and what
+    the demo's timeline forbids, an attempt before the student's cohort started."""
+    now = timezone.now()
+    steps: dict[int, list[ChecklistStep]] = {}
+    for step in ChecklistStep.objects.filter(program=program).order_by("order"):
+        steps.setdefault(step.competency_id, []).append(step)
+    attempts: list[Attempt] = []
+    for item in planned:
+        enrollment, competency = item.enrollment, item.competency
+        checklist = steps[competency.pk]
+        if item.evaluator.pk == enrollment.student_id:
+            raise ValueError("Students cannot evaluate themselves.")
+        if item.performed_at > now or item.performed_at.astimezone(program.zone).date() < enrollment.cohort.start_on:
+            raise ValueError(f"{competency.code} for {enrollment.student}: {item.performed_at} is outside the cohort.")
+        if item.missed - {step.pk for step in checklist}:
+            raise ValueError(f"{competency.code}: a missed step is not on its checklist.")
+        passing_score = competency.passing_score or program.passing_score
+        result = score_steps(
+            [(step.points, step.is_critical, step.pk not in item.missed) for step in checklist], passing_score
+        )
+        attempts.append(
+            Attempt(
+                enrollment=enrollment,
+                competency=competency,
+                evaluator=item.evaluator,
+                performed_at=item.performed_at.astimezone(UTC),  # as the database gives it back to a digest
+                setting=item.setting,
+                passing_score=passing_score,
+                comment="" if result["passed"] else item.comment or FAILED_COMMENT,
+                **result,
+            )
+        )
+    attempts = Attempt.objects.bulk_create(attempts, batch_size=2_000)
+    StepResult.objects.bulk_create(
+        [
+            StepResult(
+                attempt=attempt,
+                order=step.order,
+                text=step.text,
+                points=step.points,
+                is_critical=step.is_critical,
+                performed=step.pk not in item.missed,
+            )
+            for attempt, item in zip(attempts, planned, strict=True)
+            for step in steps[attempt.competency_id]
+        ],
+        batch_size=5_000,
+    )
+    prefetch_related_objects(attempts, "step_results")
+    signatures, entries = [], []
+    for attempt in sorted(attempts, key=lambda attempt: attempt.performed_at):
+        signed_at = attempt.performed_at + timedelta(minutes=4)
+        student_id = attempt.enrollment.student_id
+        signatures.append(
+            Signature(
+                attempt=attempt,
+                student_id=student_id,
+                signer_id=attempt.evaluator_id,
+                signed_at=signed_at,
+                meaning=Signature.MEANING,
+                digest=Signature.compute_digest(
+                    attempt, signer_id=attempt.evaluator_id, signed_at=signed_at.isoformat(), meaning=Signature.MEANING
+                ),
+            )
+        )
+        entries.append(
+            AccessLog(
+                actor_id=attempt.evaluator_id,
+                student_id=student_id,
+                action=AccessLog.Action.SIGN,
+                target=f"{attempt.competency.code} attempt {attempt.pk}",
+                at=signed_at,
+            )
+        )
+    chains.link(signatures)
+    Signature.objects.bulk_create(signatures, batch_size=2_000)
+    chains.link(entries)
+    AccessLog.objects.bulk_create(entries, batch_size=2_000)
+    return attempts
 
 
 class Command(BaseCommand):
@@ -111,7 +267,6 @@ class Command(BaseCommand):
         return user
 
     def seed(self) -> None:
-        today = date.today()
         director = self.person(f"director@{DEMO_DOMAIN}", "Dana", "Whitfield")
         coordinator = self.person(f"coordinator@{DEMO_DOMAIN}", "Carlos", "Mendoza", "es")
         instructor = self.person(f"instructor@{DEMO_DOMAIN}", "Irene", "Okafor")
@@ -124,6 +279,8 @@ class Command(BaseCommand):
             time_zone="America/Chicago",
             practicum_hours=160,
         )
+        self.today = program.today()
+        self.now = timezone.now()
         StaffRole.objects.bulk_create(
             [
                 StaffRole(program=program, user=director, role=StaffRole.Role.DIRECTOR),
@@ -139,44 +296,32 @@ class Command(BaseCommand):
         program.trigger_course = courses[0]
         program.save(update_fields=["trigger_course"])
 
-        # An older cohort well into its year, and a newer one a few months in.
-        older_start = today - timedelta(days=300)
-        newer_start = today - timedelta(days=90)
-        older = Cohort.objects.create(
-            program=program,
-            code=f"{older_start.year}-{'SPRING' if older_start.month < 7 else 'FALL'}",
-            name=f"Day cohort, started {older_start:%B %Y}",
-            start_on=older_start,
-            expected_graduation_on=older_start + timedelta(days=365),
-        )
-        newer = Cohort.objects.create(
-            program=program,
-            code=f"{newer_start.year}-{'SPRING' if newer_start.month < 7 else 'FALL'}-EVE",
-            name=f"Evening cohort, started {newer_start:%B %Y}",
-            start_on=newer_start,
-            expected_graduation_on=newer_start + timedelta(days=420),
+        monday = self.today - timedelta(days=self.today.weekday())
+        older = self.cohort(program, monday - timedelta(weeks=DAY_COHORT_WEEKS_AGO), DAY_PROGRAM_WEEKS, "Day", "")
+        newer = self.cohort(
+            program, monday - timedelta(weeks=EVENING_COHORT_WEEKS_AGO), EVENING_PROGRAM_WEEKS, "Evening", "-EVE"
         )
         older.instructors.add(instructor, second_instructor)
         newer.instructors.add(instructor)
 
-        student = self.person(f"student@{DEMO_DOMAIN}", "Maya", "Johnson")
+        student = self.person(DEMO_STUDENT, "Maya", "Johnson")
         self.enroll(newer, 27, demo_student=student)
-        self.enroll(older, 30, demo_student=None)
-
-        self.competencies(program, {older: instructor, newer: instructor}, director)
+        self.enroll(older, 26, demo_student=None)
 
         for cohort in (older, newer):
-            span = (cohort.expected_graduation_on - cohort.start_on).days
-            for index, course in enumerate(courses):
-                starts = cohort.start_on + timedelta(days=index * span // 8)
+            for index, (course, (starts, ends)) in enumerate(zip(courses, course_dates(cohort), strict=True)):
                 offering = CourseOffering.objects.create(
                     course=course,
                     cohort=cohort,
                     instructor=second_instructor if (cohort == older and index % 3 == 2) else instructor,
                     starts_on=starts,
-                    ends_on=starts + timedelta(days=span // 4),
+                    ends_on=ends,
                 )
-                self.coursework(offering, grader=offering.instructor or instructor, today=today)
+                self.coursework(offering, grader=offering.instructor or instructor)
+
+        self.competencies(
+            program, [(older, [instructor, second_instructor], DAY_LABS), (newer, [instructor], EVENING_LABS)], director
+        )
 
         # Apps built on curriculum add their part of the demo (externships: sites, placements, hours).
         signals.demo_seeded.send(
@@ -191,63 +336,162 @@ class Command(BaseCommand):
             domain=DEMO_DOMAIN,
         )
 
-    def competencies(self, program: Program, evaluators: dict[Cohort, User], director: User) -> None:
-        """Attempts that make the grid look lived-in: the older cohort nearly done, the newer one started."""
+    def cohort(self, program: Program, start: date, weeks: int, kind: str, suffix: str) -> Cohort:
+        season = "SPRING" if start.month < 7 else "FALL"
+        return Cohort.objects.create(
+            program=program,
+            code=f"{start.year}-{season}{suffix}",
+            name=f"{kind} cohort, started {start:%B %Y}",
+            start_on=start,
+            expected_graduation_on=start + timedelta(weeks=weeks, days=-3),
+        )
+
+    # --- Skills: checklists and signed check-offs ---------------------------------------------------
+
+    def competencies(
+        self, program: Program, cohorts: list[tuple[Cohort, list[User], LabSchedule]], director: User
+    ) -> None:
+        """Every tracked competency gets a checklist, then each cohort's labs so far are written: the
+        day cohort's all done, the evening cohort's first third. The demo student's latest pass is
+        revoked through the service, so the demo shows how a correction looks."""
         if not CompetencyFramework.objects.filter(code="MAERB-2022").exists():
             frameworks.load_reference_frameworks()
         program.framework = CompetencyFramework.objects.get(code="MAERB-2022")
         program.save(update_fields=["framework"])
         frameworks.load_skill_checklists(program=program)
-        competencies = list(
-            Competency.objects.filter(framework=program.framework, steps__program=program).distinct().order_by("order")
-        )
-        steps = {
-            competency.pk: list(ChecklistStep.objects.filter(program=program, competency=competency).order_by("order"))
-            for competency in competencies
-        }
-        now = timezone.now()
-        for cohort, evaluator in evaluators.items():
-            started = (date.today() - cohort.start_on).days
-            share = 0.9 if started > 200 else 0.45  # how far through the skills each cohort is
-            for enrollment in cohort.enrollments.filter(withdrawn_on__isnull=True).select_related("student"):
-                is_demo = enrollment.student.email == f"student@{DEMO_DOMAIN}"
-                for index, competency in enumerate(competencies):
-                    if index >= len(competencies) * share and not (is_demo and index < 6):
-                        break
-                    when = now - timedelta(
-                        days=self.random.randint(2, max(3, started - 5)), hours=self.random.randint(0, 6)
-                    )
-                    first_try_passes = self.random.random() > (0.5 if is_demo and index % 3 == 1 else 0.18)
-                    tries = [first_try_passes] if first_try_passes else [False, self.random.random() > 0.3]
-                    for number, passes in enumerate(tries):
-                        performed = {step.pk for step in steps[competency.pk]}
-                        if not passes:
-                            critical = [step.pk for step in steps[competency.pk] if step.is_critical]
-                            performed -= {self.random.choice(critical)} if critical else set(list(performed)[:3])
-                        attempt = services.record_attempt(
-                            enrollment=enrollment,
-                            competency=competency,
-                            evaluator=evaluator,
-                            performed_step_ids=performed,
-                            setting=self.random.choice(["lab", "lab", "simulation"]),
-                            performed_at=min(when + timedelta(days=number * 7), now),
-                            comment="" if passes else "Missed a critical step; practise it and try again next lab.",
-                        )
-                        services.sign_attempt(attempt=attempt, signer=evaluator)
-        # One revoked signature, so the demo shows how a correction looks: a new row, the original kept.
-        demo_attempt = (
+        competencies = list(progress.tracked_competencies(program).order_by("order", "code"))
+        self.stand_in_checklists(program, competencies)
+        steps: dict[int, list[ChecklistStep]] = {}
+        for step in ChecklistStep.objects.filter(program=program).order_by("order"):
+            steps.setdefault(step.competency_id, []).append(step)
+        planned: list[PlannedAttempt] = []
+        for cohort, evaluators, schedule in cohorts:
+            planned += self.labs(cohort, competencies, steps, evaluators, schedule)
+        write_checkoffs(program, planned)
+        latest_pass = (
             Attempt.objects.standing()
-            .filter(enrollment__student__email=f"student@{DEMO_DOMAIN}", passed=True)
+            .filter(enrollment__student__email=DEMO_STUDENT, passed=True)
             .select_related("signature")
-            .order_by("competency__order")
+            .order_by("-performed_at")
             .first()
         )
-        if demo_attempt:
+        if latest_pass:
             services.revoke_signature(
-                signature=demo_attempt.signature,
+                signature=latest_pass.signature,
                 revoked_by=director,
                 reason="Signed during another student's tablet session; to be repeated in the next lab.",
             )
+
+    def stand_in_checklists(self, program: Program, competencies: list[Competency]) -> None:
+        """The shipped checklists cover the common skills only; the rest get a short stand-in, in bulk
+        as the shipped ones are loaded, so that every competency can be signed off."""
+        have = set(ChecklistStep.objects.filter(program=program).values_list("competency_id", flat=True))
+        ChecklistStep.objects.bulk_create(
+            [
+                ChecklistStep(
+                    program=program, competency=competency, order=order, text=text, points=points, is_critical=critical
+                )
+                for competency in competencies
+                if competency.pk not in have
+                for order, (text, points, critical) in enumerate(_stand_in_steps(competency), start=1)
+            ]
+        )
+
+    def labs(
+        self,
+        cohort: Cohort,
+        competencies: list[Competency],
+        steps: dict[int, list[ChecklistStep]],
+        evaluators: list[User],
+        schedule: LabSchedule,
+    ) -> list[PlannedAttempt]:
+        """The cohort's check-offs up to now. The skills are taught in the framework's order, spread
+        over the labs from the third week to the last lab day before the externship term; a student
+        is checked off on the day a skill is taught or at a later lab, and a failed attempt is tried
+        again a week or two later. Students who missed a lab have not started that skill yet."""
+        weekdays, first_hour, last_hour = schedule
+        first_lab = cohort.start_on + timedelta(days=FIRST_LAB_DAYS)
+        last_lab = externship_term_starts_on(cohort) - timedelta(days=3)  # the Friday labs end
+        teaching_days = (last_lab - timedelta(days=7) - first_lab).days  # a week kept for make-up labs
+        finished = last_lab < self.today  # every skill taught: whoever is not in remediation passed them all
+
+        def lab_day(day: date) -> date:
+            while day.weekday() not in weekdays:
+                day += timedelta(days=1)
+            return day
+
+        def moment(day: date) -> datetime:
+            at = time(self.random.randint(first_hour, last_hour), self.random.choice([0, 15, 30, 45]))
+            return datetime.combine(day, at, tzinfo=cohort.program.zone)
+
+        enrollments = list(
+            cohort.enrollments.current().select_related("student", "cohort__program").order_by("student_number")
+        )
+        remediation = dict(zip((e.pk for e in reversed(enrollments)), REMEDIATION, strict=False)) if finished else {}
+        planned: list[PlannedAttempt] = []
+        for enrollment in enrollments:
+            is_demo = enrollment.student.email == DEMO_STUDENT
+            ability = 0.8 if is_demo else self.random.uniform(0.72, 0.95)  # the chance a first try passes
+            # The skills this student still lacks after the labs: the last ones they failed twice.
+            stuck = {competency.pk for competency in competencies[-12:][::4][: remediation.get(enrollment.pk, 0)]}
+            reached: list[PlannedAttempt] = []
+            for index, competency in enumerate(competencies):
+                taught = lab_day(first_lab + timedelta(days=index * teaching_days // len(competencies)))
+                if taught > self.today:
+                    break
+                if not finished and not is_demo and self.random.random() < 0.05:
+                    continue  # absent that day: not started yet
+                evaluator = evaluators[index % len(evaluators)]
+                day = lab_day(taught + timedelta(days=self.random.choice([0, 0, 0, 0, 1, 7])))
+                tries, previous = 0, None
+                while day <= min(self.today, last_lab):
+                    tries += 1
+                    passes = self.random.random() < (ability if tries == 1 else 0.85) or (finished and tries == 3)
+                    if competency.pk in stuck:
+                        passes = False
+                    at = moment(day) if previous is None else max(moment(day), previous + timedelta(hours=1))
+                    if at > self.now:
+                        break
+                    previous = at
+                    attempt = PlannedAttempt(
+                        enrollment=enrollment,
+                        competency=competency,
+                        evaluator=evaluator,
+                        performed_at=at,
+                        setting=self.random.choice([Setting.LAB, Setting.LAB, Setting.LAB, Setting.SIMULATION]),
+                        missed=set() if passes else _missed_steps(steps[competency.pk], self.random),
+                        comment=REMEDIATION_COMMENT if competency.pk in stuck and tries == 2 else FAILED_COMMENT,
+                    )
+                    reached.append(attempt)
+                    if passes or (competency.pk in stuck and tries == 2):
+                        break
+                    day = lab_day(day + timedelta(days=self.random.randint(6, 13)))
+                    if finished:
+                        day = min(day, last_lab)  # the make-up lab, before the externship term
+            if is_demo:
+                reached = self.demo_student_retests(reached, steps)
+            planned += reached
+        return planned
+
+    def demo_student_retests(
+        self, reached: list[PlannedAttempt], steps: dict[int, list[ChecklistStep]]
+    ) -> list[PlannedAttempt]:
+        """The demo student's two latest skills: failed at their first try, retest still to come."""
+        latest = sorted(
+            {item.competency.pk for item in reached},
+            key=lambda pk: max(item.performed_at for item in reached if item.competency.pk == pk),
+        )[-2:]
+        kept = []
+        for item in reached:
+            if item.competency.pk not in latest:
+                kept.append(item)
+            elif not any(other.competency.pk == item.competency.pk for other in kept):
+                item.missed = _missed_steps(steps[item.competency.pk], self.random)
+                item.comment = FAILED_COMMENT
+                kept.append(item)
+        return kept
+
+    # --- Students and coursework ------------------------------------------------------------------
 
     def enroll(self, cohort: Cohort, count: int, demo_student: User | None) -> None:
         people: list[User] = []
@@ -262,27 +506,27 @@ class Command(BaseCommand):
             people.append(self.person(email, first, last, language))
         if demo_student:
             people.insert(0, demo_student)
-        trigger_done = cohort.start_on + timedelta(days=45)
+        _first_course_starts, trigger_done = course_dates(cohort)[0]  # the trigger course, MA101
         enrollments = []
         for number, person in enumerate(people, start=1):
             withdrawn = None
             if person is not demo_student and number % 11 == 0:
-                withdrawn = cohort.start_on + timedelta(days=20 + number)
+                withdrawn = cohort.start_on + timedelta(days=20 + number)  # before the trigger course ends
             enrollments.append(
                 Enrollment(
                     student=person,
                     cohort=cohort,
                     student_number=f"{cohort.start_on:%y}{cohort.pk:02d}{number:03d}",
                     admitted_on=cohort.start_on,
-                    trigger_course_completed_on=trigger_done
-                    if trigger_done <= date.today() and not withdrawn
-                    else None,
+                    trigger_course_completed_on=trigger_done if trigger_done <= self.today and not withdrawn else None,
                     withdrawn_on=withdrawn,
                 )
             )
         Enrollment.objects.bulk_create(enrollments)
 
-    def coursework(self, offering: CourseOffering, grader: User, today: date) -> None:
+    def coursework(self, offering: CourseOffering, grader: User) -> None:
+        """Six graded pieces per course, due through the course; those due two days ago or more are
+        graded (a few missing, and the demo student's final exams not yet entered)."""
         zone = offering.cohort.program.zone
         length = (offering.ends_on - offering.starts_on).days
         assignments = []
@@ -302,10 +546,11 @@ class Command(BaseCommand):
         enrollments = list(offering.cohort.enrollments.filter(withdrawn_on__isnull=True).select_related("student"))
         grades = []
         for assignment in assignments:
-            if assignment.due_at.date() >= today - timedelta(days=2):
+            if assignment.due_at.astimezone(zone).date() >= self.today - timedelta(days=2):
                 continue  # not due yet, or too recent to be graded
+            graded_at = min(assignment.due_at + timedelta(days=2), self.now)
             for enrollment in enrollments:
-                is_demo = enrollment.student.email == f"student@{DEMO_DOMAIN}"
+                is_demo = enrollment.student.email == DEMO_STUDENT
                 if not is_demo and self.random.random() < 0.06:
                     continue  # a few missing grades make the gradebook honest
                 if is_demo and assignment == assignments[-1]:
@@ -317,6 +562,33 @@ class Command(BaseCommand):
                         enrollment=enrollment,
                         points_earned=(assignment.points * share).quantize(Decimal("0.5")),
                         graded_by=grader,
+                        graded_at=graded_at,
                     )
                 )
         Grade.objects.bulk_create(grades)
+
+
+def _missed_steps(checklist: list[ChecklistStep], rng: random.Random) -> set[int]:
+    """Steps left out so the attempt fails: a critical one when the checklist has one, else half of them."""
+    critical = [step.pk for step in checklist if step.is_critical]
+    if critical:
+        return {rng.choice(critical)}
+    return {step.pk for step in checklist[: max(1, (len(checklist) + 1) // 2)]}
+
+
+def _stand_in_steps(competency: Competency) -> list[tuple[str, int, bool]]:
+    """A short checklist for a competency the shipped checklists do not cover: (text, points, critical).
+
+    Enough for the demo's sign-offs; a program writes its own before using it."""
+    name = f"{competency.code} {competency.title}"
+    if competency.domain == Domain.AFFECTIVE:
+        return [
+            ("Introduce yourself and explain your role to the patient", 1, False),
+            (f"Show the behaviour the competency names: {name}", 2, True),
+            ("Check that the patient understood, and invite questions", 1, False),
+        ]
+    return [
+        ("Prepare: gather what the task needs and review the order or instructions", 1, False),
+        (f"Perform the skill as the competency states: {name}", 2, True),
+        ("Document or report the result accurately", 1, False),
+    ]
