@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -212,7 +211,7 @@ def test_a_director_moves_a_program_in_from_its_files_and_downloads_both_accredi
     expect(page.get_by_role("heading", level=1)).to_have_text("Outcome reports")
     screenshot(page, "moving-in-2-outcome-report")
     placement = page.get_by_role("region", name="Job placement")
-    expect(placement.get_by_role("row", name=re.compile("^Against the threshold"))).to_contain_text("Below threshold")
+    expect(placement.get_by_role("row").filter(has_text="Below threshold")).not_to_have_count(0)
     maerb = download_csv(page, "Download CSV", f"outcomes-{PROGRAM_CODE}-maerb.csv")
     assert {row["accreditor"] for row in maerb.values()} == {"maerb"}
     abhes = download_csv(page, "ABHES as CSV", f"outcomes-{PROGRAM_CODE}-abhes.csv")
