@@ -77,9 +77,8 @@ def kind_of(url: str) -> str:
 class Walk:
     """One person's walk: what they opened, and every problem met, each naming its page."""
 
-    def __init__(self, watched: Watched, checked: set[str]) -> None:
-        self.watched = watched
-        self.page: Page = watched.page
+    def __init__(self, page: Page, checked: set[str]) -> None:
+        self.page = page
         self.opened: Counter[str] = Counter()
         # Shared by the people of one test: a kind one person's walk has checked, the next one's only passes
         # through for its links (the coordinator's pages are mostly the director's).
@@ -173,7 +172,7 @@ def test_every_page_a_demo_person_reaches_meets_wcag_21_aa_with_its_forms_refuse
         person.page.get_by_label("Password").fill(DEMO_PASSWORD)
         person.page.get_by_role("button", name="Sign in").click()
         person.page.wait_for_url(lambda url: urlsplit(url).path == "/")
-        walk = Walk(person, checked)
+        walk = Walk(person.page, checked)
         walk.walk("/")
         problems += [f"as {who}, {problem}" for problem in walk.problems + person.problems]
         # A walk that opened next to nothing proves nothing: each person has pages of their own to reach
