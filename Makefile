@@ -44,6 +44,7 @@ lint: install
 	$(LINT_ENV) PYTHONWARNINGS=ignore::RuntimeWarning $(PY) manage.py makemigrations --check --dry-run
 
 bench: install
+	scripts/system-packages
 	EMBEDDED_SERVICES=1 $(PY) -m bench $(ARGS)
 
 # Regenerate the Spanish catalogue after changing strings (needs GNU gettext).

@@ -23,12 +23,13 @@ from typing import Any
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.http import AuthenticatedRequest
 from accounts.models import User
+from config import data_version
 from curriculum import permissions, progress
 from curriculum.models import Assignment, Cohort, Competency, CourseOffering, Enrollment, Grade, Program
 from notifications.kinds import kinds
@@ -161,6 +162,21 @@ class Home:
     def today(self) -> date:
         """The person's own date (the time zone middleware activated theirs)."""
         return timezone.localdate()
+
+
+# A home is kept in the cache under the data version it was computed at (config/data_version.py): any
+# write to the records moves the version, and the next request computes it afresh. It also expires on its
+# own, for what changes with the clock alone (an assignment falls overdue at its hour).
+CACHE_SECONDS = 300
+
+
+def cache_key(request: AuthenticatedRequest) -> str:
+    """The person, the language and time zone the page is in, the program asked for, today, and the data
+    version, read before anything is computed (a write during the computation moves it past this one)."""
+    asked = request.GET.get("program", "")[:64]
+    zone = timezone.get_current_timezone_name()
+    day = timezone.localdate().isoformat()
+    return f"home:{request.user.pk}:{translation.get_language()}:{zone}:{day}:{asked}:{data_version.current()}"
 
 
 SectionFunction = Callable[[Home], "Section | None"]

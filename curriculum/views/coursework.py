@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q
@@ -66,26 +67,32 @@ def form_errors_to(form: Any, error: ValidationError) -> None:
 @require_GET
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """Each person's own page: what to do now, most urgent first, then the panels of the roles they
-    hold, from their own records (curriculum/home.py gathers them from every app)."""
+    hold, from their own records (curriculum/home.py gathers them from every app). What it shows is kept
+    in the cache until the records change (curriculum/home.py: `cache_key`)."""
+    key = home_sections.cache_key(request)
+    content = cache.get(key)
+    if content is None:
+        content = render_to_string("curriculum/home_content.html", _home_context(request), request=request)
+        cache.set(key, content, home_sections.CACHE_SECONDS)
+    return render(request, "curriculum/home.html", {"content": content})
+
+
+def _home_context(request: AuthenticatedRequest) -> dict[str, Any]:
     page = home_sections.Home(request)
     found = home_sections.sections(page)
     by_audience: dict[str, list[home_sections.Section]] = {}
     for section in found:
         by_audience.setdefault(section.audience, []).append(section)
     checked = list(dict.fromkeys(words for section in found for words in section.checked))
-    return render(
-        request,
-        "curriculum/home.html",
-        {
-            "tasks": home_sections.tasks(found),
-            "checked": checked,
-            "checked_list": get_text_list(checked, _("and")),
-            "sections": by_audience,
-            "programs": page.programs,
-            "program": page.program,
-            "can_create_program": permissions.can_create_program(request.user),
-        },
-    )
+    return {
+        "tasks": home_sections.tasks(found),
+        "checked": checked,
+        "checked_list": get_text_list(checked, _("and")),
+        "sections": by_audience,
+        "programs": page.programs,
+        "program": page.program,
+        "can_create_program": permissions.can_create_program(request.user),
+    }
 
 
 def _form_page(

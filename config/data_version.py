@@ -1,0 +1,82 @@
+"""One number that moves whenever the records change: the key of what is cached until the next write.
+
+A page computed from many tables (a person's home) is kept in the cache under the data version it was
+computed at, and found again only while the version stands. Every statement that writes to a table of
+ours, through any Django connection of any process (web, worker, beat, a command), moves the version:
+a bulk insert or a queryset `update()` as much as a model's `save()`, which signals would miss.
+
+The version moves twice for a write: when the statement runs (so a page read later in the same
+transaction, or in a test that never commits, is not taken from the cache), and again once the
+transaction commits. The second move closes the gap in which another request, which read the version
+after the first move but the records before the commit, could have kept old figures under the new
+version: after the commit no request can hold the version it was computed at.
+
+Writes that every page view may make and that no cached page shows are left out: sessions, and the
+access log (with the chain heads it moves), written whenever staff open a student's record.
+
+What cannot be seen here: rows changed from outside Django (psql, a restore). Cached pages therefore also
+expire on their own after a few minutes; a restore empties the cache.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+KEY = "data-version"
+# The table a statement writes to, as Django's SQL names it (quoted) or as raw SQL may (bare).
+WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY)\s+"?([\w.]+)"?', re.IGNORECASE
+)
+UNSEEN_TABLES = frozenset({"django_session", "accounts_accesslog", "accounts_chainhead"})
+
+
+def current() -> int:
+    """The version now: 0 until the first write this cache has seen (or while the cache is unreachable)."""
+    return int(cache.get(KEY) or 0)
+
+
+def move() -> None:
+    """Move the version on. A cache that has lost it starts again from a number no page was kept under."""
+    try:
+        cache.incr(KEY)
+    except ValueError:  # no such key: a new or emptied cache
+        if not cache.add(KEY, 1, timeout=None):
+            cache.incr(KEY)
+
+
+def _written_table(sql: str) -> str | None:
+    found = WRITE.match(sql)
+    return found.group(1).rsplit(".", 1)[-1] if found else None
+
+
+def _watch(alias: str) -> Callable[..., Any]:
+    def watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        result = execute(sql, params, many, context)
+        table = _written_table(sql) if isinstance(sql, str) else None
+        if table is not None and table not in UNSEEN_TABLES:
+            move()
+            connection = connections[alias]
+            if connection.in_atomic_block and not any(entry[1] is move for entry in connection.run_on_commit):
+                connection.on_commit(move, robust=True)
+        return result
+
+    return watch
+
+
+def watch_writes(sender: Any, connection: BaseDatabaseWrapper, **_: Any) -> None:
+    """Installed on every connection (`connection_created`), in every process; once, though a connection
+    that is closed and opened again is announced again."""
+    if not getattr(connection, "watches_writes", False):
+        connection.execute_wrappers.append(_watch(connection.alias))
+        connection.watches_writes = True  # type: ignore[attr-defined]
+
+
+def install() -> None:
+    connection_created.connect(watch_writes, dispatch_uid="config.data_version.watch_writes")
