@@ -22,6 +22,8 @@ from django.db.models import BooleanField, F, Field, ForeignObjectRel, Func, Mod
 from django.db.models.expressions import RawSQL
 from django.db.models.sql.compiler import SQLCompiler
 
+from config import data_version
+
 
 def one_array(values: Iterable[Any], sql_type: str = "bigint") -> RawSQL:
     """Values for an `__in` lookup as one array parameter: a batch of 2,000 keys or emails is one
@@ -182,6 +184,7 @@ def copy_in(model: type[Model], names: Sequence[str], rows: Iterable[Sequence[An
         with _logged(sql), connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+    data_version.wrote(meta.db_table, connection.alias)
 
 
 @contextmanager

@@ -11,6 +11,8 @@ transaction commits. The second move closes the gap in which another request, wh
 after the first move but the records before the commit, could have kept old figures under the new
 version: after the commit no request can hold the version it was computed at.
 
+A COPY goes past Django's execute wrappers: config/bulk.py's `copy_in` reports its table itself.
+
 Writes that every page view may make and that no cached page shows are left out: sessions, and the
 access log (with the chain heads it moves), written whenever staff open a student's record.
 
@@ -21,11 +23,13 @@ expire on their own after a few minutes; a restore empties the cache.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
@@ -35,6 +39,8 @@ WRITE = re.compile(
     r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY)\s+"?([\w.]+)"?', re.IGNORECASE
 )
 UNSEEN_TABLES = frozenset({"django_session", "accounts_accesslog", "accounts_chainhead"})
+# The tables written inside `recording()` blocks, innermost last.
+_recording: ContextVar[tuple[set[str], ...]] = ContextVar("data_version_recording", default=())
 
 
 def current() -> int:
@@ -51,20 +57,47 @@ def move() -> None:
             cache.incr(KEY)
 
 
+@contextmanager
+def recording() -> Iterator[set[str]]:
+    """The names of the tables written to inside the block, sessions and the access log included:
+
+    with data_version.recording() as written:
+        apply(upload)
+    analyze(written)
+    """
+    written: set[str] = set()
+    token = _recording.set((*_recording.get(), written))
+    try:
+        yield written
+    finally:
+        _recording.reset(token)
+
+
 def _written_table(sql: str) -> str | None:
     found = WRITE.match(sql)
     return found.group(1).rsplit(".", 1)[-1] if found else None
+
+
+def wrote(table: str, alias: str = DEFAULT_DB_ALIAS) -> None:
+    """A statement has written to this table: move the version now, and once more at commit. The
+    execute wrapper below calls it for every statement; a COPY, which passes the wrapper by, calls it
+    itself (config/bulk.py)."""
+    for written in _recording.get():
+        written.add(table)
+    if table in UNSEEN_TABLES:
+        return
+    move()
+    connection = connections[alias]
+    if connection.in_atomic_block and not any(entry[1] is move for entry in connection.run_on_commit):
+        connection.on_commit(move, robust=True)
 
 
 def _watch(alias: str) -> Callable[..., Any]:
     def watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         result = execute(sql, params, many, context)
         table = _written_table(sql) if isinstance(sql, str) else None
-        if table is not None and table not in UNSEEN_TABLES:
-            move()
-            connection = connections[alias]
-            if connection.in_atomic_block and not any(entry[1] is move for entry in connection.run_on_commit):
-                connection.on_commit(move, robust=True)
+        if table is not None:
+            wrote(table, alias)
         return result
 
     return watch

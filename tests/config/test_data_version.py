@@ -12,9 +12,10 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AccessLog
-from config import data_version
+from accounts.models import AccessLog, User
+from config import bulk, data_version
 from curriculum.models import Cohort
+from curriculum.services.coursework import USER_COLUMNS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +113,11 @@ class TestTheKeptHome:
         client.force_login(alice)
         response = client.get(reverse("home"))
         assert response.status_code == 200 and alice.first_name in response.content.decode()
+
+
+def test_a_copy_which_passes_the_wrapper_by_moves_it_and_is_recorded():
+    [key] = bulk.new_keys(User, 1)
+    row = (key, "copied@example.test", "!", "Copied", "Person", "en", False, True, False, timezone.now())
+    with data_version.recording() as written:
+        assert moved(lambda: bulk.copy_in(User, USER_COLUMNS, [row])) >= 1
+    assert written == {"accounts_user"}
