@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
+from html import unescape
 from urllib.parse import urlencode
 
 import pytest
@@ -351,6 +354,28 @@ class TestByCompetency:
         assert (response.context["competency"], response.context["not_found"]) == (None, True)
 
 
+@dataclass
+class PrintedCell:
+    status: str
+    symbol: str
+    label: str
+    shown: bool
+
+
+CELL = re.compile(
+    r'<td class="grid-td( grid-filtered)?">(?:<a class="grid-cell grid-(\w+)" href="[^"]*">'
+    r'<span aria-hidden="true">([^<]*)</span><span class="visually-hidden">([^<]*)</span></a>)?</td>'
+)
+
+
+def printed_cells(row) -> list[PrintedCell]:
+    """A row's cells as the page prints them: a cell the filter leaves out is an empty, shaded one."""
+    return [
+        PrintedCell(status, unescape(symbol), unescape(label), shown=not filtered)
+        for filtered, status, symbol, label in CELL.findall(str(row.cells_html))
+    ]
+
+
 class TestMatrix:
     def get(self, client, user, cohort, **params):
         return open_grid(client, user, cohort, view="all", **params)
@@ -370,12 +395,12 @@ class TestMatrix:
         factories.check_off(enrollment_of(alice), competencies[0], irene)
         factories.check_off(enrollment_of(alice), competencies[1], irene, passed=False)
         rows = self.get(client, irene, cohort).context["rows"]
-        assert [cell.label for cell in rows[0].cells] == [
+        assert [cell.label for cell in printed_cells(rows[0])] == [
             "Achieved",
             "Attempted, not passed yet, 1 attempt",
             "Not started",
         ]
-        assert [cell.symbol for cell in rows[0].cells] == ["✓", "✗\u00a01", "○"]
+        assert [cell.symbol for cell in printed_cells(rows[0])] == ["✓", "✗\u00a01", "○"]
         assert 'class="visually-hidden">Attempted, not passed yet, 1 attempt</span>' in rows[0].cells_html
 
     def test_the_codes_are_explained_on_the_page_not_on_hover(self, client, irene, alice, cohort, competencies):
@@ -403,7 +428,7 @@ class TestMatrix:
         self, client, irene, alice, cohort, competencies, ethics
     ):
         response = self.get(client, irene, cohort, area=ethics.pk)
-        assert [competency.code for competency, _achievers in response.context["columns"]] == ["X.A.1"]
+        assert [competency.code for competency in response.context["columns"]] == ["X.A.1"]
         assert "<dt>I.P.1.a</dt>" not in response.content.decode()
 
     def test_the_not_achieved_filter_hides_students_who_are_done(self, client, irene, alice, bob, cohort, competencies):
@@ -412,14 +437,14 @@ class TestMatrix:
         factories.check_off(enrollment_of(bob), competencies[0], irene)
         rows = self.get(client, irene, cohort, status="not_achieved").context["rows"]
         assert [row.enrollment.student for row in rows] == [bob]
-        assert [cell.shown for cell in rows[0].cells] == [False, True, True]
+        assert [cell.shown for cell in printed_cells(rows[0])] == [False, True, True]
 
     def test_the_attempted_filter_finds_who_needs_a_retry(self, client, irene, alice, bob, cohort, competencies):
         factories.check_off(enrollment_of(alice), competencies[1], irene, passed=False)
         factories.check_off(enrollment_of(bob), competencies[1], irene)
         rows = self.get(client, irene, cohort, status="attempted").context["rows"]
         assert [row.enrollment.student for row in rows] == [alice]
-        assert [cell.shown for cell in rows[0].cells] == [False, True, False]
+        assert [cell.shown for cell in printed_cells(rows[0])] == [False, True, False]
 
     def test_filters_combine_per_area(self, client, irene, alice, bob, cohort, competencies, ethics):
         factories.check_off(enrollment_of(alice), competencies[2], irene)
@@ -436,7 +461,7 @@ class TestMatrix:
         attempt = factories.check_off(enrollment_of(alice), competencies[0], irene)
         services.revoke_signature(signature=attempt.signature, revoked_by=dana, reason="Wrong student.")
         (row,) = self.get(client, irene, cohort).context["rows"]
-        assert (row.achieved, row.cells[0].status) == (0, "attempted")
+        assert (row.achieved, printed_cells(row)[0].status) == (0, "attempted")
 
     def test_a_cohort_of_forty_is_one_page_not_a_page_and_a_few(self, client, irene, cohort, competencies):
         for _ in range(40):
