@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -409,7 +409,7 @@ def _matrix(
         status_filter = ""
 
     current = cohort.enrollments.current()
-    enrollments = current.select_related("student")
+    enrollments: QuerySet[Enrollment] = current.select_related("student")
     if status_filter:
         # Only a filter needs each student's counts in SQL, to page the students it keeps.
         enrollments = progress.filter_by_status(
