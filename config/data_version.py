@@ -6,10 +6,11 @@ ours, through any Django connection of any process (web, worker, beat, a command
 a bulk insert or a queryset `update()` as much as a model's `save()`, which signals would miss.
 
 The version moves twice for a write: when the statement runs (so a page read later in the same
-transaction, or in a test that never commits, is not taken from the cache), and again once the
-transaction commits. The second move closes the gap in which another request, which read the version
-after the first move but the records before the commit, could have kept old figures under the new
-version: after the commit no request can hold the version it was computed at.
+transaction, or in a test that never commits, is not taken from the cache; once for a run of writes
+with no read of the version between them), and again once the transaction commits. The second move
+closes the gap in which another request, which read the version after the first move but the records
+before the commit, could have kept old figures under the new version: after the commit no request can
+hold the version it was computed at.
 
 A COPY goes past Django's execute wrappers: config/bulk.py's `copy_in` reports its table itself.
 
@@ -43,13 +44,24 @@ UNSEEN_TABLES = frozenset({"django_session", "accounts_accesslog", "accounts_cha
 _recording: ContextVar[tuple[set[str], ...]] = ContextVar("data_version_recording", default=())
 
 
+# Whether this process has read the version since it last moved it. The move at a statement serves only
+# reads later in the same transaction, which are this process's: while nothing here has read the
+# version, a second write need not move it again (a test's factories write hundreds of rows between two
+# pages). The move at commit, which other processes rely on, is made whatever this says.
+_read_since_moved = True
+
+
 def current() -> int:
     """The version now: 0 until the first write this cache has seen (or while the cache is unreachable)."""
+    global _read_since_moved
+    _read_since_moved = True
     return int(cache.get(KEY) or 0)
 
 
 def move() -> None:
     """Move the version on. A cache that has lost it starts again from a number no page was kept under."""
+    global _read_since_moved
+    _read_since_moved = False
     try:
         cache.incr(KEY)
     except ValueError:  # no such key: a new or emptied cache
@@ -86,7 +98,8 @@ def wrote(table: str, alias: str = DEFAULT_DB_ALIAS) -> None:
         written.add(table)
     if table in UNSEEN_TABLES:
         return
-    move()
+    if _read_since_moved:
+        move()
     connection = connections[alias]
     if connection.in_atomic_block and not any(entry[1] is move for entry in connection.run_on_commit):
         connection.on_commit(move, robust=True)
