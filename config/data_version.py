@@ -98,10 +98,13 @@ def wrote(table: str, alias: str = DEFAULT_DB_ALIAS) -> None:
         written.add(table)
     if table in UNSEEN_TABLES:
         return
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        move()  # committed as it ran: this is the move at commit
+        return
     if _read_since_moved:
         move()
-    connection = connections[alias]
-    if connection.in_atomic_block and not any(entry[1] is move for entry in connection.run_on_commit):
+    if not any(entry[1] is move for entry in connection.run_on_commit):
         connection.on_commit(move, robust=True)
 
 

@@ -62,6 +62,19 @@ def test_in_a_transaction_it_moves_at_each_write_and_once_more_when_committed():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_every_write_moves_it_as_it_is_committed():
+    program = factories.ProgramFactory()
+    before = data_version.current()
+
+    def two_writes() -> None:
+        program.save()
+        Cohort.objects.filter(program=program).update(name="Renamed")  # no read of the version between
+
+    two_writes()
+    assert data_version.current() == before + 2
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_transaction_rolled_back_moves_it_only_at_its_writes():
     before = data_version.current()
     with transaction.atomic():
