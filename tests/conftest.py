@@ -9,6 +9,25 @@ from django.core.cache import cache
 from curriculum.models import StaffRole
 from tests import factories
 
+# The longest tests and groups, started first. Under `make test`'s processes, a walk of a minute or two that
+# starts last keeps the other processes idle until it ends; started first, it runs beside everything else.
+LONGEST_FIRST = (
+    "tests/browser/test_accessibility_crawl.py",
+    "tests/test_malformed_input.py",
+    "tests/production/test_stack.py",
+    "tests/demo/",
+    "tests/backups/",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (index for index, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: within a rank, the order collected
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
