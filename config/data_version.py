@@ -85,9 +85,18 @@ def recording() -> Iterator[set[str]]:
         _recording.reset(token)
 
 
-def _written_table(sql: str) -> str | None:
-    found = WRITE.match(sql)
-    return found.group(1).rsplit(".", 1)[-1] if found else None
+# In a statement that begins WITH, the writes follow a parenthesis: the main statement after the last CTE,
+# or a CTE that writes. A `FOR UPDATE` inside a CTE follows FOR, and is no write.
+WRITE_AFTER_WITH = re.compile(r'[()]\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([\w.]+)"?', re.IGNORECASE)
+
+
+def _written_tables(sql: str) -> list[str]:
+    if re.match(r"\s*WITH\b", sql, re.IGNORECASE):
+        found = WRITE_AFTER_WITH.findall(sql)
+    else:
+        match = WRITE.match(sql)
+        found = [match.group(1)] if match else []
+    return [name.rsplit(".", 1)[-1] for name in found]
 
 
 def wrote(table: str, alias: str = DEFAULT_DB_ALIAS) -> None:
@@ -111,8 +120,7 @@ def wrote(table: str, alias: str = DEFAULT_DB_ALIAS) -> None:
 def _watch(alias: str) -> Callable[..., Any]:
     def watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         result = execute(sql, params, many, context)
-        table = _written_table(sql) if isinstance(sql, str) else None
-        if table is not None:
+        for table in _written_tables(sql) if isinstance(sql, str) else []:
             wrote(table, alias)
         return result
 

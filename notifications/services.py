@@ -148,16 +148,21 @@ def resend(*, message: Message, by: User) -> Message:
 
 # --- Sending -------------------------------------------------------------------------------------
 
+# The due rows are chosen once, in a CTE: as `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`,
+# PostgreSQL may run the subquery again for each row it looks at, each time taking the next unlocked
+# rows, and so claim more than n (seen once the test database's plan changed).
 CLAIM = f"""
-UPDATE {Message._meta.db_table} SET state = 'sending', claimed_at = %(now)s
-WHERE id IN (
+WITH due AS MATERIALIZED (
     SELECT id FROM {Message._meta.db_table}
     WHERE state = 'pending' AND next_attempt_at <= %(now)s
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id
+UPDATE {Message._meta.db_table} AS message SET state = 'sending', claimed_at = %(now)s
+FROM due
+WHERE message.id = due.id
+RETURNING message.id
 """  # noqa: S608 (our table; every value is a parameter)
 
 

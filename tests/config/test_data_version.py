@@ -92,12 +92,16 @@ def test_a_cache_that_lost_the_version_starts_again():
 
 
 def test_the_table_a_statement_writes_is_read_from_its_sql():
-    written = data_version._written_table
-    assert written('INSERT INTO "curriculum_cohort" ("name") VALUES (%s)') == "curriculum_cohort"
-    assert written(' update "accounts_user" SET x = 1') == "accounts_user"
-    assert written('DELETE FROM "django_session" WHERE 1') == "django_session"
-    assert written("TRUNCATE TABLE public.curriculum_grade") == "curriculum_grade"
-    assert written('SELECT * FROM "curriculum_cohort"') is None
+    written = data_version._written_tables
+    assert written('INSERT INTO "curriculum_cohort" ("name") VALUES (%s)') == ["curriculum_cohort"]
+    assert written(' update "accounts_user" SET x = 1') == ["accounts_user"]
+    assert written('DELETE FROM "django_session" WHERE 1') == ["django_session"]
+    assert written("TRUNCATE TABLE public.curriculum_grade") == ["curriculum_grade"]
+    assert written('SELECT * FROM "curriculum_cohort"') == []
+    claim = "WITH due AS MATERIALIZED (SELECT id FROM m WHERE x FOR UPDATE SKIP LOCKED) UPDATE m AS message SET a = 1"
+    assert written(claim) == ["m"]
+    assert written("WITH gone AS (DELETE FROM a RETURNING id) SELECT count(*) FROM gone") == ["a"]
+    assert written("WITH x AS (SELECT 1 FROM b FOR UPDATE) SELECT * FROM x") == []
 
 
 class TestTheKeptHome:
