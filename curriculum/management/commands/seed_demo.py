@@ -194,8 +194,14 @@ def write_checkoffs(program: Program, planned: list[PlannedAttempt]) -> list[Att
     )
     prefetch_related_objects(attempts, "step_results")
     signatures, entries = [], []
+    signing_ends = timezone.now()
     for attempt in sorted(attempts, key=lambda attempt: attempt.performed_at):
-        signed_at = attempt.performed_at + timedelta(minutes=4)
+        # Four minutes after the check-off, but never later than now: seeded in the evening, the day's last
+        # lab slot may have begun minutes ago.
+        signed_at = max(
+            min(attempt.performed_at + timedelta(minutes=4), signing_ends),
+            attempt.performed_at + timedelta(microseconds=1),
+        )
         student_id = attempt.enrollment.student_id
         signatures.append(
             Signature(
