@@ -48,6 +48,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from config import data_version
+
 FORMAT = "checkoff-backup"
 FORMAT_VERSION = 1
 DUMP = "database.dump"
@@ -711,6 +713,8 @@ def restore(path: Path, *, say: Callable[[str], None] = lambda line: None) -> Re
         with connection.cursor() as cursor:
             # Fresh tables have no statistics, and the planner would take each for a row or two.
             cursor.execute("ANALYZE")
+        # pg_restore wrote past Django: pages kept under the current data version would show the old records.
+        data_version.move()
         say(_("Restored the database."))
         try:
             documents = _put_documents_back(staging, folders)

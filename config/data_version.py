@@ -18,7 +18,7 @@ Writes that every page view may make and that no cached page shows are left out:
 access log (with the chain heads it moves), written whenever staff open a student's record.
 
 What cannot be seen here: rows changed from outside Django (psql, a restore). Cached pages therefore also
-expire on their own after a few minutes; a restore empties the cache.
+expire on their own after a few minutes; a restore (accounts/backups.py) moves the version itself.
 """
 
 from __future__ import annotations
